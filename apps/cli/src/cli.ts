@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  TopologyError,
+  observedToTopology,
+  parseTopology,
+  planDeploy,
+  renderScript,
+  toClabYaml,
+  toNativeYaml,
+  checkNodeName,
+  CAPABILITIES,
+} from '@nslab/model';
+import {
+  CAPABILITY_HELP,
+  detectCapabilities,
+  deployLab,
+  destroyLab,
+  execInLab,
+  inspectLab,
+  listLabs,
+  listNamespaces,
+} from '@nslab/driver';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const USAGE = `nslab — Linux network namespace labs on the real kernel
+
+Usage:
+  nslab deploy <file.yaml|file.clab.yml> [--name NAME] [--quiet]   deploy a topology, print the lab name
+  nslab destroy <NAME> | --all                                     destroy a lab (or every lab)
+  nslab list [--json]                                              running labs
+  nslab inspect <NAME> [--json]                                    the lab's real state, read from the kernel
+  nslab exec <NAME> <NODE> -- <cmd> [args...]                      run a command in a node ("host" = the lab host)
+  nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
+  nslab doctor [--json] [--refresh]                                kernel features this machine supports
+`;
+
+class UsageError extends Error {}
+
+function need(v: string | undefined, what: string): string {
+  if (!v) throw new UsageError(`missing ${what}`);
+  return v;
+}
+
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'deploy': return await deploy(rest, io);
+      case 'destroy': return await destroy(rest, io);
+      case 'list': return list(rest, io);
+      case 'inspect': return await inspect(rest, io);
+      case 'exec': return await exec(rest, io);
+      case 'export': return await exportLab(rest, io);
+      case 'doctor': return await doctor(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    return report(e, io);
+  }
+}
+
+function report(e: unknown, io: Io): number {
+  if (e instanceof UsageError) {
+    io.err(`nslab: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (e instanceof TopologyError) {
+    io.err(`nslab: the topology is invalid (nothing was changed):\n`);
+    for (const i of e.issues) io.err(`  ${i.field}: ${i.message} [${i.rule}]\n`);
+    return 1;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.err(`nslab: ${msg}\n`);
+  return 1;
+}
+
+async function deploy(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+  });
+  const file = need(positionals[0], 'topology file');
+  const text = readFileSync(file, 'utf8');
+  const parsed = parseTopology(text, { fileName: file });
+  for (const w of parsed.warnings) io.err(`warning: ${w.field}: ${w.message}\n`);
+  const name = values.name ?? parsed.topology.name ?? basename(file).replace(/(\.clab)?\.ya?ml$/, '');
+  const bad = checkNodeName(name);
+  if (bad) throw new UsageError(`lab name ${JSON.stringify(name)}: ${bad} (use --name)`);
+  await deployLab(name, parsed.topology, {
+    onExecuted: values.quiet ? undefined : (e) => io.err(`+ ${e.line}\n`),
+  });
+  io.out(`${name}\n`);
+  return 0;
+}
+
+async function destroy(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' } } });
+  if (values.all) {
+    for (const sb of listLabs()) {
+      await destroyLab(sb.name);
+      io.err(`destroyed ${sb.name}\n`);
+    }
+    return 0;
+  }
+  const name = need(positionals[0], 'lab name (or --all)');
+  await destroyLab(name);
+  io.err(`destroyed ${name}\n`);
+  return 0;
+}
+
+function list(args: string[], io: Io): number {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const labs = listLabs().map((sb) => ({
+    name: sb.name,
+    pid: sb.pid,
+    createdAt: sb.record.createdAt,
+    namespaces: listNamespaces(sb).map((n) => n.name),
+  }));
+  if (values.json) io.out(JSON.stringify(labs, null, 2) + '\n');
+  else if (labs.length === 0) io.out('no labs running\n');
+  else for (const l of labs) io.out(`${l.name}\t${l.namespaces.length} namespaces\tsince ${l.createdAt}\n`);
+  return 0;
+}
+
+async function inspect(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const lab = await inspectLab(need(positionals[0], 'lab name'));
+  if (values.json) {
+    io.out(JSON.stringify(lab, null, 2) + '\n');
+    return 0;
+  }
+  for (const n of lab.nodes) {
+    io.out(`${n.kind === 'host' ? 'lab host' : 'netns'} ${n.name}${n.sysctls['net.ipv4.ip_forward'] === '1' ? ' (ip_forward on)' : ''}\n`);
+    for (const i of n.interfaces) {
+      const peer = i.peer ? ` peer ${i.peer.node ?? '?'}:${i.peer.interface ?? i.peer.ifindex}` : '';
+      const master = i.master ? ` master ${i.master}` : '';
+      io.out(`  ${i.name.padEnd(15)} ${i.kind.padEnd(8)} ${i.state.padEnd(8)} ${i.mac} ${i.addresses.join(' ')}${master}${peer}\n`);
+    }
+    for (const r of n.routes) io.out(`  route ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}\n`);
+  }
+  for (const b of lab.bridges) {
+    io.out(`bridge ${b.node}:${b.name} ports ${b.ports.join(', ') || '-'}\n`);
+    for (const f of b.fdb) io.out(`  ${f.mac} on ${f.port}${f.permanent ? ' permanent' : ''}\n`);
+  }
+  return 0;
+}
+
+async function exec(args: string[], io: Io): Promise<number> {
+  const dash = args.indexOf('--');
+  const head = dash >= 0 ? args.slice(0, dash) : args.slice(0, 2);
+  const cmd = dash >= 0 ? args.slice(dash + 1) : args.slice(2);
+  const [name, node] = head;
+  need(name, 'lab name');
+  need(node, 'node name');
+  if (cmd.length === 0) throw new UsageError('missing command after --');
+  const r = await execInLab(name!, node!, cmd, { timeoutMs: 10 * 60_000, maxOutput: 64 * 1024 * 1024 });
+  io.out(r.stdout);
+  io.err(r.stderr);
+  return r.code ?? 128 + 9;
+}
+
+async function exportLab(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'yaml' } } });
+  const name = need(positionals[0], 'lab name');
+  const topology = observedToTopology(await inspectLab(name));
+  topology.name = name;
+  switch (values.format) {
+    case 'yaml': io.out(toNativeYaml(topology)); break;
+    case 'clab': io.out(toClabYaml(topology)); break;
+    case 'sh': io.out(renderScript(planDeploy(topology), `nslab lab "${name}": run as root on a bare Linux host`)); break;
+    default: throw new UsageError(`--format must be yaml, clab or sh (got "${values.format}")`);
+  }
+  return 0;
+}
+
+async function doctor(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, refresh: { type: 'boolean' } } });
+  const report = await detectCapabilities(values.refresh ?? false);
+  if (values.json) {
+    io.out(JSON.stringify(report, null, 2) + '\n');
+    return 0;
+  }
+  for (const c of CAPABILITIES) {
+    const r = report[c];
+    io.out(`${r.ok ? 'ok     ' : 'MISSING'} ${c.padEnd(22)} ${r.ok ? CAPABILITY_HELP[c] : r.detail}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+// The engine's public face: deploy a topology into a fresh sandbox (all or nothing), inspect,
+// exec, destroy. The CLI and the server both call these.
+import { planDeploy, requiredCapabilities, type ObservedLab, type Topology, type Operation } from '@nslab/model';
+import { CAPABILITY_HELP, detectCapabilities, missingCapabilities } from './capabilities.ts';
+import { executePlan, type ExecutedOperation } from './execute.ts';
+import { observeLab } from './observe.ts';
+import { createSandbox, destroySandbox, getSandbox, listSandboxes, type Sandbox } from './sandbox.ts';
+import { run, type RunResult } from './run.ts';
+import { listNamespaces } from './observe.ts';
+
+export class MissingCapabilityError extends Error {
+  readonly code = 'MISSING_CAPABILITY';
+  constructor(readonly missing: string[]) {
+    super(
+      `this lab needs kernel features this machine lacks: ${missing
+        .map((c) => `${c} (${CAPABILITY_HELP[c as keyof typeof CAPABILITY_HELP] ?? c})`)
+        .join(', ')}. Stock Debian/Ubuntu kernels have them; run \`nslab doctor\` to see what this kernel supports.`,
+    );
+    this.name = 'MissingCapabilityError';
+  }
+}
+
+export interface DeployResult {
+  sandbox: Sandbox;
+  executed: ExecutedOperation[];
+  plan: Operation[];
+}
+
+export interface DeployOptions {
+  onExecuted?: (e: ExecutedOperation) => void;
+  /** Skip the capability check (the probe itself, tests of the check). */
+  skipCapabilityCheck?: boolean;
+}
+
+export async function deployLab(name: string, topology: Topology, opts: DeployOptions = {}): Promise<DeployResult> {
+  const plan = planDeploy(topology);
+  if (!opts.skipCapabilityCheck) {
+    const missing = missingCapabilities(await detectCapabilities(), requiredCapabilities(topology));
+    if (missing.length) throw new MissingCapabilityError(missing);
+  }
+  const sandbox = await createSandbox(name);
+  try {
+    const executed = await executePlan(sandbox, plan, { onExecuted: opts.onExecuted });
+    return { sandbox, executed, plan };
+  } catch (e) {
+    // A fresh sandbox is the unit of rollback: destroying it undoes every step that ran.
+    await destroySandbox(sandbox);
+    throw e;
+  }
+}
+
+export async function destroyLab(name: string): Promise<void> {
+  await destroySandbox(getSandbox(name));
+}
+
+export function listLabs(): Sandbox[] {
+  return listSandboxes();
+}
+
+export async function inspectLab(name: string): Promise<ObservedLab> {
+  return observeLab(getSandbox(name));
+}
+
+export class UnknownNodeError extends Error {
+  readonly code = 'NODE_NOT_FOUND';
+  constructor(lab: string, node: string, known: string[]) {
+    super(`lab "${lab}" has no node "${node}" (nodes: ${['host', ...known].join(', ')})`);
+    this.name = 'UnknownNodeError';
+  }
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  maxOutput?: number;
+  input?: string;
+}
+
+/** Run argv in a node of a lab: `host` is the lab host, any other name a namespace (including hand-made ones). */
+export async function execInLab(name: string, node: string, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
+  const sb = getSandbox(name);
+  let full: string[];
+  if (node === 'host') full = sb.enter(argv);
+  else {
+    const ns = listNamespaces(sb).find((n) => n.name === node && !n.unsafe);
+    if (!ns) throw new UnknownNodeError(name, node, listNamespaces(sb).filter((n) => !n.unsafe).map((n) => n.name));
+    // `ip netns exec` (not a bare setns) so /sys shows the namespace's devices: brctl and ethtool read it.
+    full = sb.enter(['ip', 'netns', 'exec', node, ...argv]);
+  }
+  return run(full, { timeoutMs: opts.timeoutMs ?? 60_000, maxOutput: opts.maxOutput ?? 1024 * 1024, input: opts.input });
+}

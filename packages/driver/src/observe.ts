@@ -1,0 +1,278 @@
+// Reads what the kernel really has in a sandbox, whoever made it (nslab, a learner's shell, a
+// script). One `ip -batch` and at most one `bridge` process per namespace.
+import { readdirSync } from 'node:fs';
+import {
+  HOST,
+  checkNodeName,
+  checkInterfaceName,
+  type ObservedBridge,
+  type ObservedInterface,
+  type ObservedLab,
+  type ObservedNeighbour,
+  type ObservedNode,
+  type ObservedRoute,
+} from '@nslab/model';
+import type { Sandbox } from './sandbox.ts';
+import { parseIpJsonDocuments } from './ip-json.ts';
+import { run } from './run.ts';
+
+export interface NamespaceName {
+  name: string;
+  /** Made by hand with characters nslab never passes to a command (all digits, control bytes...). */
+  unsafe: boolean;
+}
+
+export function listNamespaces(sb: Sandbox): NamespaceName[] {
+  let entries: Buffer[];
+  try {
+    entries = readdirSync(sb.netnsDir(), { encoding: 'buffer' });
+  } catch {
+    return [];
+  }
+  return entries
+    .map((b) => {
+      const name = b.toString('utf8');
+      const roundTrips = Buffer.from(name, 'utf8').equals(b);
+      return { name, unsafe: !roundTrips || checkNodeName(name) !== null || name === HOST };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+interface RawLink {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu: number;
+  operstate: string;
+  link_type?: string;
+  address?: string;
+  master?: string;
+  link?: string | null;
+  link_index?: number;
+  link_netnsid?: number;
+  promiscuity?: number;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string };
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+  stats64?: { rx: { bytes: number; packets: number; dropped: number }; tx: { bytes: number; packets: number; dropped: number } };
+}
+
+interface NodeRaw {
+  node: ObservedNode;
+  links: RawLink[];
+  nsids: Map<number, string | null>;
+}
+
+function kindOf(l: RawLink): string {
+  if (l.link_type === 'loopback') return 'loopback';
+  const k = l.linkinfo?.info_kind;
+  if (k === 'tun') {
+    const t = l.linkinfo?.info_data?.type;
+    return t === 'tap' ? 'tap' : 'tun';
+  }
+  return k ?? (l.link_type === 'ether' ? 'ether' : (l.link_type ?? 'unknown'));
+}
+
+function details(l: RawLink, kind: string): Record<string, unknown> | undefined {
+  const d = l.linkinfo?.info_data ?? {};
+  switch (kind) {
+    case 'vxlan':
+      return { id: d.id, dev: d.link ?? undefined, local: d.local, remote: d.remote, group: d.group, dstport: d.port };
+    case 'macvlan':
+      return { parent: l.link ?? undefined, mode: d.mode };
+    case 'vlan':
+      return { parent: l.link ?? undefined, id: d.id, protocol: d.protocol };
+    case 'bridge':
+      return { vlanFiltering: d.vlan_filtering === 1, stp: d.stp_state !== 0 };
+    default:
+      return undefined;
+  }
+}
+
+function toInterface(l: RawLink): ObservedInterface {
+  const kind = kindOf(l);
+  const flags = l.flags ?? [];
+  const iface: ObservedInterface = {
+    name: l.ifname,
+    ifindex: l.ifindex,
+    kind,
+    state: l.operstate,
+    up: flags.includes('UP'),
+    carrier: flags.includes('LOWER_UP'),
+    mac: l.address ?? '',
+    mtu: l.mtu,
+    addresses: (l.addr_info ?? []).filter((a) => a.local).map((a) => `${a.local}/${a.prefixlen}`),
+    promisc: flags.includes('PROMISC'),
+  };
+  if (l.master) iface.master = l.master;
+  if (l.stats64) {
+    iface.stats = {
+      rxPackets: l.stats64.rx.packets, txPackets: l.stats64.tx.packets,
+      rxBytes: l.stats64.rx.bytes, txBytes: l.stats64.tx.bytes,
+      rxDropped: l.stats64.rx.dropped, txDropped: l.stats64.tx.dropped,
+    };
+  }
+  const d = details(l, kind);
+  if (d) iface.details = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+  if (checkInterfaceName(l.ifname) !== null) iface.unsafeName = true;
+  return iface;
+}
+
+function toRoute(r: Record<string, unknown>): ObservedRoute {
+  const out: ObservedRoute = { dst: String(r.dst) };
+  if (r.gateway) out.via = String(r.gateway);
+  if (r.dev) out.dev = String(r.dev);
+  if (r.protocol) out.protocol = String(r.protocol);
+  if (r.scope) out.scope = String(r.scope);
+  if (typeof r.metric === 'number') out.metric = r.metric;
+  if (r.prefsrc) out.prefsrc = String(r.prefsrc);
+  return out;
+}
+
+function toNeighbour(n: Record<string, unknown>): ObservedNeighbour {
+  const out: ObservedNeighbour = { address: String(n.dst), dev: String(n.dev), state: (n.state as string[] | undefined) ?? [] };
+  if (n.lladdr) out.mac = String(n.lladdr);
+  return out;
+}
+
+const SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'];
+
+async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'): Promise<NodeRaw> {
+  const ns = kind === 'host' ? null : name;
+  const ipArgv = ns === null ? ['ip', '-s', '-d', '-j', '-batch', '-'] : ['ip', '-n', ns, '-s', '-d', '-j', '-batch', '-'];
+  const sysctlArgv = ['cat', ...SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`)];
+  const [ipRes, sysRes] = await Promise.all([
+    run(sb.enter(ipArgv), { input: 'addr show\nroute show\nneigh show\nnetns list-id\n', timeoutMs: 30_000 }),
+    run(ns === null ? sb.enter(sysctlArgv) : sb.enterNetns(ns, sysctlArgv), { timeoutMs: 30_000 }),
+  ]);
+  const node: ObservedNode = { name, kind, interfaces: [], routes: [], neighbours: [], sysctls: {} };
+  const nsids = new Map<number, string | null>();
+  let links: RawLink[] = [];
+  if (ipRes.code === 0) {
+    const docs = parseIpJsonDocuments(ipRes.stdout) as Record<string, unknown>[][];
+    links = (docs[0] ?? []) as unknown as RawLink[];
+    node.interfaces = links.map(toInterface);
+    node.routes = (docs[1] ?? []).map(toRoute);
+    node.neighbours = (docs[2] ?? []).map(toNeighbour);
+    for (const e of docs[3] ?? []) nsids.set(Number(e.nsid), typeof e.name === 'string' ? e.name : null);
+  }
+  // A namespace deleted between listing and reading simply comes back empty.
+  if (sysRes.code === 0) {
+    const values = sysRes.stdout.split('\n');
+    SYSCTLS.forEach((k, idx) => {
+      if (values[idx] !== undefined && values[idx] !== '') node.sysctls[k] = values[idx]!.trim();
+    });
+  }
+  return { node, links, nsids };
+}
+
+async function readFdb(sb: Sandbox, node: ObservedNode): Promise<ObservedBridge[]> {
+  const bridges = node.interfaces.filter((i) => i.kind === 'bridge' && !i.unsafeName);
+  if (bridges.length === 0) return [];
+  const argv = node.kind === 'host' ? ['bridge', '-j', 'fdb', 'show'] : ['bridge', '-n', node.name, '-j', 'fdb', 'show'];
+  const res = await run(sb.enter(argv), { timeoutMs: 30_000 });
+  const entries = res.code === 0 ? (parseIpJsonDocuments(res.stdout)[0] as Record<string, unknown>[] | undefined) ?? [] : [];
+  return bridges.map((br) => ({
+    node: node.name,
+    name: br.name,
+    ports: node.interfaces.filter((i) => i.master === br.name).map((i) => i.name),
+    fdb: entries
+      // "self" entries are a port's own multicast list, not the bridge's forwarding table.
+      .filter((e) => e.master === br.name && !((e.flags as string[] | undefined) ?? []).includes('self'))
+      .map((e) => {
+        const permanent = e.state === 'permanent';
+        const out = { mac: String(e.mac), port: String(e.ifname), permanent, local: permanent };
+        return typeof e.vlan === 'number' ? { ...out, vlan: e.vlan } : out;
+      }),
+  }));
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const idx = next++;
+        out[idx] = await fn(items[idx]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The observed state of a whole lab, the JSON `nslab inspect --json` prints. */
+export async function observeLab(sb: Sandbox): Promise<ObservedLab> {
+  const names = listNamespaces(sb);
+  const targets: { name: string; kind: 'host' | 'netns'; unsafe: boolean }[] = [
+    { name: HOST, kind: 'host', unsafe: false },
+    ...names.map((n) => ({ name: n.name, kind: 'netns' as const, unsafe: n.unsafe })),
+  ];
+  const raws = await mapLimit(targets, 8, async (t): Promise<NodeRaw> => {
+    if (t.unsafe) {
+      return { node: { name: t.name, kind: t.kind, interfaces: [], routes: [], neighbours: [], sysctls: {}, unsafeName: true }, links: [], nsids: new Map() };
+    }
+    return readNode(sb, t.name, t.kind);
+  });
+  resolvePeers(raws);
+  const bridges = (await mapLimit(raws.map((r) => r.node), 8, (n) => readFdb(sb, n))).flat();
+  const nodes = raws.map((r) => r.node);
+  return { name: sb.name, nodes, links: collectLinks(nodes), bridges };
+}
+
+/**
+ * veth peers: the kernel reports the peer's ifindex and, when it lives elsewhere, an nsid relative
+ * to the viewing namespace; `netns list-id` names those nsids for namespaces in /run/netns. The lab
+ * host has no /run/netns entry, so its side is matched from the other end.
+ */
+export function resolvePeers(raws: NodeRaw[]): void {
+  const byName = new Map(raws.map((r) => [r.node.name, r]));
+  for (const r of raws) {
+    r.links.forEach((l, idx) => {
+      if (l.linkinfo?.info_kind !== 'veth') return;
+      const iface = r.node.interfaces[idx]!;
+      const peerIndex = l.link_index;
+      if (l.link_netnsid === undefined || l.link_netnsid < 0) {
+        // Peer in the same namespace.
+        const peer = r.links.find((p) => (peerIndex !== undefined ? p.ifindex === peerIndex : p.ifname === l.link));
+        if (peer) iface.peer = { node: r.node.name, interface: peer.ifname, ifindex: peer.ifindex };
+        return;
+      }
+      const peerNode = r.nsids.get(l.link_netnsid);
+      if (peerNode && byName.has(peerNode)) {
+        const pr = byName.get(peerNode)!;
+        const peer = pr.links.find((p) => p.ifindex === peerIndex);
+        iface.peer = { node: peerNode, interface: peer?.ifname ?? null, ifindex: peerIndex ?? -1 };
+      } else {
+        iface.peer = { node: null, interface: null, ifindex: peerIndex ?? -1 };
+      }
+    });
+  }
+  // Fill unnamed sides (the lab host) from the named end.
+  for (const r of raws) {
+    for (const iface of r.node.interfaces) {
+      const p = iface.peer;
+      if (!p || p.node === null || p.node === r.node.name) continue;
+      const other = byName.get(p.node)?.node.interfaces.find((i) => i.ifindex === p.ifindex);
+      if (other && other.peer && other.peer.node === null && other.peer.ifindex === iface.ifindex) {
+        other.peer = { node: r.node.name, interface: iface.name, ifindex: iface.ifindex };
+      }
+    }
+  }
+}
+
+function collectLinks(nodes: ObservedNode[]): ObservedLab['links'] {
+  const seen = new Set<string>();
+  const links: ObservedLab['links'] = [];
+  for (const n of nodes) {
+    for (const i of n.interfaces) {
+      if (!i.peer || i.peer.node === null || i.peer.interface === null) continue;
+      const a = { node: n.name, interface: i.name };
+      const b = { node: i.peer.node, interface: i.peer.interface };
+      const key = [`${a.node}\0${a.interface}`, `${b.node}\0${b.interface}`].sort().join('\0\0');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      links.push({ a, b });
+    }
+  }
+  return links;
+}

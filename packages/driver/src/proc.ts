@@ -1,0 +1,47 @@
+// Reading /proc: process identity (pid + start time, against pid reuse) and uid ownership.
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+/** Start time in clock ticks since boot (field 22 of /proc/PID/stat), or null if the pid is gone. */
+export function processStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may contain spaces and parentheses: parse after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return null;
+    return Number(rest[19]);
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number, startTime: number): boolean {
+  return processStartTime(pid) === startTime;
+}
+
+export function nsInode(pid: number | 'self', ns: 'user' | 'net' | 'mnt'): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${ns}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Pids whose real uid lies in [lo, hi): every process of a sandbox, even ones in nested user namespaces. */
+export function pidsWithUidIn(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      const state = /^State:\s+(\S)/m.exec(status)?.[1];
+      if (m && state !== 'Z') {
+        const uid = Number(m[1]);
+        if (uid >= lo && uid < hi) out.push(Number(entry));
+      }
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+// The only module in nslab that starts processes. Always argv arrays (execFile semantics), never a
+// shell string, always a minimal environment so the server's own secrets never reach a lab.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const CLEAN_ENV: Readonly<Record<string, string>> = Object.freeze({
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LANG: 'C.UTF-8',
+  HOME: '/tmp',
+});
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  /** Bytes kept per stream; the rest is dropped and `truncated` set. */
+  maxOutput?: number;
+  env?: Record<string, string>;
+}
+
+export interface RunResult {
+  argv: string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+  durationMs: number;
+}
+
+export class CommandError extends Error {
+  readonly code = 'COMMAND_FAILED';
+  constructor(readonly result: RunResult, message?: string) {
+    super(message ?? `${result.argv.join(' ')}: ${firstLine(result.stderr) || `exit ${result.code ?? result.signal}`}`);
+    this.name = 'CommandError';
+  }
+}
+
+export function firstLine(s: string): string {
+  return s.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+}
+
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const [cmd, ...args] = argv;
+  if (!cmd) return Promise.reject(new Error('run: empty argv'));
+  const max = opts.maxOutput ?? 16 * 1024 * 1024;
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, {
+        env: opts.env ?? { ...CLEAN_ENV },
+        cwd: '/',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true, // own process group, so a timeout kills the whole tree
+      });
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    let truncated = false;
+    let timedOut = false;
+    child.stdout!.on('data', (b: Buffer) => {
+      if (outLen < max) out.push(b.subarray(0, max - outLen));
+      if (outLen + b.length > max) truncated = true;
+      outLen += b.length;
+    });
+    child.stderr!.on('data', (b: Buffer) => {
+      if (errLen < max) err.push(b.subarray(0, max - errLen));
+      if (errLen + b.length > max) truncated = true;
+      errLen += b.length;
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          killGroup();
+        }, opts.timeoutMs)
+      : undefined;
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({
+        argv: [...argv],
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+        truncated,
+        durationMs: performance.now() - started,
+      });
+    });
+    child.stdin!.on('error', () => {
+      /* the program may exit before reading its input; the exit code tells */
+    });
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+/** Like run, but a non-zero exit is an error carrying the program's own message. */
+export async function runChecked(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const r = await run(argv, opts);
+  if (r.code !== 0) throw new CommandError(r);
+  return r;
+}
+
+/** Start a long-lived process that outlives its parent (the sandbox anchor). Returns its pid. */
+export function spawnDetached(argv: readonly string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, args, { env: { ...CLEAN_ENV }, cwd: '/', stdio: 'ignore', detached: true });
+    child.once('error', reject);
+    child.once('spawn', () => {
+      child.unref();
+      resolve(child.pid!);
+    });
+  });
+}

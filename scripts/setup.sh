@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One-time machine setup (Debian 12, as root): kernel tools the labs use, pnpm, node modules.
+# Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (nslab creates network namespaces)" >&2
+  exit 1
+fi
+
+pkgs=(iproute2 iputils-ping arping tcpdump ethtool bridge-utils iptables util-linux procps)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v)" != "12.4.2" ]; then
+  npm i -g pnpm@12.4.2 >/dev/null
+fi
+pnpm install --frozen-lockfile

@@ -1,0 +1,43 @@
+// 100 deploy/destroy cycles must leak nothing: no processes, no records, no uid slots, no fds,
+// no change to the host's network.
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseTopology } from '@nslab/model';
+import { deployLab, destroyLab, execInLab, listLabs, stateDir } from '@nslab/driver';
+import { hostNetworkSnapshot } from './helpers.ts';
+
+const root = join(import.meta.dirname, '..');
+
+function countProcesses(): number {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
+}
+
+describe('deploy/destroy cycles', () => {
+  it('100 cycles of the bridge lab leak nothing', async () => {
+    const topology = parseTopology(readFileSync(join(root, 'labs/bridge/topology.yaml'), 'utf8')).topology;
+    const net = hostNetworkSnapshot();
+    const fds = readdirSync('/proc/self/fd').length;
+    const procs = countProcesses();
+    const slots = readdirSync(join(stateDir(), 'slots')).length;
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const { sandbox } = await deployLab('t-cycle', topology);
+      if (i % 25 === 0) {
+        // Now and then prove the lab is real, not just created.
+        const p = await execInLab('t-cycle', 'ns1', ['ping', '-c1', '-W1', '10.5.1.11']);
+        expect(p.code, p.stdout).toBe(0);
+      }
+      await destroyLab('t-cycle');
+      expect(sandbox.pids()).toEqual([]);
+    }
+    const perCycle = (performance.now() - started) / 100;
+    console.log(`deploy+destroy cycle of labs/bridge: ${perCycle.toFixed(1)} ms`);
+    expect(listLabs().map((s) => s.name)).not.toContain('t-cycle');
+    expect(readdirSync(join(stateDir(), 'slots')).length).toBe(slots);
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
+    // Other processes on the machine come and go; a leak of 100 anchors or shells would not hide here.
+    expect(countProcesses()).toBeLessThan(procs + 20);
+    expect(hostNetworkSnapshot()).toBe(net);
+  }, 300_000);
+});

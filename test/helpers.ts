@@ -1,0 +1,40 @@
+// Shared by the kernel integration tests: run the CLI in-process, snapshot the real host's network.
+import { execFileSync } from 'node:child_process';
+import { runCli } from '../apps/cli/src/cli.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function nslab(...argv: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { out: (s) => (stdout += s), err: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+/** The real host's namespaces, links, addresses, routes and NAT rules: must not change. */
+export function hostNetworkSnapshot(): string {
+  const run = (argv: string[]) => {
+    try {
+      return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    }
+  };
+  return [
+    run(['ip', '-all', 'netns', 'list']),
+    run(['ip', 'netns', 'list']),
+    run(['ip', '-br', 'link']),
+    run(['ip', '-br', 'addr']),
+    run(['ip', 'route', 'show', 'table', 'all']),
+    run(['ip', '-6', 'route', 'show', 'table', 'all']),
+    run(['iptables-save', '-t', 'nat']).replace(/^#.*$/gm, ''),
+  ].join('\n---\n');
+}
+
+export function hostCommand(argv: string[]): string {
+  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+}

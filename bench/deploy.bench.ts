@@ -1,0 +1,245 @@
+// `pnpm bench`: deploy + destroy time of a star lab (N namespaces on one bridge, with addresses)
+// for nslab, a hand-written `ip -batch` baseline and Mininet. Prints a markdown report on stdout
+// (progress on stderr). Must run as root. Knobs: BENCH_SIZES=100,300  BENCH_RUNS=3
+// BENCH_MININET_RUNS=1  BENCH_PROFILE=1 (0 skips the per-phase profile).
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { checkBaselineMatchesPlan, killLiveBaselines, runBaseline, type BaselineTiming } from './baseline.ts';
+import { diffSnapshots, hostSnapshot, netnsCount, settle } from './hoststate.ts';
+import { mininetUnavailable, runMininet, type MininetTiming } from './mininet.ts';
+import { destroyLeftoverLabs, profileNslab, runNslab, type NslabProfile, type NslabTiming } from './nslab.ts';
+import { starAddress } from './star.ts';
+import { fmtMs, median, medMin, min, ratio, table } from './stats.ts';
+import { run } from '../packages/driver/src/index.ts';
+
+const T0 = performance.now();
+const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${s}\n`);
+
+function intList(v: string | undefined, dflt: number[]): number[] {
+  if (!v) return dflt;
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (xs.some((x) => !Number.isInteger(x) || x < 2 || x > 2000)) throw new Error(`bad list ${JSON.stringify(v)}`);
+  return xs;
+}
+function intEnv(v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 0) throw new Error(`bad number ${JSON.stringify(v)}`);
+  return x;
+}
+
+const SIZES = intList(process.env.BENCH_SIZES, [100, 300]);
+const RUNS = Math.max(1, intEnv(process.env.BENCH_RUNS, 3));
+const MN_RUNS = intEnv(process.env.BENCH_MININET_RUNS, 1);
+const PROFILE = intEnv(process.env.BENCH_PROFILE, 1) > 0;
+const tag = `${process.pid.toString(36)}`;
+
+function sh(argv: string[]): string {
+  try {
+    return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+function machineInfo(): string[] {
+  const os = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? '?';
+  return [
+    `- CPU: ${cpus()[0]?.model ?? '?'}, nproc ${sh(['nproc'])}`,
+    `- Kernel: ${sh(['uname', '-r'])}; OS: ${os}`,
+    `- ${sh(['ip', '-V'])}; Node ${process.version}${MN_RUNS > 0 ? `; Mininet ${sh(['mn', '--version'])}` : ''}`,
+    `- Load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  ];
+}
+
+function verifyBaseline(n: number): (prefix: string[]) => Promise<void> {
+  return async (prefix: string[]) => {
+    let last = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await run([...prefix, 'ip', 'netns', 'exec', 'h1', 'ping', '-c', '1', '-W', '2', starAddress(n)], { timeoutMs: 10_000 });
+      if (r.code === 0) return;
+      last = (r.stdout + r.stderr).trim().split('\n').slice(-2).join(' / ');
+    }
+    throw new Error(`baseline: h1 cannot ping h${n}: ${last}`);
+  };
+}
+
+interface Sample {
+  nslab: NslabTiming[];
+  baseline: BaselineTiming[];
+  mininet: MininetTiming[];
+  mininetError: string | null;
+  profile: NslabProfile | null;
+  parallel: NslabProfile | null;
+  reclaimMs: number[];
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('pnpm bench must run as root (it creates network namespaces)');
+  const started = performance.now();
+  const info = machineInfo();
+  const load1 = loadavg()[0]!;
+  if (load1 > 0.7) log(`warning: load average ${load1.toFixed(2)}: other work is running, timings will be noisy`);
+  const before = hostSnapshot();
+  const mnWhyNot = MN_RUNS > 0 ? mininetUnavailable() : 'skipped (BENCH_MININET_RUNS=0)';
+  const warnings: string[] = [];
+
+  for (const n of SIZES) checkBaselineMatchesPlan(n);
+
+  const results = new Map<number, Sample>();
+  // Warm-up (untimed): module loading, the capability cache, page cache for ip/nsenter/unshare.
+  log('warm-up ...');
+  await runNslab(`bench-${tag}-warm`, 20);
+  await runBaseline(20, verifyBaseline(20));
+  await settle(netnsCount());
+
+  for (const n of SIZES) {
+    const s: Sample = { nslab: [], baseline: [], mininet: [], mininetError: null, profile: null, parallel: null, reclaimMs: [] };
+    results.set(n, s);
+    for (let r = 0; r < RUNS; r++) {
+      // Alternate which side goes first so drift does not favour one.
+      const order = r % 2 === 0 ? (['nslab', 'baseline'] as const) : (['baseline', 'nslab'] as const);
+      for (const who of order) {
+        const base = netnsCount();
+        if (who === 'nslab') {
+          const t = await runNslab(`bench-${tag}-n${n}-r${r}`, n);
+          s.nslab.push(t);
+          log(`N=${n} run ${r + 1}/${RUNS} nslab     deploy ${fmtMs(t.deployMs)} ms, destroy ${fmtMs(t.destroyMs)} ms`);
+        } else {
+          const t = await runBaseline(n, verifyBaseline(n));
+          s.baseline.push(t);
+          log(`N=${n} run ${r + 1}/${RUNS} ip-batch  deploy ${fmtMs(t.deployMs)} ms, destroy ${fmtMs(t.destroyMs)} ms`);
+        }
+        s.reclaimMs.push(await settle(base));
+      }
+    }
+  }
+
+  for (const n of SIZES) {
+    const s = results.get(n)!;
+    if (mnWhyNot) {
+      s.mininetError = mnWhyNot;
+      continue;
+    }
+    for (let r = 0; r < MN_RUNS; r++) {
+      const snap = hostSnapshot();
+      const base = netnsCount();
+      try {
+        const t = await runMininet(n);
+        s.mininet.push(t);
+        log(`N=${n} run ${r + 1}/${MN_RUNS} mininet   total ${fmtMs(t.totalMs)} ms (mn reports ${t.reportedMs === null ? '?' : fmtMs(t.reportedMs)} ms)`);
+      } catch (e) {
+        s.mininetError = (e as Error).message;
+        log(`N=${n} mininet failed: ${s.mininetError}`);
+        break;
+      } finally {
+        const d = diffSnapshots(snap, hostSnapshot());
+        if (d.length) warnings.push(`host state changed during the Mininet run (N=${n}):\n${d.join('\n')}`);
+      }
+      await settle(base);
+    }
+  }
+
+  if (PROFILE) {
+    for (const n of SIZES) {
+      const s = results.get(n)!;
+      let base = netnsCount();
+      s.profile = await profileNslab(`bench-${tag}-n${n}-prof`, n);
+      await settle(base);
+      base = netnsCount();
+      s.parallel = await profileNslab(`bench-${tag}-n${n}-par`, n, 4);
+      await settle(base);
+      log(`N=${n} profile done`);
+    }
+  }
+
+  const after = hostSnapshot();
+  const d = diffSnapshots(before, after);
+  if (d.length) warnings.push(`host state before/after the bench differs:\n${d.join('\n')}`);
+  for (const w of warnings) log(`WARNING: ${w}`);
+
+  // ---- report ----
+  const out: string[] = [];
+  out.push('## Deploy + destroy of a star lab (N namespaces on one bridge, with addresses)', '');
+  out.push(...info, `- Runs: ${RUNS} per N for nslab and ip-batch (interleaved), ${MN_RUNS} per N for Mininet; times in ms, median (min)`, '');
+  const rows: string[][] = [];
+  const goals: string[][] = [];
+  for (const n of SIZES) {
+    const s = results.get(n)!;
+    const nd = s.nslab.map((x) => x.deployMs);
+    const nx = s.nslab.map((x) => x.destroyMs);
+    const nt = s.nslab.map((x) => x.deployMs + x.destroyMs);
+    const bd = s.baseline.map((x) => x.deployMs);
+    const bx = s.baseline.map((x) => x.destroyMs);
+    const bt = s.baseline.map((x) => x.deployMs + x.destroyMs);
+    const mt = s.mininet.map((x) => x.totalMs);
+    rows.push([String(n), 'nslab', medMin(nd), medMin(nx), medMin(nt), ratio(median(nt), median(bt)), mt.length ? ratio(median(mt), median(nt)) : 'n/a']);
+    rows.push([String(n), 'ip -batch baseline', medMin(bd), medMin(bx), medMin(bt), '1.00×', mt.length ? ratio(median(mt), median(bt)) : 'n/a']);
+    rows.push([
+      String(n),
+      'Mininet (lxbr)',
+      'built and torn down in one run',
+      '',
+      mt.length ? medMin(mt) : `not measured: ${s.mininetError ?? 'no runs'}`,
+      mt.length ? ratio(median(mt), median(bt)) : 'n/a',
+      mt.length ? '1.00×' : 'n/a',
+    ]);
+    const deployRatio = median(nd) / median(bd);
+    const totalRatio = median(nt) / median(bt);
+    const mnRatio = mt.length ? median(mt) / median(nt) : NaN;
+    goals.push([
+      String(n),
+      `${deployRatio.toFixed(2)}× (min/min ${(min(nd) / min(bd)).toFixed(2)}×)`,
+      `${totalRatio.toFixed(2)}×`,
+      deployRatio <= 1.3 && totalRatio <= 1.3 ? 'met' : 'missed',
+      mt.length ? `${mnRatio.toFixed(1)}×` : 'n/a',
+      mt.length ? (mnRatio >= 10 ? 'met' : 'missed') : 'not measured',
+    ]);
+  }
+  out.push(table(['N', 'tool', 'deploy', 'destroy', 'deploy + destroy', 'vs ip-batch (total)', 'Mininet ÷ this (total)'], rows), '');
+  out.push('### Goals', '');
+  out.push(table(['N', 'nslab ÷ ip-batch, deploy', 'nslab ÷ ip-batch, total', 'goal ≤ 1.3×', 'Mininet ÷ nslab, total', 'goal ≥ 10×'], goals), '');
+
+  if (PROFILE) {
+    out.push('### Where the time goes (one instrumented run per N, ms)', '');
+    const prow: string[][] = [];
+    for (const n of SIZES) {
+      const s = results.get(n)!;
+      const p = s.profile!;
+      const b = s.baseline;
+      const bmed = (f: (x: BaselineTiming) => number) => fmtMs(median(b.map(f)));
+      prow.push([String(n), 'nslab', fmtMs(p.capabilityCheckMs + p.planMs), fmtMs(p.sandboxMs), `${fmtMs(p.hostBatchMs)} (${p.hostLines} lines, 1 process)`, `${fmtMs(p.nsBatchesMs)} (${p.nsProcesses} processes, ${fmtMs(p.nsBatchesMs / p.nsProcesses)} each)`, fmtMs(p.destroyMs)]);
+      prow.push([String(n), 'ip -batch baseline (median)', '-', bmed((x) => x.phases.sandboxMs), bmed((x) => x.phases.hostBatchMs), `${bmed((x) => x.phases.nsBatchesMs)} (${fmtMs(median(b.map((x) => x.phases.nsBatchesMs)) / n)} each)`, bmed((x) => x.destroyMs)]);
+    }
+    out.push(table(['N', 'side', 'plan + capability check (cached)', 'sandbox', 'host batch', 'per-namespace batches', 'destroy'], prow), '');
+    const first = results.get(SIZES[0]!)!.profile!;
+    out.push(`- One process start from Node: \`true\` ${fmtMs(first.spawnMs)} ms; \`nsenter -t ANCHOR -U -m -n true\` ${fmtMs(first.nsenterSpawnMs)} ms (median of 20).`);
+    for (const n of SIZES) {
+      const s = results.get(n)!;
+      if (s.parallel?.parallel) {
+        out.push(`- What-if, N=${n}: the same per-namespace batches run ${s.parallel.parallel.concurrency} at a time: ${fmtMs(s.parallel.parallel.nsBatchesMs)} ms (vs ${fmtMs(s.profile!.nsBatchesMs)} ms one by one).`);
+      }
+    }
+    out.push(`- Kernel reclaim after a destroy returns (untimed, waited for before the next run): median ${fmtMs(median(SIZES.flatMap((n) => results.get(n)!.reclaimMs)))} ms.`, '');
+  }
+  if (warnings.length) out.push('### Warnings', '', ...warnings.map((w) => `- ${w.replace(/\n/g, '\n  ')}`), '');
+  else out.push('Host check: `ip -br link`, `ip netns list`, addresses, routes and the sysctls Mininet touches were identical before and after.', '');
+  out.push(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+async function cleanup(): Promise<void> {
+  killLiveBaselines();
+  await destroyLeftoverLabs();
+}
+
+process.on('SIGINT', () => {
+  void cleanup().finally(() => process.exit(130));
+});
+
+main().catch(async (e) => {
+  log(`bench failed: ${(e as Error).stack ?? e}`);
+  await cleanup();
+  process.exit(1);
+});

@@ -1,0 +1,295 @@
+// containerlab topology import. A clab file describes containers; nslab keeps the part that is
+// about Linux networking (which node is wired to which, bridges, exec lines) and says, as
+// warnings, what it does not reproduce, so a learner can still explore the wiring of any lab.
+import type { InterfaceSpec, NodeSpec, Topology, VethLink } from './topology.ts';
+import { HOST, hostNode } from './topology.ts';
+import { TopologyError } from './issue.ts';
+import { at, describeType, quote } from './display.ts';
+import { didYouMeanSuffix } from './names.ts';
+import type { Entries } from './read.ts';
+import { Collector, isMapping, peekMap, readInt, readList, readMap, readScalarMap, readString, readStringList } from './read.ts';
+import type { Locator } from './validate.ts';
+import { checkTopology, mergeIssues } from './validate.ts';
+import type { LinkEnd } from './wiring.ts';
+import { Wiring } from './wiring.ts';
+import type { ParsedTopology } from './parse.ts';
+
+const TOP_KEYS = ['name', 'prefix', 'mgmt', 'topology', 'settings', 'debug'];
+const TOPOLOGY_KEYS = ['nodes', 'links', 'kinds', 'defaults', 'groups'];
+const HANDLED_NODE_KEYS = ['kind', 'group', 'exec', 'sysctls'];
+/** Container settings containerlab understands and nslab deliberately ignores. */
+const CONTAINER_NODE_KEYS = [
+  'image', 'image-pull-policy', 'type', 'license', 'startup-config', 'startup-delay', 'enforce-startup-config',
+  'suppress-startup-config', 'auto-remove', 'restart-policy', 'binds', 'ports', 'env', 'env-files', 'user',
+  'entrypoint', 'cmd', 'labels', 'runtime', 'mgmt-ipv4', 'mgmt-ipv6', 'mgmt_ipv4', 'mgmt_ipv6', 'network-mode',
+  'publish', 'cpu', 'memory', 'cpu-set', 'shm-size', 'sandbox', 'kernel', 'extras', 'config', 'wait-for', 'stages',
+  'dns', 'certificate', 'healthcheck', 'aliases', 'devices', 'cap-add', 'components', 'SANs', 'mgmt-net',
+];
+const NODE_KEYS = [...HANDLED_NODE_KEYS, ...CONTAINER_NODE_KEYS];
+const LINK_KEYS = ['type', 'endpoints', 'endpoint', 'host-interface', 'mtu', 'vars', 'labels'];
+const ENDPOINT_KEYS = ['node', 'interface', 'mac', 'vars'];
+/** Pseudo-nodes in endpoint strings that stand for something outside the lab. */
+const EXTERNAL_ENDPOINTS = ['mgmt-net', 'macvlan'];
+const BRIDGE_KINDS = ['bridge', 'ovs-bridge'];
+
+const MISPLACED_LINKS =
+  '`links:` is indented under `nodes:`, so it was read as a node named "links" and the lab has no links. ' +
+  'Move `links:` left so it lines up with `nodes:` (a child of `topology:`).';
+
+type Role = { kind: 'netns'; node: NodeSpec } | { kind: 'bridge'; bridge: InterfaceSpec } | { kind: 'host' };
+
+export function parseClab(doc: unknown): ParsedTopology {
+  const c = new Collector();
+  const root = readMap(doc, 'document', c, 'a containerlab topology (a map with name and topology)');
+  if (!root) throw new TopologyError(c.issues);
+  warnKeys(root, TOP_KEYS, '', c);
+
+  const name = readString(root, 'name', '', c);
+  if (root.has('prefix')) c.warn('prefix', 'not needed: nslab names each namespace after its node');
+  if (root.has('mgmt')) c.warn('mgmt', 'the management network is not reproduced; nodes only get the links listed in this file');
+  for (const key of ['settings', 'debug']) if (root.has(key)) c.warn(key, `${key} is not reproduced`);
+
+  if (!root.has('topology')) c.issue('topology', 'required', 'a containerlab file needs `topology:` with `nodes:` under it');
+  const topo = readMap(root.get('topology'), 'topology', c) ?? new Map<string, unknown>();
+  warnKeys(topo, TOPOLOGY_KEYS, 'topology', c);
+
+  const defaults = readSettings(topo.get('defaults'), 'topology.defaults', c);
+  const kinds = readSettingsMap(topo.get('kinds'), 'topology.kinds', c);
+  const groups = readSettingsMap(topo.get('groups'), 'topology.groups', c);
+  const nodesRaw = readMap(topo.get('nodes'), 'topology.nodes', c) ?? new Map<string, unknown>();
+  if (!topo.has('nodes')) c.issue('topology.nodes', 'required', 'a containerlab topology needs `nodes:`');
+
+  // The seed mistake: `links:` one level too deep becomes a node. Say so instead of importing a
+  // lab without links and a mysterious node.
+  const stray = nodesRaw.get('links');
+  if (stray !== undefined && (Array.isArray(stray) || (isMapping(stray) && !peekMap(stray)!.has('kind') && peekMap(stray)!.has('endpoints')))) {
+    c.issue('topology.nodes.links', 'misplaced-links', MISPLACED_LINKS);
+    nodesRaw.delete('links');
+  }
+
+  const host = hostNode();
+  const nodes: NodeSpec[] = [host];
+  const paths = new Map<InterfaceSpec, string>();
+  const nodePath = new Map<NodeSpec, string>([[host, 'topology']]);
+  const fieldSource = new Map<NodeSpec, Map<string, string>>();
+  const roles = new Map<string, Role>([[HOST, { kind: 'host' }]]);
+
+  for (const [nodeName, raw] of nodesRaw) {
+    const p = at('topology.nodes', nodeName);
+    const own = readSettings(raw, p, c);
+    const group = stringSetting(own, 'group') ?? stringSetting(defaults, 'group');
+    const groupSettings = group !== undefined ? groups.get(group) : undefined;
+    if (group !== undefined && own.values.has('group') && !groupSettings && groups.size > 0) {
+      c.warn(at(p, 'group'), `group ${quote(group)} is not defined under topology.groups${didYouMeanSuffix(group, groups.keys())}`);
+    }
+    const kind = stringSetting(own, 'kind') ?? stringSetting(groupSettings, 'kind') ?? stringSetting(defaults, 'kind');
+    const layers = [defaults, kind !== undefined ? kinds.get(kind) : undefined, groupSettings, own].filter((l) => l !== undefined);
+    // Later layers win key by key; lists such as exec are replaced, not merged (containerlab does the same).
+    const merged = new Map<string, { value: unknown; from: string }>();
+    for (const layer of layers) for (const [k, v] of layer.values) merged.set(k, { value: v, from: layer.path });
+
+    if (nodeName === HOST || kind === 'host') {
+      if (nodeName !== HOST) c.warn(at(p, 'kind'), `kind host: ${quote(nodeName)} stands for the lab host; its endpoints are host interfaces`);
+      roles.set(nodeName, { kind: 'host' });
+      continue;
+    }
+    if (kind !== undefined && BRIDGE_KINDS.includes(kind)) {
+      if (kind === 'ovs-bridge') c.warn(at(p, 'kind'), `${quote(nodeName)} becomes a plain Linux bridge in the lab host; Open vSwitch features are not reproduced`);
+      if (merged.has('exec')) c.warn(at(merged.get('exec')!.from, 'exec'), `exec on a bridge is not run: ${quote(nodeName)} is a bridge in the lab host, not a container`);
+      const bridge: InterfaceSpec = { name: nodeName, kind: 'bridge', addresses: [] };
+      host.interfaces.push(bridge);
+      paths.set(bridge, p);
+      roles.set(nodeName, { kind: 'bridge', bridge });
+      continue;
+    }
+    if (kind === undefined) c.warn(p, `${quote(nodeName)} has no kind; it is imported as kind linux (a plain namespace)`);
+    else if (kind !== 'linux') {
+      c.warn(at(p, 'kind'), `kind ${quote(kind)} is not reproduced; ${nodeName} becomes a plain namespace so its wiring can be explored`);
+    }
+    const node: NodeSpec = { name: nodeName, kind: 'netns', interfaces: [], routes: [], sysctls: {}, exec: [] };
+    nodes.push(node);
+    nodePath.set(node, p);
+    roles.set(nodeName, { kind: 'netns', node });
+    const sources = new Map<string, string>();
+    fieldSource.set(node, sources);
+    const exec = merged.get('exec');
+    if (exec) {
+      node.exec = readStringList(new Map([['exec', exec.value]]), 'exec', exec.from, c) ?? [];
+      sources.set('exec', at(exec.from, 'exec'));
+    }
+    const sysctls = merged.get('sysctls');
+    if (sysctls) {
+      const values = readScalarMap(new Map([['sysctls', sysctls.value]]), 'sysctls', sysctls.from, c) ?? new Map<string, string>();
+      for (const [key, value] of values) {
+        // Non-network sysctls are container-wide settings; they are not the lab's to change.
+        if (key.startsWith('net.')) node.sysctls[key] = value;
+        else c.warn(at(at(sysctls.from, 'sysctls'), key), `${quote(key)} is not a network sysctl and is not reproduced`);
+      }
+      sources.set('sysctls', at(sysctls.from, 'sysctls'));
+    }
+  }
+
+  const wiring = new Wiring(c, paths);
+  const links: VethLink[] = [];
+  const linkIndex: number[] = [];
+  (readList(topo, 'links', 'topology', c) ?? []).forEach((raw, li) => {
+    const link = readLink(raw, `topology.links[${li}]`, roles, host, wiring, c);
+    if (link) {
+      links.push(link);
+      linkIndex.push(li);
+    }
+  });
+
+  const topology: Topology = { ...(name !== undefined ? { name } : {}), nodes, links, requires: [] };
+  const nodeAt = (n: NodeSpec) => nodePath.get(n) ?? at('topology.nodes', n.name);
+  const locator: Locator = {
+    name: 'name',
+    requires: 'topology',
+    nodes: 'topology.nodes',
+    node: nodeAt,
+    nodeField: (n, key) => fieldSource.get(n)?.get(key) ?? at(nodeAt(n), key),
+    iface: (n, i) => paths.get(i) ?? at(nodeAt(n), i.name),
+    link: (index) => `topology.links[${linkIndex[index] ?? index}]`,
+    endpoint: (index, end) => `topology.links[${linkIndex[index] ?? index}].endpoints[${end}]`,
+  };
+  const issues = mergeIssues(c.issues, checkTopology(topology, locator), wiring.peerlessFields());
+  if (issues.length > 0) throw new TopologyError(issues);
+  return { topology, warnings: c.warnings, format: 'clab' };
+}
+
+/** containerlab is lenient about extra keys across versions, so unknown keys warn rather than fail. */
+function warnKeys(m: Entries, allowed: readonly string[], field: string, c: Collector): void {
+  for (const key of m.keys()) {
+    if (!allowed.includes(key)) c.warn(at(field, key), `unknown key ${quote(key)}${didYouMeanSuffix(key, allowed)}; it is ignored`);
+  }
+}
+
+interface Settings {
+  path: string;
+  values: Entries;
+}
+
+function stringSetting(s: Settings | undefined, key: string): string | undefined {
+  const v = s?.values.get(key);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** One block of node settings (a node, defaults, a kind or a group), with warnings for what is ignored. */
+function readSettings(raw: unknown, path: string, c: Collector): Settings {
+  const values = readMap(raw, path, c, 'node settings (a map)') ?? new Map<string, unknown>();
+  for (const [key, value] of values) {
+    if (CONTAINER_NODE_KEYS.includes(key)) {
+      const shown = typeof value === 'string' ? ` ${quote(value)}` : '';
+      c.warn(at(path, key), `${key}${shown} is not reproduced: nslab nodes are plain network namespaces using the lab host's tools, not containers`);
+    } else if (!HANDLED_NODE_KEYS.includes(key)) {
+      c.warn(at(path, key), `unknown key ${quote(key)}${didYouMeanSuffix(key, NODE_KEYS)}; it is ignored`);
+    }
+  }
+  for (const key of ['kind', 'group']) {
+    const v = values.get(key);
+    if (v !== undefined && v !== null && typeof v !== 'string') c.issue(at(path, key), 'type', `expected a string, got ${describeType(v)}`);
+  }
+  return { path, values };
+}
+
+function readSettingsMap(raw: unknown, path: string, c: Collector): Map<string, Settings> {
+  const out = new Map<string, Settings>();
+  if (raw === undefined) return out;
+  for (const [key, value] of readMap(raw, path, c) ?? []) out.set(key, readSettings(value, at(path, key), c));
+  return out;
+}
+
+function readLink(raw: unknown, lp: string, roles: Map<string, Role>, host: NodeSpec, wiring: Wiring, c: Collector): VethLink | undefined {
+  const body = readMap(raw, lp, c, 'a link (a map with endpoints)');
+  if (!body) return undefined;
+  warnKeys(body, LINK_KEYS, lp, c);
+  for (const key of ['vars', 'labels']) if (body.has(key)) c.warn(at(lp, key), `${key} feed containerlab's config templates and are not reproduced`);
+  const type = readString(body, 'type', lp, c) ?? 'veth';
+  const mtu = readInt(body, 'mtu', lp, c);
+
+  let raws: { node: string; iface: string; mac?: string; path: string }[] | undefined;
+  if (type === 'veth') {
+    const eps = readList(body, 'endpoints', lp, c);
+    if (!eps) {
+      c.issue(at(lp, 'endpoints'), 'required', 'a link needs `endpoints`, e.g. ["server1:eth1", "server2:eth1"]');
+      return undefined;
+    }
+    if (eps.length !== 2) {
+      c.issue(at(lp, 'endpoints'), 'endpoint', `a veth link has exactly two endpoints, got ${eps.length}`);
+      return undefined;
+    }
+    raws = eps.map((e, j) => readEndpoint(e, at(at(lp, 'endpoints'), j), c)).filter((e) => e !== undefined);
+    if (raws.length !== 2) return undefined;
+  } else if (type === 'host') {
+    const ep = readEndpoint(body.get('endpoint'), at(lp, 'endpoint'), c);
+    const hostIface = readString(body, 'host-interface', lp, c);
+    if (hostIface === undefined) c.issue(at(lp, 'host-interface'), 'required', 'a host link needs `host-interface`: the name of its end in the lab host');
+    if (!ep || hostIface === undefined) return undefined;
+    raws = [ep, { node: HOST, iface: hostIface, path: at(lp, 'host-interface') }];
+  } else if (type === 'dummy') {
+    const ep = readEndpoint(body.get('endpoint'), at(lp, 'endpoint'), c);
+    const role = ep ? roles.get(ep.node) : undefined;
+    if (ep && role?.kind === 'netns') {
+      const spec: InterfaceSpec = { name: ep.iface, kind: 'dummy', addresses: [] };
+      if (mtu !== undefined) spec.mtu = mtu;
+      role.node.interfaces.push(spec);
+    } else if (ep) {
+      c.warn(at(lp, 'endpoint'), `a dummy interface on ${quote(ep.node)} is not reproduced; only namespaces get dummy links`);
+    }
+    return undefined;
+  } else {
+    c.warn(at(lp, 'type'), `links of type ${quote(type)} reach outside the lab and are not reproduced`);
+    return undefined;
+  }
+
+  const ends: (LinkEnd | undefined)[] = [];
+  for (const ep of raws) {
+    if (EXTERNAL_ENDPOINTS.includes(ep.node) && !roles.has(ep.node)) {
+      c.warn(ep.path, `${ep.node}:${ep.iface} reaches outside the lab; this link is not reproduced`);
+      return undefined;
+    }
+    const role = roles.get(ep.node);
+    if (!role) {
+      const known = [...roles.keys()];
+      c.issue(ep.path, 'unknown-node', `${quote(`${ep.node}:${ep.iface}`)} names ${quote(ep.node)}, which is not under topology.nodes${didYouMeanSuffix(ep.node, known)}`);
+      ends.push(undefined);
+    } else if (role.kind === 'netns') ends.push({ node: role.node, iface: ep.iface, path: ep.path });
+    else if (role.kind === 'bridge') ends.push({ node: host, iface: ep.iface, master: role.bridge.name, path: ep.path });
+    else ends.push({ node: host, iface: ep.iface, path: ep.path });
+  }
+  const link = wiring.connect(ends[0], ends[1], lp);
+  if (!link) return undefined;
+  for (const [j, ep] of raws.entries()) {
+    const end = ends[j]!;
+    const spec = end.node.interfaces.find((i) => i.name === end.iface)!;
+    if (mtu !== undefined) spec.mtu = mtu;
+    if (ep.mac !== undefined) spec.mac = ep.mac;
+  }
+  return link;
+}
+
+/** "node:iface" or {node, interface, mac?}. */
+function readEndpoint(raw: unknown, p: string, c: Collector): { node: string; iface: string; mac?: string; path: string } | undefined {
+  if (typeof raw === 'string') {
+    const parts = raw.split(':');
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+      c.issue(p, 'endpoint', `${quote(raw)} must be "node:interface" with exactly one ":", e.g. "server1:eth1"`);
+      return undefined;
+    }
+    return { node: parts[0]!, iface: parts[1]!, path: p };
+  }
+  if (raw === undefined || raw === null) {
+    c.issue(p, 'required', 'an endpoint is needed here: "node:interface" or {node, interface}');
+    return undefined;
+  }
+  const m = readMap(raw, p, c, 'an endpoint ("node:interface" or {node, interface})');
+  if (!m) return undefined;
+  warnKeys(m, ENDPOINT_KEYS, p, c);
+  const node = readString(m, 'node', p, c);
+  const iface = readString(m, 'interface', p, c);
+  if (node === undefined) c.issue(at(p, 'node'), 'required', 'an endpoint needs `node`');
+  if (iface === undefined) c.issue(at(p, 'interface'), 'required', 'an endpoint needs `interface`');
+  if (node === undefined || iface === undefined) return undefined;
+  const mac = readString(m, 'mac', p, c);
+  return { node, iface, ...(mac !== undefined ? { mac } : {}), path: p };
+}

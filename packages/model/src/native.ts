@@ -1,0 +1,297 @@
+// The native topology format (see packages/model/README.md): read the document's shape, resolve
+// link endpoints into veth interfaces, then run the shared semantic checks with paths that point
+// back into the document.
+import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink, VxlanParams } from './topology.ts';
+import { HOST, hostNode } from './topology.ts';
+import { TopologyError } from './issue.ts';
+import { at, quote } from './display.ts';
+import { didYouMeanSuffix } from './names.ts';
+import type { Entries } from './read.ts';
+import { Collector, checkKeys, peekMap, readBool, readInt, readList, readMap, readNumber, readScalarMap, readString, readStringList } from './read.ts';
+import type { Locator } from './validate.ts';
+import { DEFAULT_VXLAN_PORT, INTERFACE_KINDS, checkTopology, mergeIssues, validateTopology } from './validate.ts';
+import type { LinkEnd } from './wiring.ts';
+import { Wiring } from './wiring.ts';
+import type { ParsedTopology } from './parse.ts';
+
+const TOP_KEYS = ['name', 'requires', 'nodes', 'bridges', 'links'];
+const NODE_KEYS = ['interfaces', 'routes', 'sysctls', 'exec', 'position'];
+const LINK_KEYS = ['endpoints'];
+const ROUTE_KEYS = ['to', 'via', 'dev', 'metric'];
+const POSITION_KEYS = ['x', 'y'];
+const COMMON_KEYS = ['kind', 'addresses', 'up', 'mtu', 'mac', 'master', 'promisc'];
+const KIND_KEYS: Partial<Record<InterfaceKind, readonly string[]>> = {
+  bridge: ['vlan_filtering'],
+  vxlan: ['id', 'dev', 'local', 'remote', 'group', 'dstport'],
+  macvlan: ['parent', 'mode'],
+  vlan: ['parent', 'id'],
+};
+const ALL_INTERFACE_KEYS = [...new Set([...COMMON_KEYS, ...Object.values(KIND_KEYS).flat()])];
+/** `bridges:` entries are always bridges in the lab host, so kind and master make no sense there. */
+const BRIDGE_KEYS = ['addresses', 'up', 'mtu', 'mac', 'promisc', 'vlan_filtering'];
+
+interface Reading {
+  topology: Topology;
+  locator: Locator;
+  collector: Collector;
+  peerless: Set<string>;
+}
+
+export function parseNative(doc: unknown): ParsedTopology {
+  const { topology, locator, collector, peerless } = readNative(doc);
+  const issues = mergeIssues(collector.issues, checkTopology(topology, locator), peerless);
+  if (issues.length > 0) throw new TopologyError(issues);
+  // Same rules again on the resolved shape, as the server applies them after an edit; anything
+  // found here means the reader resolved something wrongly, which must not reach the kernel.
+  const again = validateTopology(topology);
+  if (again.length > 0) throw new TopologyError(again);
+  return { topology, warnings: collector.warnings, format: 'native' };
+}
+
+function readNative(doc: unknown): Reading {
+  const c = new Collector();
+  const root = readMap(doc, 'document', c, 'a topology (a map with nodes and links)');
+  if (!root) throw new TopologyError(c.issues);
+  checkKeys(root, TOP_KEYS, '', c);
+
+  const name = readString(root, 'name', '', c);
+  const requires = readStringList(root, 'requires', '', c) ?? [];
+  const nodesRaw = readMap(root.get('nodes'), 'nodes', c) ?? new Map<string, unknown>();
+  const bridgesRaw = readMap(root.get('bridges'), 'bridges', c) ?? new Map<string, unknown>();
+  const linksRaw = readList(root, 'links', '', c) ?? [];
+
+  const paths = new Map<InterfaceSpec, string>();
+  const host = hostNode();
+  const nodes: NodeSpec[] = [host];
+  const nodePath = new Map<NodeSpec, string>([[host, 'nodes.host']]);
+  const nodeBodies = new Map<NodeSpec, Entries>();
+  for (const [nodeName, raw] of nodesRaw) {
+    const node = nodeName === HOST ? host : { name: nodeName, kind: 'netns' as const, interfaces: [], routes: [], sysctls: {}, exec: [] };
+    if (node !== host) nodes.push(node);
+    const p = at('nodes', nodeName);
+    nodePath.set(node, p);
+    const body = readMap(raw, p, c, 'a node (a map with interfaces, routes, sysctls, exec, position)');
+    if (body) {
+      checkKeys(body, NODE_KEYS, p, c);
+      nodeBodies.set(node, body);
+    }
+  }
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+
+  // Host bridges first: they are the backbone the rest of the host's wiring hangs off.
+  for (const [bridge, raw] of bridgesRaw) {
+    const p = at('bridges', bridge);
+    const body = readMap(raw, p, c, 'a bridge (a map with addresses, up, mtu, ...)') ?? new Map<string, unknown>();
+    checkKeys(body, BRIDGE_KEYS, p, c);
+    const spec = readInterface(body, bridge, 'bridge', p, c);
+    host.interfaces.push(spec);
+    paths.set(spec, p);
+  }
+  const hostBridges = new Set([...bridgesRaw.keys(), ...configuredHostBridges(nodeBodies.get(host))]);
+
+  // Endpoints are resolved before interface configs so a config without `kind` can be recognised
+  // as a link end.
+  const ends = linksRaw.map((raw, li) => readLinkEnds(raw, li, byName, hostBridges, c));
+  const linked = new Set(ends.flat().filter((e) => e !== undefined).map((e) => `${e.node.name}\u0000${e.iface}`));
+
+  for (const node of nodes) {
+    const body = nodeBodies.get(node);
+    if (body) readInterfaces(node, body, nodePath.get(node)!, linked, paths, c);
+  }
+
+  const wiring = new Wiring(c, paths);
+  const links: VethLink[] = [];
+  const linkIndex: number[] = [];
+  ends.forEach((pair, li) => {
+    if (pair.length !== 2) return;
+    const link = wiring.connect(pair[0], pair[1], `links[${li}]`);
+    if (link) {
+      links.push(link);
+      linkIndex.push(li);
+    }
+  });
+
+  for (const node of nodes) {
+    const body = nodeBodies.get(node);
+    if (body) readNodeSettings(node, body, nodePath.get(node)!, c);
+  }
+
+  const topology: Topology = { ...(name !== undefined ? { name } : {}), nodes, links, requires: requires as Topology['requires'] };
+  const locator: Locator = {
+    name: 'name',
+    requires: 'requires',
+    nodes: 'nodes',
+    node: (n) => nodePath.get(n) ?? at('nodes', n.name),
+    nodeField: (n, key) => at(nodePath.get(n) ?? at('nodes', n.name), key),
+    iface: (n, i) => paths.get(i) ?? at(at(nodePath.get(n) ?? at('nodes', n.name), 'interfaces'), i.name),
+    link: (index) => `links[${linkIndex[index] ?? index}]`,
+    endpoint: (index, end) => `links[${linkIndex[index] ?? index}].endpoints[${end}]`,
+  };
+  return { topology, locator, collector: c, peerless: wiring.peerlessFields() };
+}
+
+function configuredHostBridges(body: Entries | undefined): string[] {
+  const entries = peekMap(body?.get('interfaces'));
+  return [...(entries ?? [])].filter(([, v]) => peekMap(v)?.get('kind') === 'bridge').map(([k]) => k);
+}
+
+/** Both ends of one link (undefined for an end that is wrong), or [] when the link itself is malformed. */
+function readLinkEnds(raw: unknown, li: number, nodes: Map<string, NodeSpec>, hostBridges: Set<string>, c: Collector): (LinkEnd | undefined)[] {
+  const lp = `links[${li}]`;
+  const body = readMap(raw, lp, c, 'a link (a map with endpoints)');
+  if (!body) return [];
+  checkKeys(body, LINK_KEYS, lp, c);
+  const eps = readList(body, 'endpoints', lp, c);
+  if (eps === undefined) {
+    if (!body.has('endpoints') || body.get('endpoints') === null) {
+      c.issue(at(lp, 'endpoints'), 'required', 'a link needs `endpoints`, e.g. ["ns1:veth-01", "ns2:veth-10"]');
+    }
+    return [];
+  }
+  if (eps.length !== 2) {
+    c.issue(at(lp, 'endpoints'), 'endpoint', `a link has exactly two endpoints, got ${eps.length}`);
+    return [];
+  }
+  return eps.map((e, j) => {
+    const p = at(at(lp, 'endpoints'), j);
+    if (typeof e !== 'string') {
+      c.issue(p, 'type', 'an endpoint is a string "node:interface"');
+      return undefined;
+    }
+    const parts = e.split(':');
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+      c.issue(p, 'endpoint', `${quote(e)} must be "node:interface" with exactly one ":", e.g. "ns1:veth-01"`);
+      return undefined;
+    }
+    const [nodeName, iface] = parts as [string, string];
+    const node = nodes.get(nodeName);
+    if (node) return { node, iface, path: p };
+    if (hostBridges.has(nodeName)) return { node: nodes.get(HOST)!, iface, master: nodeName, path: p };
+    const known = [...nodes.keys(), ...hostBridges];
+    c.issue(p, 'unknown-node', `${quote(e)} names ${quote(nodeName)}, which is neither a node nor a host bridge${didYouMeanSuffix(nodeName, known)}; define it under nodes: or bridges:`);
+    return undefined;
+  });
+}
+
+function readInterfaces(node: NodeSpec, body: Entries, nodeAt: string, linked: Set<string>, paths: Map<InterfaceSpec, string>, c: Collector): void {
+  const ifacesAt = at(nodeAt, 'interfaces');
+  const raw = body.get('interfaces');
+  if (raw === undefined) return;
+  const entries = readMap(raw, ifacesAt, c, 'a map of interface name -> settings') ?? new Map<string, unknown>();
+  for (const [ifName, value] of entries) {
+    const p = at(ifacesAt, ifName);
+    const config = readMap(value, p, c, 'interface settings (a map)');
+    const m = config ?? new Map<string, unknown>();
+    const explicitKind = readString(m, 'kind', p, c);
+    const kind = (explicitKind ?? (ifName === 'lo' ? 'loopback' : 'veth')) as InterfaceKind;
+    if (explicitKind === undefined && ifName !== 'lo' && config && !linked.has(`${node.name}\u0000${ifName}`)) {
+      c.issue(
+        p,
+        'unlinked',
+        `${quote(ifName)} has settings but no kind and is not an end of any link: add a link with endpoint "${node.name}:${ifName}", or set kind (bridge, vxlan, macvlan, vlan, tun, tap, dummy)`,
+      );
+    }
+    checkInterfaceKeys(m, kind, p, c);
+    const spec = readInterface(m, ifName, kind, p, c);
+    node.interfaces.push(spec);
+    paths.set(spec, p);
+  }
+}
+
+function checkInterfaceKeys(m: Entries, kind: string, p: string, c: Collector): void {
+  const known = INTERFACE_KINDS.includes(kind as InterfaceKind);
+  const allowed = known ? [...COMMON_KEYS, ...(KIND_KEYS[kind as InterfaceKind] ?? [])] : ALL_INTERFACE_KEYS;
+  for (const key of m.keys()) {
+    if (allowed.includes(key)) continue;
+    if (ALL_INTERFACE_KEYS.includes(key)) {
+      const owners = Object.entries(KIND_KEYS).filter(([, keys]) => keys.includes(key)).map(([k]) => k);
+      c.issue(at(p, key), 'unknown-key', `${quote(key)} does not apply to a ${kind} interface; it is for ${owners.join(' and ')}`);
+    } else {
+      c.issue(at(p, key), 'unknown-key', `unknown key ${quote(key)}${didYouMeanSuffix(key, allowed)}; a ${kind} interface takes ${allowed.join(', ')}`);
+    }
+  }
+}
+
+function readInterface(m: Entries, name: string, kind: InterfaceKind, p: string, c: Collector): InterfaceSpec {
+  const spec: InterfaceSpec = { name, kind, addresses: readStringList(m, 'addresses', p, c) ?? [] };
+  const up = readBool(m, 'up', p, c);
+  if (up !== undefined) spec.up = up;
+  const mtu = readInt(m, 'mtu', p, c);
+  if (mtu !== undefined) spec.mtu = mtu;
+  const mac = readString(m, 'mac', p, c);
+  if (mac !== undefined) spec.mac = mac;
+  const master = readString(m, 'master', p, c);
+  if (master !== undefined) spec.master = master;
+  const promisc = readBool(m, 'promisc', p, c);
+  if (promisc !== undefined) spec.promisc = promisc;
+  switch (kind) {
+    case 'bridge': {
+      const vf = readBool(m, 'vlan_filtering', p, c);
+      if (vf !== undefined) spec.vlanFiltering = vf;
+      break;
+    }
+    case 'vxlan': {
+      const vxlan = { dstport: readInt(m, 'dstport', p, c) ?? DEFAULT_VXLAN_PORT } as VxlanParams;
+      const id = readInt(m, 'id', p, c);
+      if (id !== undefined) vxlan.id = id;
+      for (const key of ['dev', 'local', 'remote', 'group'] as const) {
+        const v = readString(m, key, p, c);
+        if (v !== undefined) vxlan[key] = v;
+      }
+      spec.vxlan = vxlan;
+      break;
+    }
+    case 'macvlan': {
+      const parent = readString(m, 'parent', p, c);
+      if (parent !== undefined) spec.parent = parent;
+      const mode = readString(m, 'mode', p, c);
+      if (mode !== undefined) spec.macvlanMode = mode as InterfaceSpec['macvlanMode'];
+      break;
+    }
+    case 'vlan': {
+      const parent = readString(m, 'parent', p, c);
+      if (parent !== undefined) spec.parent = parent;
+      const id = readInt(m, 'id', p, c);
+      if (id !== undefined) spec.vlanId = id;
+      break;
+    }
+    default:
+      break;
+  }
+  return spec;
+}
+
+function readNodeSettings(node: NodeSpec, body: Entries, nodeAt: string, c: Collector): void {
+  const routesAt = at(nodeAt, 'routes');
+  node.routes = (readList(body, 'routes', nodeAt, c) ?? []).map((raw, k) => readRoute(raw, at(routesAt, k), c));
+  const sysctls = readScalarMap(body, 'sysctls', nodeAt, c);
+  if (sysctls) node.sysctls = Object.fromEntries(sysctls);
+  node.exec = readStringList(body, 'exec', nodeAt, c) ?? [];
+  if (body.has('position')) {
+    const p = at(nodeAt, 'position');
+    const m = readMap(body.get('position'), p, c, 'a position {x, y}');
+    if (m) {
+      checkKeys(m, POSITION_KEYS, p, c);
+      const coord = (axis: 'x' | 'y') => {
+        const v = readNumber(m, axis, p, c);
+        if (v === undefined && (m.get(axis) ?? null) === null) c.issue(at(p, axis), 'required', `position needs ${axis}`);
+        return v ?? Number.NaN;
+      };
+      node.position = { x: coord('x'), y: coord('y') };
+    }
+  }
+}
+
+/** A route; a missing `to` stays "" so the validator reports it at the right index. */
+function readRoute(raw: unknown, p: string, c: Collector): RouteSpec {
+  const m = readMap(raw, p, c, 'a route (a map with to, via, dev, metric)') ?? new Map<string, unknown>();
+  checkKeys(m, ROUTE_KEYS, p, c);
+  const route: RouteSpec = { to: readString(m, 'to', p, c) ?? '' };
+  const via = readString(m, 'via', p, c);
+  if (via !== undefined) route.via = via;
+  const dev = readString(m, 'dev', p, c);
+  if (dev !== undefined) route.dev = dev;
+  const metric = readInt(m, 'metric', p, c);
+  if (metric !== undefined) route.metric = metric;
+  return route;
+}

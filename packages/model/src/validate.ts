@@ -1,0 +1,381 @@
+// Semantic rules on a resolved Topology. This is the one place those rules live: the YAML readers
+// only check shape and wiring, then run these checks with a Locator that maps each part back to
+// where it was written, and the server runs them (with plain paths) after granular edits.
+import type { Issue } from './issue.ts';
+import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology } from './topology.ts';
+import { CAPABILITIES, HOST } from './topology.ts';
+import { at, quote } from './display.ts';
+import {
+  checkCidr,
+  checkInterfaceName,
+  checkIp,
+  checkMac,
+  checkMtu,
+  checkNodeName,
+  didYouMeanSuffix,
+  formatCidr,
+  hasHostBits,
+  isMulticast,
+  networkOf,
+  parseCidr,
+  parseIp,
+} from './names.ts';
+import { splitShellWords } from './shell-quote.ts';
+
+export const INTERFACE_KINDS: readonly InterfaceKind[] = ['veth', 'bridge', 'vxlan', 'macvlan', 'vlan', 'tun', 'tap', 'dummy', 'loopback'];
+export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
+export const DEFAULT_VXLAN_PORT = 4789;
+export const MAX_VXLAN_ID = 16_777_215;
+
+// Only the namespace's own network settings: other sysctls (kernel.*, vm.*) are global to the host.
+const SYSCTL_KEY = /^net\.[a-z0-9_.-]+$/;
+const SYSCTL_VALUE = /^[A-Za-z0-9_. -]{0,64}$/;
+
+/** Where each part of a resolved topology was written, in the source document's vocabulary. */
+export interface Locator {
+  name: string;
+  requires: string;
+  nodes: string;
+  node(n: NodeSpec): string;
+  nodeField(n: NodeSpec, key: 'routes' | 'sysctls' | 'exec' | 'position'): string;
+  iface(n: NodeSpec, i: InterfaceSpec): string;
+  link(index: number): string;
+  endpoint(index: number, end: 0 | 1): string;
+}
+
+/** Paths for a topology edited directly: native-format names (`nodes.ns1.interfaces.int0.mtu`). */
+export const RESOLVED_LOCATOR: Locator = {
+  name: 'name',
+  requires: 'requires',
+  nodes: 'nodes',
+  node: (n) => at('nodes', n.name),
+  nodeField: (n, key) => at(at('nodes', n.name), key),
+  iface: (n, i) => at(at(at('nodes', n.name), 'interfaces'), i.name),
+  link: (index) => `links[${index}]`,
+  endpoint: (index, end) => `links[${index}].endpoints[${end}]`,
+};
+
+type Add = (field: string, rule: string, message: string) => void;
+
+export function validateTopology(t: Topology): Issue[] {
+  return checkTopology(t, RESOLVED_LOCATOR);
+}
+
+/** Every issue in `t`, with fields from `loc`. */
+export function checkTopology(t: Topology, loc: Locator): Issue[] {
+  const issues: Issue[] = [];
+  const add: Add = (field, rule, message) => issues.push({ field, rule, message });
+  const nodes = Array.isArray(t.nodes) ? t.nodes : [];
+
+  if (t.name !== undefined) {
+    const why = checkNodeName(t.name);
+    if (why) add(loc.name, 'lab-name', `lab name ${quote(String(t.name))} ${why}`);
+  }
+  checkRequires(t.requires ?? [], loc, add);
+
+  const byName = new Map<string, NodeSpec>();
+  for (const n of nodes) {
+    const p = loc.node(n);
+    if (byName.has(n.name)) add(p, 'duplicate', `node ${quote(n.name)} is defined twice`);
+    else byName.set(n.name, n);
+    if (n.kind === 'host' || n.name === HOST) {
+      if (n.kind !== 'host' || n.name !== HOST) {
+        add(p, 'reserved', `${quote(HOST)} is the lab host and the only node of kind host; rename this node`);
+      }
+    } else if (n.kind !== 'netns') {
+      add(at(p, 'kind'), 'enum', `node kind must be "netns" (or "host" for the lab host), got ${quote(String(n.kind))}`);
+    } else {
+      const why = checkNodeName(n.name);
+      if (why) add(p, 'node-name', `node name ${quote(n.name)} ${why}`);
+    }
+  }
+  const host = byName.get(HOST);
+  if (!host || host.kind !== 'host') add(loc.nodes, 'required', `the topology must contain the lab host node ${quote(HOST)} (kind host)`);
+
+  // `br0:port` endpoints name a host bridge the way `ns1:port` names a node, so they must differ.
+  for (const b of host?.interfaces ?? []) {
+    if (b.kind === 'bridge' && byName.has(b.name)) {
+      add(loc.iface(host!, b), 'duplicate', `bridge ${quote(b.name)} has the same name as a node; endpoints "${b.name}:..." would be ambiguous`);
+    }
+  }
+
+  for (const n of nodes) checkNode(n, loc, add);
+  checkLinks(t, byName, loc, add);
+  return issues;
+}
+
+function checkRequires(requires: readonly string[], loc: Locator, add: Add): void {
+  const seen = new Set<string>();
+  requires.forEach((r, k) => {
+    const p = at(loc.requires, k);
+    if (!(CAPABILITIES as readonly string[]).includes(r)) {
+      add(p, 'enum', `unknown capability ${quote(String(r))}${didYouMeanSuffix(String(r), CAPABILITIES)}; known: ${CAPABILITIES.join(', ')}`);
+    } else if (seen.has(r)) {
+      add(p, 'duplicate', `capability ${quote(r)} is listed twice`);
+    }
+    seen.add(r);
+  });
+}
+
+function checkNode(n: NodeSpec, loc: Locator, add: Add): void {
+  const interfaces = Array.isArray(n.interfaces) ? n.interfaces : [];
+  const byName = new Map<string, InterfaceSpec>();
+  for (const i of interfaces) {
+    if (byName.has(i.name)) add(loc.iface(n, i), 'duplicate', `node ${quote(n.name)} has two interfaces named ${quote(i.name)}`);
+    else byName.set(i.name, i);
+  }
+  for (const i of interfaces) checkInterface(n, i, byName, loc.iface(n, i), add);
+  checkParentCycles(n, interfaces, byName, loc, add);
+
+  const routesAt = loc.nodeField(n, 'routes');
+  const seenRoutes = new Set<string>();
+  (n.routes ?? []).forEach((r, k) => checkRoute(n, r, byName, at(routesAt, k), seenRoutes, add));
+
+  const sysctlsAt = loc.nodeField(n, 'sysctls');
+  for (const [key, value] of Object.entries(n.sysctls ?? {})) {
+    const p = at(sysctlsAt, key);
+    if (!SYSCTL_KEY.test(key) || key.includes('..') || key.endsWith('.')) {
+      add(p, 'sysctl', `${quote(key)} is not a network sysctl: only net.* keys (lowercase, e.g. net.ipv4.ip_forward) are allowed, because other sysctls are shared with the whole host`);
+    }
+    if (typeof value !== 'string' || !SYSCTL_VALUE.test(value)) {
+      add(p, 'sysctl', 'sysctl values are at most 64 letters, digits, spaces, "_", "." or "-"');
+    }
+  }
+
+  const execAt = loc.nodeField(n, 'exec');
+  (n.exec ?? []).forEach((line, k) => {
+    const why = checkExecLine(line);
+    if (why) add(at(execAt, k), 'exec', why);
+  });
+
+  if (n.position !== undefined) {
+    const p = loc.nodeField(n, 'position');
+    for (const axis of ['x', 'y'] as const) {
+      if (typeof n.position[axis] !== 'number' || !Number.isFinite(n.position[axis])) add(at(p, axis), 'type', `position.${axis} must be a finite number`);
+    }
+  }
+}
+
+/** null when an exec line is a usable command, else why not. */
+export function checkExecLine(line: string): string | null {
+  if (typeof line !== 'string') return 'an exec line must be a string';
+  if (line.trim() === '') return 'an exec line must not be empty';
+  const ctl = /[\u0000-\u0008\u000a-\u001f\u007f]/.exec(line);
+  if (ctl) {
+    const code = `U+${ctl[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return `contains a control character (${code}); put each command on its own exec line`;
+  }
+  let words: string[];
+  try {
+    words = splitShellWords(line);
+  } catch (e) {
+    return `cannot be split into words: ${(e as Error).message}`;
+  }
+  if (words.length === 0 || words[0] === '') return 'an exec line must start with a command';
+  return null;
+}
+
+function nodeLabel(n: NodeSpec): string {
+  return n.kind === 'host' ? 'the lab host' : `node ${quote(n.name)}`;
+}
+
+function checkInterface(n: NodeSpec, i: InterfaceSpec, byName: Map<string, InterfaceSpec>, p: string, add: Add): void {
+  const why = checkInterfaceName(i.name);
+  if (why) add(p, 'interface-name', `interface name ${quote(String(i.name))} ${why}`);
+
+  if (!INTERFACE_KINDS.includes(i.kind)) {
+    add(at(p, 'kind'), 'enum', `unknown interface kind ${quote(String(i.kind))}${didYouMeanSuffix(String(i.kind), INTERFACE_KINDS)}; known: ${INTERFACE_KINDS.filter((k) => k !== 'loopback').join(', ')}`);
+  } else if (i.kind === 'loopback' && i.name !== 'lo') {
+    add(at(p, 'kind'), 'kind', `only "lo" is a loopback interface; ${quote(i.name)} needs another kind`);
+  } else if (i.name === 'lo' && i.kind !== 'loopback') {
+    add(p, 'kind', `"lo" is the loopback interface every namespace already has; it cannot be a ${i.kind}`);
+  }
+
+  if (i.mtu !== undefined) {
+    const w = checkMtu(i.mtu);
+    if (w) add(at(p, 'mtu'), 'mtu', w);
+  }
+  if (i.mac !== undefined) {
+    const w = checkMac(i.mac);
+    if (w) add(at(p, 'mac'), 'mac', w);
+  }
+  const seen = new Set<string>();
+  (Array.isArray(i.addresses) ? i.addresses : []).forEach((a, k) => {
+    const w = checkCidr(a);
+    if (w) add(at(at(p, 'addresses'), k), 'cidr', w);
+    else if (seen.has(a)) add(at(at(p, 'addresses'), k), 'duplicate', `${a} is listed twice`);
+    seen.add(a);
+  });
+
+  if (i.master !== undefined) {
+    const m = byName.get(i.master);
+    const bridges = [...byName.values()].filter((x) => x.kind === 'bridge').map((x) => x.name);
+    if (i.kind === 'bridge' || i.kind === 'loopback') {
+      add(at(p, 'master'), 'master', `a ${i.kind} interface cannot be a bridge port`);
+    } else if (!m) {
+      add(at(p, 'master'), 'master', `${nodeLabel(n)} has no bridge ${quote(i.master)}${didYouMeanSuffix(i.master, bridges)}; master must name a bridge in the same node`);
+    } else if (m.kind !== 'bridge') {
+      add(at(p, 'master'), 'master', `${quote(i.master)} is a ${m.kind} interface, not a bridge`);
+    }
+  }
+
+  switch (i.kind) {
+    case 'vxlan':
+      checkVxlan(n, i, byName, p, add);
+      break;
+    case 'macvlan':
+      checkParent(n, i, i.parent, byName, at(p, 'parent'), add);
+      if (i.macvlanMode !== undefined && !(MACVLAN_MODES as readonly string[]).includes(i.macvlanMode)) {
+        add(at(p, 'mode'), 'enum', `macvlan mode must be one of ${MACVLAN_MODES.join(', ')}${didYouMeanSuffix(String(i.macvlanMode), MACVLAN_MODES)}`);
+      }
+      break;
+    case 'vlan':
+      checkParent(n, i, i.parent, byName, at(p, 'parent'), add);
+      if (i.vlanId === undefined) add(at(p, 'id'), 'required', 'a vlan interface needs `id`: the VLAN tag, 1-4094');
+      else if (!Number.isInteger(i.vlanId) || i.vlanId < 1 || i.vlanId > 4094) add(at(p, 'id'), 'range', `VLAN id ${i.vlanId} is outside 1-4094`);
+      break;
+    default:
+      break;
+  }
+}
+
+function checkParent(n: NodeSpec, i: InterfaceSpec, parent: string | undefined, byName: Map<string, InterfaceSpec>, p: string, add: Add): void {
+  if (parent === undefined) {
+    add(p, 'required', `a ${i.kind} interface needs \`parent\`: the interface of ${nodeLabel(n)} it is stacked on`);
+  } else if (parent === i.name) {
+    add(p, 'parent', 'an interface cannot be stacked on itself');
+  } else if (!byName.has(parent)) {
+    add(p, 'unknown-interface', `${nodeLabel(n)} has no interface ${quote(parent)}${didYouMeanSuffix(parent, byName.keys())}; it must be in the same node`);
+  }
+}
+
+function checkVxlan(n: NodeSpec, i: InterfaceSpec, byName: Map<string, InterfaceSpec>, p: string, add: Add): void {
+  const v = i.vxlan;
+  if (!v || v.id === undefined) {
+    add(at(p, 'id'), 'required', `a vxlan interface needs \`id\`: the VNI, 0-${MAX_VXLAN_ID}`);
+  } else if (!Number.isInteger(v.id) || v.id < 0 || v.id > MAX_VXLAN_ID) {
+    add(at(p, 'id'), 'range', `VXLAN id ${v.id} is outside 0-${MAX_VXLAN_ID}`);
+  }
+  if (!v) return;
+  if (!Number.isInteger(v.dstport) || v.dstport < 1 || v.dstport > 65535) add(at(p, 'dstport'), 'range', `dstport ${v.dstport} is outside 1-65535`);
+  const families = new Set<number>();
+  for (const key of ['local', 'remote', 'group'] as const) {
+    const addr = v[key];
+    if (addr === undefined) continue;
+    const w = checkIp(addr);
+    if (w) {
+      add(at(p, key), 'ip', w);
+      continue;
+    }
+    families.add(parseIp(addr)!.family);
+    if (key === 'group' && !isMulticast(addr)) add(at(p, key), 'ip', `group ${addr} is not a multicast address; use remote for a single peer`);
+    if (key !== 'group' && isMulticast(addr)) add(at(p, key), 'ip', `${key} ${addr} is a multicast address; multicast goes in group`);
+  }
+  if (v.remote !== undefined && v.group !== undefined) add(at(p, 'group'), 'conflict', 'set either remote (one peer) or group (multicast), not both');
+  if (families.size > 1) add(p, 'family', 'local, remote and group must all be IPv4 or all IPv6');
+  if (v.dev !== undefined) {
+    if (v.dev === i.name) add(at(p, 'dev'), 'parent', 'a vxlan interface cannot use itself as its underlay');
+    else if (!byName.has(v.dev)) add(at(p, 'dev'), 'unknown-interface', `${nodeLabel(n)} has no interface ${quote(v.dev)}${didYouMeanSuffix(v.dev, byName.keys())}; dev must be in the same node`);
+  }
+}
+
+function parentOf(i: InterfaceSpec): string | undefined {
+  if (i.kind === 'vxlan') return i.vxlan?.dev;
+  if (i.kind === 'macvlan' || i.kind === 'vlan') return i.parent;
+  return undefined;
+}
+
+/** a on b on a can never be created; the planner would silently pick an order. */
+function checkParentCycles(n: NodeSpec, interfaces: InterfaceSpec[], byName: Map<string, InterfaceSpec>, loc: Locator, add: Add): void {
+  for (const start of interfaces) {
+    const seen = new Set<string>([start.name]);
+    let cur = parentOf(start);
+    while (cur !== undefined && cur !== start.name && byName.has(cur) && !seen.has(cur)) {
+      seen.add(cur);
+      cur = parentOf(byName.get(cur)!);
+    }
+    if (cur === start.name && parentOf(start) !== start.name) {
+      add(loc.iface(n, start), 'parent', `${quote(start.name)} is stacked on itself through ${[...seen].slice(1).map(quote).join(' -> ')}`);
+    }
+  }
+}
+
+function checkRoute(n: NodeSpec, r: RouteSpec, byName: Map<string, InterfaceSpec>, p: string, seen: Set<string>, add: Add): void {
+  let family: number | undefined;
+  if (typeof r.to !== 'string' || r.to === '') {
+    add(at(p, 'to'), 'required', 'a route needs `to`: "default" or a prefix such as 10.9.0.0/16');
+  } else if (r.to !== 'default') {
+    const w = checkCidr(r.to);
+    const c = parseCidr(r.to);
+    if (w) add(at(p, 'to'), 'cidr', w);
+    else if (c && hasHostBits(c)) add(at(p, 'to'), 'cidr', `${r.to} has bits set past its prefix; the destination network is ${formatCidr(networkOf(c))}`);
+    family = c?.family;
+  }
+  if (r.via === undefined && r.dev === undefined) {
+    add(p, 'required', 'a route needs `via` (a gateway address) or `dev` (an interface of this node)');
+  }
+  if (r.via !== undefined) {
+    const w = checkIp(r.via);
+    if (w) add(at(p, 'via'), 'ip', w);
+    else if (family !== undefined && parseIp(r.via)!.family !== family) add(at(p, 'via'), 'family', `gateway ${r.via} is not the same IP version as ${r.to}`);
+    if (!w) family ??= parseIp(r.via)!.family;
+  }
+  // Every namespace has lo even when the topology does not configure it.
+  if (r.dev !== undefined && r.dev !== 'lo' && !byName.has(r.dev)) {
+    add(at(p, 'dev'), 'unknown-interface', `${nodeLabel(n)} has no interface ${quote(r.dev)}${didYouMeanSuffix(r.dev, byName.keys())}`);
+  }
+  if (r.metric !== undefined && (!Number.isInteger(r.metric) || r.metric < 0 || r.metric > 4_294_967_295)) {
+    add(at(p, 'metric'), 'range', 'metric must be a whole number 0-4294967295');
+  }
+  // The kernel refuses a second route to the same destination with the same metric ("File exists").
+  const key = `${family ?? '?'} ${r.to} ${r.metric ?? 0}`;
+  if (typeof r.to === 'string' && r.to !== '' && seen.has(key)) add(p, 'duplicate', `a route to ${r.to} with this metric is already listed`);
+  seen.add(key);
+}
+
+function checkLinks(t: Topology, nodes: Map<string, NodeSpec>, loc: Locator, add: Add): void {
+  const used = new Map<string, number>();
+  const keyOf = (node: string, iface: string) => `${node}\u0000${iface}`;
+  (Array.isArray(t.links) ? t.links : []).forEach((l, index) => {
+    ([l.a, l.b] as const).forEach((ep, end) => {
+      const p = loc.endpoint(index, end as 0 | 1);
+      const node = nodes.get(ep.node);
+      if (!node) {
+        add(p, 'unknown-node', `no node named ${quote(ep.node)}${didYouMeanSuffix(ep.node, nodes.keys())}`);
+        return;
+      }
+      const iface = node.interfaces.find((i) => i.name === ep.interface);
+      if (!iface) {
+        add(p, 'unknown-interface', `${nodeLabel(node)} has no interface ${quote(ep.interface)}; a link end must be one of its veth interfaces`);
+        return;
+      }
+      if (iface.kind !== 'veth') add(p, 'kind', `${quote(ep.interface)} in ${nodeLabel(node)} is a ${iface.kind} interface; link ends are veth interfaces`);
+      const key = keyOf(ep.node, ep.interface);
+      const other = used.get(key);
+      if (other !== undefined && other !== index) add(p, 'duplicate', `${ep.node}:${ep.interface} is already an end of ${loc.link(other)}; an interface can be in one link only`);
+      else used.set(key, index);
+    });
+    if (l.a.node === l.b.node && l.a.interface === l.b.interface) {
+      add(loc.link(index), 'same-endpoint', `both ends are ${l.a.node}:${l.a.interface}; a link joins two different interfaces`);
+    }
+  });
+  for (const n of nodes.values()) {
+    for (const i of n.interfaces) {
+      if (i.kind === 'veth' && !used.has(keyOf(n.name, i.name))) {
+        add(loc.iface(n, i), 'unpaired', `veth ${quote(i.name)} in ${nodeLabel(n)} is not an end of any link; veths are created in pairs by links`);
+      }
+    }
+  }
+}
+
+/**
+ * Reader issues plus validator issues, minus validator issues about something the reader already
+ * reported (a field or anything under it), so one mistake produces one message. `peerless` are
+ * fields of interfaces whose link the reader had to drop: their missing peer is not news.
+ */
+export function mergeIssues(reader: Issue[], validator: Issue[], peerless: ReadonlySet<string> = new Set()): Issue[] {
+  const shadowed = (v: Issue) =>
+    (v.rule === 'unpaired' && peerless.has(v.field)) ||
+    reader.some((r) => v.field === r.field || v.field.startsWith(`${r.field}.`) || v.field.startsWith(`${r.field}[`));
+  return [...reader, ...validator.filter((v) => !shadowed(v))];
+}

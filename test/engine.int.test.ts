@@ -301,3 +301,29 @@ links:
     expect(doctor.stdout).toMatch(caps.vlan.ok ? /ok\s+vlan/ : /MISSING\s+vlan/);
   });
 });
+
+describe('containerlab import (seed 000 §二)', () => {
+  it('deploys the seed clab file: namespaces, veth, exec lines after the links', async () => {
+    const d = await nslab('deploy', join(root, 'labs/containerlab/topology.clab.yml'), '--name', 't-clab');
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stderr).toMatch(/warning: .*image/);
+    expect(d.stderr).toContain('+ ip netns exec server1 ip addr add 10.1.5.10/24 dev net0');
+    const p = await nslab('exec', 't-clab', 'server1', '--', 'ping', '-c1', '-W1', '10.1.5.11');
+    expect(p.code, p.stdout).toBe(0);
+    // The seed's next step: find the peer with ethtool -S (peer_ifindex).
+    const e = await nslab('exec', 't-clab', 'server2', '--', 'ethtool', '-S', 'net0');
+    const o = await inspect('t-clab');
+    const s1 = o.nodes.find((n) => n.name === 'server1')!.interfaces.find((i) => i.name === 'net0')!;
+    expect(e.stdout).toMatch(new RegExp(`peer_ifindex: ${s1.ifindex}\\b`));
+    expect((await nslab('destroy', 't-clab')).code).toBe(0);
+  });
+
+  it('explains the seed mistake: links indented under nodes', async () => {
+    const f = join(root, 'packages/model/test/fixtures/seed-veth-mistake.clab.yaml');
+    const d = await nslab('deploy', f, '--name', 't-mistake');
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain('topology.nodes.links');
+    expect(d.stderr).toMatch(/indented under .?nodes/);
+    expect(listLabs().map((s) => s.name)).not.toContain('t-mistake');
+  });
+});

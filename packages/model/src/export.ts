@@ -3,6 +3,7 @@
 import YAML from 'yaml';
 import type { Endpoint, InterfaceSpec, NodeSpec, RouteSpec, Topology } from './topology.ts';
 import { HOST } from './topology.ts';
+import type { Operation } from './operation.ts';
 import { planDeploy } from './plan.ts';
 import { render } from './render.ts';
 import { shellLine } from './shell-quote.ts';
@@ -183,12 +184,20 @@ export function toClabYaml(t: Topology): string {
   const ops = planDeploy(t);
   const host = t.nodes.find((n) => n.name === HOST);
   const bridgePorts = new Set((host?.interfaces ?? []).filter((i) => isBridgePort(host!, i, w)).map((i) => i.name));
+  const spec = (node: string, name: string) => t.nodes.find((n) => n.name === node)?.interfaces.find((i) => i.name === name);
+  // containerlab creates link ends, brings them up and attaches `br0:port` ends to their bridge,
+  // so the planner's steps for exactly that are left out.
+  const doneByClab = (op: Extract<Operation, { op: 'link-set' }>): boolean => {
+    if (op.mtu !== undefined || op.mac !== undefined || op.promisc !== undefined || op.up === false) return false;
+    if (op.master !== undefined) return op.node === HOST && bridgePorts.has(op.name);
+    const i = spec(op.node, op.name);
+    return i?.kind === 'veth' && i.up === undefined;
+  };
   const lines = (node: string): string[] =>
     ops.flatMap((op) => {
       if (op.op === 'netns-add' || op.op === 'veth-add' || op.op === 'exec' || op.op === 'netns-del' || op.node !== node) return [];
       if (op.op === 'sysctl') return [shellLine(['sysctl', '-w', `${op.key}=${op.value}`])];
-      // containerlab creates `br0:port` ends, attaches them to their bridge and brings them up.
-      if (op.op === 'link-set' && node === HOST && bridgePorts.has(op.name) && op.mtu === undefined && op.mac === undefined && op.promisc === undefined && op.up !== false) return [];
+      if (op.op === 'link-set' && doneByClab(op)) return [];
       return [shellLine(['ip', ...render(op).ipBatchArgs!])];
     });
 

@@ -219,6 +219,18 @@ function checkInterface(n: NodeSpec, i: InterfaceSpec, byName: Map<string, Inter
     }
   }
 
+  // Settings of another kind would be silently ignored by the planner (and refused on re-import).
+  const foreign: [keyof InterfaceSpec, string, InterfaceKind[]][] = [
+    ['vlanFiltering', 'vlan_filtering', ['bridge']],
+    ['vxlan', 'id', ['vxlan']],
+    ['parent', 'parent', ['macvlan', 'vlan']],
+    ['macvlanMode', 'mode', ['macvlan']],
+    ['vlanId', 'id', ['vlan']],
+  ];
+  for (const [prop, key, kinds] of foreign) {
+    if (i[prop] !== undefined && !kinds.includes(i.kind)) add(at(p, key), 'kind', `${key} applies to ${kinds.join(' and ')} interfaces, not to a ${i.kind}`);
+  }
+
   switch (i.kind) {
     case 'vxlan':
       checkVxlan(n, i, byName, p, add);

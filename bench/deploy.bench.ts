@@ -1,14 +1,15 @@
 // `pnpm bench`: deploy + destroy time of a star lab (N namespaces on one bridge, with addresses)
 // for nslab, a hand-written `ip -batch` baseline and Mininet. Prints a markdown report on stdout
 // (progress on stderr). Must run as root. Knobs: BENCH_SIZES=100,300  BENCH_RUNS=3
-// BENCH_MININET_RUNS=1  BENCH_PROFILE=1 (0 skips the per-phase profile).
+// BENCH_MININET_RUNS=3  BENCH_PROFILE=1 (0 skips the per-phase profile).
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { checkBaselineMatchesPlan, killLiveBaselines, runBaseline, type BaselineTiming } from './baseline.ts';
-import { diffSnapshots, hostSnapshot, netnsCount, settle } from './hoststate.ts';
+import { diffSnapshots, hostSnapshot, settle } from './hoststate.ts';
 import { mininetUnavailable, runMininet, type MininetTiming } from './mininet.ts';
 import { destroyLeftoverLabs, profileNslab, runNslab, type NslabProfile, type NslabTiming } from './nslab.ts';
+import { describe, type NsStrategy } from './whatif.ts';
 import { starAddress } from './star.ts';
 import { fmtMs, median, medMin, min, ratio, table } from './stats.ts';
 import { run } from '../packages/driver/src/index.ts';
@@ -31,16 +32,33 @@ function intEnv(v: string | undefined, dflt: number): number {
 
 const SIZES = intList(process.env.BENCH_SIZES, [100, 300]);
 const RUNS = Math.max(1, intEnv(process.env.BENCH_RUNS, 3));
-const MN_RUNS = intEnv(process.env.BENCH_MININET_RUNS, 1);
+const MN_RUNS = intEnv(process.env.BENCH_MININET_RUNS, 3);
 const PROFILE = intEnv(process.env.BENCH_PROFILE, 1) > 0;
 const tag = `${process.pid.toString(36)}`;
+const CORES = availableParallelism();
+const WHAT_IF: NsStrategy[] = [
+  { kind: 'node-pool', concurrency: 4 },
+  { kind: 'xargs', parallel: 1 },
+  { kind: 'xargs', parallel: CORES },
+];
+
+/** Share of CPU time not idle over `ms` (all cores), from /proc/stat. */
+async function cpuBusy(ms: number): Promise<number> {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3]! + (f[4] ?? 0);
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
 
 function sh(argv: string[]): string {
-  try {
-    return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch {
-    return '?';
-  }
+  // Some tools (mn --version) print their version on stderr.
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return (r.stdout || r.stderr || '?').trim();
 }
 
 function machineInfo(): string[] {
@@ -71,7 +89,7 @@ interface Sample {
   mininet: MininetTiming[];
   mininetError: string | null;
   profile: NslabProfile | null;
-  parallel: NslabProfile | null;
+  whatIf: NslabProfile[];
   reclaimMs: number[];
 }
 
@@ -79,8 +97,14 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('pnpm bench must run as root (it creates network namespaces)');
   const started = performance.now();
   const info = machineInfo();
-  const load1 = loadavg()[0]!;
-  if (load1 > 0.7) log(`warning: load average ${load1.toFixed(2)}: other work is running, timings will be noisy`);
+  // Wait (up to a minute) for a quiet machine: the bench compares small differences.
+  let busy = await cpuBusy(1000);
+  for (let i = 0; i < 60 && busy > 0.2; i++) {
+    if (i === 0) log(`CPU ${(busy * 100).toFixed(0)}% busy: waiting up to 60 s for other work to finish ...`);
+    busy = await cpuBusy(1000);
+  }
+  info.push(`- CPU busy in the second before the bench: ${(busy * 100).toFixed(0)}%`);
+  if (busy > 0.2) log(`warning: CPU ${(busy * 100).toFixed(0)}% busy before start: other work is running, timings will be noisy`);
   const before = hostSnapshot();
   const mnWhyNot = MN_RUNS > 0 ? mininetUnavailable() : 'skipped (BENCH_MININET_RUNS=0)';
   const warnings: string[] = [];
@@ -92,16 +116,15 @@ async function main(): Promise<void> {
   log('warm-up ...');
   await runNslab(`bench-${tag}-warm`, 20);
   await runBaseline(20, verifyBaseline(20));
-  await settle(netnsCount());
+  await settle();
 
   for (const n of SIZES) {
-    const s: Sample = { nslab: [], baseline: [], mininet: [], mininetError: null, profile: null, parallel: null, reclaimMs: [] };
+    const s: Sample = { nslab: [], baseline: [], mininet: [], mininetError: null, profile: null, whatIf: [], reclaimMs: [] };
     results.set(n, s);
     for (let r = 0; r < RUNS; r++) {
       // Alternate which side goes first so drift does not favour one.
       const order = r % 2 === 0 ? (['nslab', 'baseline'] as const) : (['baseline', 'nslab'] as const);
       for (const who of order) {
-        const base = netnsCount();
         if (who === 'nslab') {
           const t = await runNslab(`bench-${tag}-n${n}-r${r}`, n);
           s.nslab.push(t);
@@ -111,7 +134,7 @@ async function main(): Promise<void> {
           s.baseline.push(t);
           log(`N=${n} run ${r + 1}/${RUNS} ip-batch  deploy ${fmtMs(t.deployMs)} ms, destroy ${fmtMs(t.destroyMs)} ms`);
         }
-        s.reclaimMs.push(await settle(base));
+        s.reclaimMs.push(await settle());
       }
     }
   }
@@ -124,7 +147,6 @@ async function main(): Promise<void> {
     }
     for (let r = 0; r < MN_RUNS; r++) {
       const snap = hostSnapshot();
-      const base = netnsCount();
       try {
         const t = await runMininet(n);
         s.mininet.push(t);
@@ -137,19 +159,19 @@ async function main(): Promise<void> {
         const d = diffSnapshots(snap, hostSnapshot());
         if (d.length) warnings.push(`host state changed during the Mininet run (N=${n}):\n${d.join('\n')}`);
       }
-      await settle(base);
+      await settle();
     }
   }
 
   if (PROFILE) {
     for (const n of SIZES) {
       const s = results.get(n)!;
-      let base = netnsCount();
       s.profile = await profileNslab(`bench-${tag}-n${n}-prof`, n);
-      await settle(base);
-      base = netnsCount();
-      s.parallel = await profileNslab(`bench-${tag}-n${n}-par`, n, 4);
-      await settle(base);
+      await settle();
+      for (const [k, st] of WHAT_IF.entries()) {
+        s.whatIf.push(await profileNslab(`bench-${tag}-n${n}-w${k}`, n, st));
+        await settle();
+      }
       log(`N=${n} profile done`);
     }
   }
@@ -209,19 +231,24 @@ async function main(): Promise<void> {
       const p = s.profile!;
       const b = s.baseline;
       const bmed = (f: (x: BaselineTiming) => number) => fmtMs(median(b.map(f)));
-      prow.push([String(n), 'nslab', fmtMs(p.capabilityCheckMs + p.planMs), fmtMs(p.sandboxMs), `${fmtMs(p.hostBatchMs)} (${p.hostLines} lines, 1 process)`, `${fmtMs(p.nsBatchesMs)} (${p.nsProcesses} processes, ${fmtMs(p.nsBatchesMs / p.nsProcesses)} each)`, fmtMs(p.destroyMs)]);
+      prow.push([String(n), 'nslab', fmtMs(p.capabilityCheckMs + p.planMs), fmtMs(p.sandboxMs), `${fmtMs(p.hostBatchMs)} (${p.hostLines} lines, 1 process)`, `${fmtMs(p.nsBatchesMs)} (${p.namespaces} processes, ${fmtMs(p.nsBatchesMs / p.namespaces)} each)`, fmtMs(p.destroyMs)]);
       prow.push([String(n), 'ip -batch baseline (median)', '-', bmed((x) => x.phases.sandboxMs), bmed((x) => x.phases.hostBatchMs), `${bmed((x) => x.phases.nsBatchesMs)} (${fmtMs(median(b.map((x) => x.phases.nsBatchesMs)) / n)} each)`, bmed((x) => x.destroyMs)]);
     }
     out.push(table(['N', 'side', 'plan + capability check (cached)', 'sandbox', 'host batch', 'per-namespace batches', 'destroy'], prow), '');
     const first = results.get(SIZES[0]!)!.profile!;
-    out.push(`- One process start from Node: \`true\` ${fmtMs(first.spawnMs)} ms; \`nsenter -t ANCHOR -U -m -n true\` ${fmtMs(first.nsenterSpawnMs)} ms (median of 20).`);
+    out.push(`One process start from Node (median of 20): \`true\` ${fmtMs(first.spawnMs ?? NaN)} ms; \`nsenter -t ANCHOR -U -m -n true\` ${fmtMs(first.nsenterSpawnMs ?? NaN)} ms.`, '');
+    out.push('### What-if: the per-namespace phase run differently (same plan, same sandbox and host batch; one run each, ms)', '');
+    const wrow: string[][] = [];
     for (const n of SIZES) {
       const s = results.get(n)!;
-      if (s.parallel?.parallel) {
-        out.push(`- What-if, N=${n}: the same per-namespace batches run ${s.parallel.parallel.concurrency} at a time: ${fmtMs(s.parallel.parallel.nsBatchesMs)} ms (vs ${fmtMs(s.profile!.nsBatchesMs)} ms one by one).`);
+      const bd = median(s.baseline.map((x) => x.deployMs));
+      for (const p of [s.profile!, ...s.whatIf]) {
+        const deploy = p.planMs + p.capabilityCheckMs + p.sandboxMs + p.hostBatchMs + p.nsBatchesMs;
+        wrow.push([String(n), describe(p.strategy), fmtMs(p.nsBatchesMs), fmtMs(deploy), ratio(deploy, bd)]);
       }
     }
-    out.push(`- Kernel reclaim after a destroy returns (untimed, waited for before the next run): median ${fmtMs(median(SIZES.flatMap((n) => results.get(n)!.reclaimMs)))} ms.`, '');
+    out.push(table(['N', 'per-namespace phase', 'phase', 'deploy in that run', '÷ ip-batch deploy (median)'], wrow), '');
+    out.push(`- Kernel namespace teardown after a destroy returns (untimed; the bench waits for it before the next run): median ${fmtMs(median(SIZES.flatMap((n) => results.get(n)!.reclaimMs)))} ms.`, '');
   }
   if (warnings.length) out.push('### Warnings', '', ...warnings.map((w) => `- ${w.replace(/\n/g, '\n  ')}`), '');
   else out.push('Host check: `ip -br link`, `ip netns list`, addresses, routes and the sysctls Mininet touches were identical before and after.', '');

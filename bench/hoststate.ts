@@ -1,7 +1,7 @@
 // The real host's network state and the global sysctls Mininet's fixLimits would raise: the bench
 // snapshots them before and after, and warns if anything changed.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const SYSCTLS = [
   'fs/file-max',
@@ -56,34 +56,35 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): string
   return out;
 }
 
-/** Live network namespaces, from the slab allocator (null if unreadable); used to let the kernel finish reclaiming between runs. */
-export function netnsCount(): number | null {
-  try {
-    const m = /^net_namespace\s+(\d+)/m.exec(readFileSync('/proc/slabinfo', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
+/** Kernel threads running network-namespace teardown right now (a kworker's name ends in "+netns" while it runs cleanup_net). */
+function netnsCleanupRunning(): boolean {
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/comm`, 'utf8').includes('+netns')) return true;
+    } catch {
+      /* exited */
+    }
   }
+  return false;
 }
 
-/** Wait (up to timeoutMs) until the kernel has reclaimed namespaces down to `target`; returns ms waited. */
-export async function settle(target: number | null, timeoutMs = 10_000): Promise<number> {
+/**
+ * Let the kernel finish tearing down the namespaces of the previous run (it does so in a work
+ * queue after the last process is gone) before timing the next one: waits until no netns cleanup
+ * has run for 100 ms (at most timeoutMs). Returns how long that took.
+ */
+export async function settle(timeoutMs = 15_000): Promise<number> {
   const t0 = performance.now();
-  if (target === null) {
-    await new Promise((r) => setTimeout(r, 1000));
-    return performance.now() - t0;
-  }
-  for (;;) {
-    const c = netnsCount();
-    if (c === null || c <= target + 2) break;
+  await new Promise((r) => setTimeout(r, 50));
+  let quiet = 0;
+  while (quiet < 5) {
     if (performance.now() - t0 > timeoutMs) {
-      process.stderr.write(`note: ${c} network namespaces still live after ${timeoutMs} ms (was ${target}); continuing\n`);
+      process.stderr.write(`note: network-namespace cleanup still running after ${timeoutMs} ms; continuing\n`);
       break;
     }
-    await new Promise((r) => setTimeout(r, 10));
+    quiet = netnsCleanupRunning() ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 20));
   }
-  if (performance.now() - t0 > 1000) process.stderr.write(`note: kernel reclaim took ${Math.round(performance.now() - t0)} ms\n`);
-  // A short quiet period so the next timed step does not share the CPU with reclaim work.
-  await new Promise((r) => setTimeout(r, 100));
   return performance.now() - t0;
 }

@@ -1,6 +1,6 @@
 // nslab side of the bench: the timed deploy/destroy through the public API, and an instrumented
 // run that times each phase with the driver's own building blocks (same steps deployLab takes).
-import { planDeploy, render, requiredCapabilities, type Operation } from '../packages/model/src/index.ts';
+import { planDeploy, render, requiredCapabilities } from '../packages/model/src/index.ts';
 import {
   createSandbox,
   deployLab,
@@ -10,18 +10,22 @@ import {
   execInLab,
   executePlan,
   findSandbox,
+  markReady,
   missingCapabilities,
   run,
+  type Sandbox,
 } from '../packages/driver/src/index.ts';
 import { starAddress, starTopology } from './star.ts';
 import { median } from './stats.ts';
+import { runNamespacePhase, type NsStrategy } from './whatif.ts';
 
-const created = new Set<string>();
+/** Labs this bench created and has not destroyed yet (with their sandbox when the bench built it step by step). */
+const created = new Map<string, Sandbox | null>();
 
 /** Destroy every lab this bench created that is still running (errors, Ctrl-C). */
 export async function destroyLeftoverLabs(): Promise<void> {
-  for (const name of created) {
-    const sb = findSandbox(name);
+  for (const [name, own] of created) {
+    const sb = own ?? findSandbox(name);
     if (sb) await destroySandbox(sb);
     created.delete(name);
   }
@@ -45,7 +49,7 @@ export interface NslabTiming {
 
 export async function runNslab(name: string, n: number): Promise<NslabTiming> {
   const topology = starTopology(n);
-  created.add(name);
+  created.set(name, null);
   const t0 = performance.now();
   await deployLab(name, topology, { skipCapabilityCheck: false });
   const deployMs = performance.now() - t0;
@@ -58,19 +62,18 @@ export async function runNslab(name: string, n: number): Promise<NslabTiming> {
 }
 
 export interface NslabProfile {
+  strategy: NsStrategy;
   planMs: number;
   capabilityCheckMs: number;
   sandboxMs: number;
   hostBatchMs: number;
   hostLines: number;
   nsBatchesMs: number;
-  nsProcesses: number;
+  namespaces: number;
   destroyMs: number;
-  /** One `run()` of `true` directly / through `nsenter` into the sandbox (median of 20). */
-  spawnMs: number;
-  nsenterSpawnMs: number;
-  /** What-if: the per-namespace batches run `concurrency` at a time (same executePlan, split per namespace). */
-  parallel: { concurrency: number; nsBatchesMs: number } | null;
+  /** One `run()` of `true` directly / through `nsenter` into the sandbox (median of 20), 'driver' strategy only. */
+  spawnMs: number | null;
+  nsenterSpawnMs: number | null;
 }
 
 async function timeSpawn(argv: string[]): Promise<number> {
@@ -84,23 +87,11 @@ async function timeSpawn(argv: string[]): Promise<number> {
   return median(xs);
 }
 
-function byNamespace(ops: Operation[]): Operation[][] {
-  const groups = new Map<string, Operation[]>();
-  for (const op of ops) {
-    const ns = render(op).ns ?? 'host';
-    let g = groups.get(ns);
-    if (!g) groups.set(ns, (g = []));
-    g.push(op);
-  }
-  return [...groups.values()];
-}
-
 /**
  * The steps of deployLab, timed one by one: capability check, sandbox, the host `ip -batch`, the
- * per-namespace `ip -n NS -batch` processes. With `concurrency` > 1 the per-namespace batches run
- * that many at a time instead (what a driver change could give; nslab does them one by one).
+ * per-namespace phase (run as the driver does, or with a what-if strategy), then destroy.
  */
-export async function profileNslab(name: string, n: number, concurrency = 1): Promise<NslabProfile> {
+export async function profileNslab(name: string, n: number, strategy: NsStrategy = { kind: 'driver' }): Promise<NslabProfile> {
   const topology = starTopology(n);
   let t = performance.now();
   const plan = planDeploy(topology);
@@ -111,10 +102,11 @@ export async function profileNslab(name: string, n: number, concurrency = 1): Pr
   const capabilityCheckMs = performance.now() - t;
   if (missing.length) throw new Error(`missing capabilities: ${missing.join(', ')}`);
 
-  created.add(name);
+  created.set(name, null);
   t = performance.now();
   const sb = await createSandbox(name);
   const sandboxMs = performance.now() - t;
+  created.set(name, sb);
   try {
     const hostOps = plan.filter((op) => render(op).ns === null);
     const nsOps = plan.filter((op) => render(op).ns !== null);
@@ -122,39 +114,33 @@ export async function profileNslab(name: string, n: number, concurrency = 1): Pr
     await executePlan(sb, hostOps);
     const hostBatchMs = performance.now() - t;
 
-    const groups = byNamespace(nsOps);
     t = performance.now();
-    if (concurrency <= 1) {
-      await executePlan(sb, nsOps);
-    } else {
-      let next = 0;
-      const worker = async () => {
-        while (next < groups.length) await executePlan(sb, groups[next++]!);
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
-    }
+    await runNamespacePhase(sb, nsOps, strategy);
     const nsBatchesMs = performance.now() - t;
+    // As deployLab does once the plan ran: from here on lookups (execInLab, destroyLab) see the lab.
+    markReady(sb);
 
     await verifyNslab(name, n);
-    const spawnMs = await timeSpawn(['true']);
-    const nsenterSpawnMs = await timeSpawn(sb.enter(['true']));
+    const driver = strategy.kind === 'driver';
+    const spawnMs = driver ? await timeSpawn(['true']) : null;
+    const nsenterSpawnMs = driver ? await timeSpawn(sb.enter(['true'])) : null;
 
     t = performance.now();
     await destroyLab(name);
     const destroyMs = performance.now() - t;
     created.delete(name);
     return {
+      strategy,
       planMs,
       capabilityCheckMs,
       sandboxMs,
       hostBatchMs,
       hostLines: hostOps.length,
-      nsBatchesMs: concurrency <= 1 ? nsBatchesMs : NaN,
-      nsProcesses: groups.length,
+      nsBatchesMs,
+      namespaces: new Set(nsOps.map((op) => render(op).ns)).size,
       destroyMs,
       spawnMs,
       nsenterSpawnMs,
-      parallel: concurrency <= 1 ? null : { concurrency, nsBatchesMs },
     };
   } catch (e) {
     await destroyLeftoverLabs();

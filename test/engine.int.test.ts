@@ -1,7 +1,7 @@
 // The lab engine on the real kernel, through the CLI: sandboxes, deploy, observe, exec, destroy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -325,5 +325,29 @@ describe('containerlab import (seed 000 §二)', () => {
     expect(d.stderr).toContain('topology.nodes.links');
     expect(d.stderr).toMatch(/indented under .?nodes/);
     expect(listLabs().map((s) => s.name)).not.toContain('t-mistake');
+  });
+});
+
+describe('a deployer killed mid-deploy', () => {
+  it('leaves a lab that is absent, not half there', async () => {
+    const { spawn } = await import('node:child_process');
+    // node --import tsx (not the tsx wrapper) so the child we kill is the deployer itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/half-deploy.ts'), 't-half'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    const anchor = await new Promise<number>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))));
+    expect(existsSync(`/proc/${anchor}`)).toBe(true);
+    // While the deployer lives, the half-built lab is neither listed nor can its name be taken.
+    expect(listLabs().map((s) => s.name)).not.toContain('t-half');
+    expect((await nslab('deploy', lab('veth-pair'), '--name', 't-half', '-q')).stderr).toContain('already exists');
+    child.kill('SIGKILL');
+    await exited;
+    // The next look finds the deployer dead and tears the sandbox down.
+    expect(listLabs().map((s) => s.name)).not.toContain('t-half');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${anchor}`) && readFileSync(`/proc/${anchor}/status`, 'utf8').includes('State:\tZ') === false).toBe(false);
+    expect(existsSync(join(stateDir(), 'labs', 't-half'))).toBe(false);
+    const d = await nslab('deploy', lab('veth-pair'), '--name', 't-half', '-q');
+    expect(d.code, d.stderr).toBe(0);
+    expect((await nslab('destroy', 't-half')).code).toBe(0);
   });
 });

@@ -5,3 +5,4 @@ export * from './observe.ts';
 export * from './capabilities.ts';
 export * from './lab.ts';
 export { stateDir } from './state-dir.ts';
+export * from './watch.ts';

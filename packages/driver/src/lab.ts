@@ -4,7 +4,7 @@ import { planDeploy, requiredCapabilities, type ObservedLab, type Topology, type
 import { CAPABILITY_HELP, detectCapabilities, missingCapabilities } from './capabilities.ts';
 import { executePlan, type ExecutedOperation } from './execute.ts';
 import { observeLab } from './observe.ts';
-import { createSandbox, destroySandbox, getSandbox, listSandboxes, type Sandbox } from './sandbox.ts';
+import { createSandbox, destroySandbox, getSandbox, listSandboxes, markReady, type Sandbox } from './sandbox.ts';
 import { run, type RunResult } from './run.ts';
 import { listNamespaces } from './observe.ts';
 
@@ -41,6 +41,7 @@ export async function deployLab(name: string, topology: Topology, opts: DeployOp
   const sandbox = await createSandbox(name);
   try {
     const executed = await executePlan(sandbox, plan, { onExecuted: opts.onExecuted });
+    markReady(sandbox);
     return { sandbox, executed, plan };
   } catch (e) {
     // A fresh sandbox is the unit of rollback: destroying it undoes every step that ran.

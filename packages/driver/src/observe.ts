@@ -56,10 +56,12 @@ interface RawLink {
   stats64?: { rx: { bytes: number; packets: number; dropped: number }; tx: { bytes: number; packets: number; dropped: number } };
 }
 
-interface NodeRaw {
+/** One namespace as read from the kernel, kept by the server so a change re-reads only that namespace. */
+export interface NodeRaw {
   node: ObservedNode;
   links: RawLink[];
   nsids: Map<number, string | null>;
+  bridges: ObservedBridge[];
 }
 
 function kindOf(l: RawLink): string {
@@ -136,7 +138,10 @@ function toNeighbour(n: Record<string, unknown>): ObservedNeighbour {
 
 const SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'];
 
-async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'): Promise<NodeRaw> {
+export async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns', unsafe = false): Promise<NodeRaw> {
+  if (unsafe) {
+    return { node: { name, kind, interfaces: [], routes: [], neighbours: [], sysctls: {}, unsafeName: true }, links: [], nsids: new Map(), bridges: [] };
+  }
   const ns = kind === 'host' ? null : name;
   const ipArgv = ns === null ? ['ip', '-s', '-d', '-j', '-batch', '-'] : ['ip', '-n', ns, '-s', '-d', '-j', '-batch', '-'];
   const sysctlArgv = ['cat', ...SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`)];
@@ -162,7 +167,7 @@ async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'): Prom
       if (values[idx] !== undefined && values[idx] !== '') node.sysctls[k] = values[idx]!.trim();
     });
   }
-  return { node, links, nsids };
+  return { node, links, nsids, bridges: await readFdb(sb, node) };
 }
 
 async function readFdb(sb: Sandbox, node: ObservedNode): Promise<ObservedBridge[]> {
@@ -186,7 +191,7 @@ async function readFdb(sb: Sandbox, node: ObservedNode): Promise<ObservedBridge[
   }));
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -207,16 +212,15 @@ export async function observeLab(sb: Sandbox): Promise<ObservedLab> {
     { name: HOST, kind: 'host', unsafe: false },
     ...names.map((n) => ({ name: n.name, kind: 'netns' as const, unsafe: n.unsafe })),
   ];
-  const raws = await mapLimit(targets, 8, async (t): Promise<NodeRaw> => {
-    if (t.unsafe) {
-      return { node: { name: t.name, kind: t.kind, interfaces: [], routes: [], neighbours: [], sysctls: {}, unsafeName: true }, links: [], nsids: new Map() };
-    }
-    return readNode(sb, t.name, t.kind);
-  });
+  const raws = await mapLimit(targets, 8, (t) => readNode(sb, t.name, t.kind, t.unsafe));
+  return assembleLab(sb.name, raws);
+}
+
+/** Whole-lab view from per-namespace reads: peers resolved across namespaces, links, bridges. */
+export function assembleLab(name: string, raws: NodeRaw[]): ObservedLab {
   resolvePeers(raws);
-  const bridges = (await mapLimit(raws.map((r) => r.node), 8, (n) => readFdb(sb, n))).flat();
   const nodes = raws.map((r) => r.node);
-  return { name: sb.name, nodes, links: collectLinks(nodes), bridges };
+  return { name, nodes, links: collectLinks(nodes), bridges: raws.flatMap((r) => r.bridges) };
 }
 
 /**

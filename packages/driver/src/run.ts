@@ -129,3 +129,43 @@ export function spawnDetached(argv: readonly string[]): Promise<number> {
     });
   });
 }
+
+export interface StreamHandle {
+  readonly pid: number | undefined;
+  kill(): void;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/** A long-running process whose stdout is delivered line by line (e.g. `ip monitor`). */
+export function spawnLines(argv: readonly string[], onLine: (line: string) => void): StreamHandle {
+  const [cmd, ...args] = argv;
+  const child = spawn(cmd!, args, { env: { ...CLEAN_ENV }, cwd: '/', stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  let buf = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+    // A monitor never prints a line this long; cap memory if something goes wrong.
+    if (buf.length > 1 << 20) buf = '';
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => resolve(code));
+    child.on('error', () => resolve(null));
+  });
+  return {
+    pid: child.pid,
+    kill() {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    },
+    exited,
+  };
+}

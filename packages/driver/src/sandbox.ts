@@ -26,6 +26,12 @@ export interface SandboxRecord {
   uid: number;
   slot: number;
   createdAt: string;
+  /**
+   * false while a deploy is filling the sandbox. A record left unready by a deployer that died
+   * (kill -9 mid-deploy) is torn down on sight: a lab is either complete or absent.
+   */
+  ready: boolean;
+  deployer?: { pid: number; startTime: number };
 }
 
 export class SandboxError extends Error {
@@ -129,13 +135,15 @@ export async function createSandbox(name: string): Promise<Sandbox> {
     mkdirSync(join(labsDir(), name), { mode: 0o700 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      const existing = findSandbox(name);
-      if (existing) throw new SandboxError('LAB_EXISTS', `a lab named "${name}" already exists`);
-      // A stale record (its anchor died, e.g. after a crash): reclaim the name.
+      if (recordStatus(name) !== 'stale') throw new SandboxError('LAB_EXISTS', `a lab named "${name}" already exists`);
+      // A stale record (its anchor died, e.g. after a crash): kill what is left, reclaim the name.
+      findSandbox(name);
       removeRecord(name);
       mkdirSync(join(labsDir(), name), { mode: 0o700 });
     } else throw e;
   }
+  const selfStart = processStartTime(process.pid);
+  writeAtomic(join(labsDir(), name, 'deployer.json'), JSON.stringify({ pid: process.pid, startTime: selfStart }));
   let slot = -1;
   let pid = 0;
   try {
@@ -154,10 +162,17 @@ export async function createSandbox(name: string): Promise<Sandbox> {
     }, 5000, 'the sandbox anchor to unshare');
     const startTime = processStartTime(pid);
     if (startTime === null) throw new SandboxError('SANDBOX_FAILED', 'the sandbox anchor exited at start');
+    const sb = new Sandbox({
+      name, pid, startTime, uid, slot, createdAt: new Date().toISOString(), ready: false,
+      ...(selfStart !== null ? { deployer: { pid: process.pid, startTime: selfStart } } : {}),
+    });
+    // Recorded before anything else happens inside, so a deployer killed from here on leaves a
+    // record that the next lookup recognises as stale and tears down.
+    writeAtomic(recordPath(name), JSON.stringify(sb.record, null, 2));
     // Written by root from outside, so setgroups stays allowed inside (tcpdump drops privileges with it).
     writeFileSync(`/proc/${pid}/uid_map`, `0 ${uid} ${UID_RANGE}\n`);
     writeFileSync(`/proc/${pid}/gid_map`, `0 ${uid} ${UID_RANGE}\n`);
-    const sb = new Sandbox({ name, pid, startTime, uid, slot, createdAt: new Date().toISOString() });
+
     // Private, size-capped scratch space: the lab gets its own /run (so its own /run/netns), and a
     // learner's root shell cannot fill the host's world-writable directories.
     for (const [target, size] of [['/run', '16m'], ['/tmp', '64m'], ['/var/tmp', '16m'], ['/dev/shm', '16m']] as const) {
@@ -165,7 +180,6 @@ export async function createSandbox(name: string): Promise<Sandbox> {
     }
     await runChecked(sb.enter(['mkdir', '-p', '/run/netns']), { timeoutMs: 10_000 });
     await runChecked(sb.enter(['ip', 'link', 'set', 'dev', 'lo', 'up']), { timeoutMs: 10_000 });
-    writeAtomic(recordPath(name), JSON.stringify(sb.record, null, 2));
     return sb;
   } catch (e) {
     if (pid) {
@@ -195,19 +209,51 @@ function removeRecord(name: string): void {
   rmSync(join(labsDir(), name), { recursive: true, force: true });
 }
 
-/** The running sandbox of a lab, or null. Stale records (anchor gone) are cleaned up on sight. */
+type RecordStatus = 'ready' | 'deploying' | 'stale';
+
+function statusOf(rec: SandboxRecord | null, name: string): RecordStatus {
+  if (!rec) {
+    // No record yet: a deploy is starting its sandbox, unless the deployer is gone.
+    try {
+      const d = JSON.parse(readFileSync(join(labsDir(), name, 'deployer.json'), 'utf8')) as { pid: number; startTime: number };
+      return isAlive(d.pid, d.startTime) ? 'deploying' : 'stale';
+    } catch {
+      return 'stale';
+    }
+  }
+  if (!isAlive(rec.pid, rec.startTime)) return 'stale';
+  if (rec.ready) return 'ready';
+  return rec.deployer && isAlive(rec.deployer.pid, rec.deployer.startTime) ? 'deploying' : 'stale';
+}
+
+function recordStatus(name: string): RecordStatus {
+  return statusOf(readRecord(name), name);
+}
+
+/** The running, fully deployed sandbox of a lab, or null. Stale records are cleaned up on sight. */
 export function findSandbox(name: string): Sandbox | null {
   if (checkNodeName(name)) return null;
   const rec = readRecord(name);
-  if (!rec) return null;
+  const status = statusOf(rec, name);
+  if (!rec) {
+    if (status === 'stale') rmSync(join(labsDir(), name), { recursive: true, force: true });
+    return null;
+  }
   const sb = new Sandbox(rec);
-  if (!sb.alive()) {
-    // Anchor gone (reboot, kill): its uid range may still hold stray processes.
+  if (status === 'stale') {
+    // Anchor gone (reboot, kill), or a deploy died half way: nothing of it may survive.
     killAll(sb);
     removeRecord(name);
     return null;
   }
-  return sb;
+  return status === 'ready' ? sb : null;
+}
+
+/** Mark a deployed sandbox complete; only then do listings and lookups see it. */
+export function markReady(sb: Sandbox): void {
+  sb.record.ready = true;
+  delete sb.record.deployer;
+  writeAtomic(recordPath(sb.name), JSON.stringify(sb.record, null, 2));
 }
 
 export function getSandbox(name: string): Sandbox {

@@ -12,7 +12,7 @@ function node(name: string, kind: 'host' | 'netns', links: Raw['links'], nsids: 
       carrier: true, mac: '', mtu: 1500, addresses: [], promisc: false,
     })),
   };
-  return { node: n, links, nsids: new Map(nsids) };
+  return { node: n, links, nsids: new Map(nsids), bridges: [] };
 }
 const veth = (ifname: string, ifindex: number, link_index: number, link_netnsid?: number) =>
   ({ ifname, ifindex, link_index, link_netnsid, mtu: 1500, operstate: 'UP', linkinfo: { info_kind: 'veth' } });

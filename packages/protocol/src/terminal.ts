@@ -1,0 +1,11 @@
+// Terminal frames follow ttyd: binary WebSocket frames whose first byte is an ASCII opcode.
+export const TerminalOpcode = {
+  // client -> server
+  INPUT: 0x30, // '0' + bytes
+  RESIZE: 0x31, // '1' + JSON {"columns","rows"}
+  PAUSE: 0x32, // '2'
+  RESUME: 0x33, // '3'
+  // server -> client
+  OUTPUT: 0x30, // '0' + bytes
+  EXIT: 0x39, // '9' + JSON {"code","signal","reason"}
+} as const;

@@ -1,7 +1,7 @@
 // `pnpm bench`: deploy + destroy time of a star lab (N namespaces on one bridge, with addresses)
 // for nslab, a hand-written `ip -batch` baseline and Mininet. Prints a markdown report on stdout
 // (progress on stderr). Must run as root. Knobs: BENCH_SIZES=100,300  BENCH_RUNS=3
-// BENCH_MININET_RUNS=3  BENCH_PROFILE=1 (0 skips the per-phase profile).
+// BENCH_MININET_RUNS=3  BENCH_PROFILE=3 (instrumented runs per strategy; 0 skips the profile).
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -33,7 +33,8 @@ function intEnv(v: string | undefined, dflt: number): number {
 const SIZES = intList(process.env.BENCH_SIZES, [100, 300]);
 const RUNS = Math.max(1, intEnv(process.env.BENCH_RUNS, 3));
 const MN_RUNS = intEnv(process.env.BENCH_MININET_RUNS, 3);
-const PROFILE = intEnv(process.env.BENCH_PROFILE, 1) > 0;
+const PROFILE_RUNS = intEnv(process.env.BENCH_PROFILE, 3);
+const PROFILE = PROFILE_RUNS > 0;
 const tag = `${process.pid.toString(36)}`;
 const CORES = availableParallelism();
 const WHAT_IF: NsStrategy[] = [
@@ -53,6 +54,20 @@ async function cpuBusy(ms: number): Promise<number> {
   await new Promise((r) => setTimeout(r, ms));
   const b = read();
   return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+let quietWaitMs = 0;
+
+/** Before each timed step: wait (up to 30 s) until the machine is quiet, so other work does not land in one side's numbers. */
+async function waitQuiet(): Promise<void> {
+  const t0 = performance.now();
+  let busy = await cpuBusy(250);
+  while (busy > 0.25 && performance.now() - t0 < 30_000) busy = await cpuBusy(500);
+  const waited = performance.now() - t0 - 250;
+  if (waited > 100) {
+    quietWaitMs += waited;
+    log(`(waited ${(waited / 1000).toFixed(1)} s for other work to finish)`);
+  }
 }
 
 function sh(argv: string[]): string {
@@ -88,8 +103,8 @@ interface Sample {
   baseline: BaselineTiming[];
   mininet: MininetTiming[];
   mininetError: string | null;
-  profile: NslabProfile | null;
-  whatIf: NslabProfile[];
+  /** Instrumented runs: index 0 = the driver as is, then one per WHAT_IF strategy; PROFILE_RUNS each. */
+  profiles: NslabProfile[][];
   reclaimMs: number[];
 }
 
@@ -119,12 +134,13 @@ async function main(): Promise<void> {
   await settle();
 
   for (const n of SIZES) {
-    const s: Sample = { nslab: [], baseline: [], mininet: [], mininetError: null, profile: null, whatIf: [], reclaimMs: [] };
+    const s: Sample = { nslab: [], baseline: [], mininet: [], mininetError: null, profiles: [], reclaimMs: [] };
     results.set(n, s);
     for (let r = 0; r < RUNS; r++) {
       // Alternate which side goes first so drift does not favour one.
       const order = r % 2 === 0 ? (['nslab', 'baseline'] as const) : (['baseline', 'nslab'] as const);
       for (const who of order) {
+        await waitQuiet();
         if (who === 'nslab') {
           const t = await runNslab(`bench-${tag}-n${n}-r${r}`, n);
           s.nslab.push(t);
@@ -146,6 +162,7 @@ async function main(): Promise<void> {
       continue;
     }
     for (let r = 0; r < MN_RUNS; r++) {
+      await waitQuiet();
       const snap = hostSnapshot();
       try {
         const t = await runMininet(n);
@@ -166,11 +183,14 @@ async function main(): Promise<void> {
   if (PROFILE) {
     for (const n of SIZES) {
       const s = results.get(n)!;
-      s.profile = await profileNslab(`bench-${tag}-n${n}-prof`, n);
-      await settle();
-      for (const [k, st] of WHAT_IF.entries()) {
-        s.whatIf.push(await profileNslab(`bench-${tag}-n${n}-w${k}`, n, st));
-        await settle();
+      const strategies: NsStrategy[] = [{ kind: 'driver' }, ...WHAT_IF];
+      s.profiles = strategies.map(() => []);
+      for (let r = 0; r < PROFILE_RUNS; r++) {
+        for (const [k, st] of strategies.entries()) {
+          await waitQuiet();
+          s.profiles[k]!.push(await profileNslab(`bench-${tag}-n${n}-p${k}-r${r}`, n, st));
+          await settle();
+        }
       }
       log(`N=${n} profile done`);
     }
@@ -224,35 +244,54 @@ async function main(): Promise<void> {
   out.push(table(['N', 'nslab ÷ ip-batch, deploy', 'nslab ÷ ip-batch, total', 'goal ≤ 1.3×', 'Mininet ÷ nslab, total', 'goal ≥ 10×'], goals), '');
 
   if (PROFILE) {
-    out.push('### Where the time goes (one instrumented run per N, ms)', '');
+    out.push(`### Where the time goes (instrumented runs, median of ${PROFILE_RUNS}, ms)`, '');
     const prow: string[][] = [];
+    const med = (ps: NslabProfile[], f: (p: NslabProfile) => number) => median(ps.map(f));
     for (const n of SIZES) {
       const s = results.get(n)!;
-      const p = s.profile!;
+      const ps = s.profiles[0]!;
       const b = s.baseline;
-      const bmed = (f: (x: BaselineTiming) => number) => fmtMs(median(b.map(f)));
-      prow.push([String(n), 'nslab', fmtMs(p.capabilityCheckMs + p.planMs), fmtMs(p.sandboxMs), `${fmtMs(p.hostBatchMs)} (${p.hostLines} lines, 1 process)`, `${fmtMs(p.nsBatchesMs)} (${p.namespaces} processes, ${fmtMs(p.nsBatchesMs / p.namespaces)} each)`, fmtMs(p.destroyMs)]);
-      prow.push([String(n), 'ip -batch baseline (median)', '-', bmed((x) => x.phases.sandboxMs), bmed((x) => x.phases.hostBatchMs), `${bmed((x) => x.phases.nsBatchesMs)} (${fmtMs(median(b.map((x) => x.phases.nsBatchesMs)) / n)} each)`, bmed((x) => x.destroyMs)]);
+      const bmed = (f: (x: BaselineTiming) => number) => median(b.map(f));
+      const nsMs = med(ps, (p) => p.nsBatchesMs);
+      prow.push([
+        String(n),
+        'nslab',
+        fmtMs(med(ps, (p) => p.capabilityCheckMs + p.planMs)),
+        fmtMs(med(ps, (p) => p.sandboxMs)),
+        `${fmtMs(med(ps, (p) => p.hostBatchMs))} (${ps[0]!.hostLines} lines, 1 process)`,
+        `${fmtMs(nsMs)} (${ps[0]!.namespaces} processes, ${fmtMs(nsMs / ps[0]!.namespaces)} each)`,
+        fmtMs(med(ps, (p) => p.destroyMs)),
+      ]);
+      const bns = bmed((x) => x.phases.nsBatchesMs);
+      prow.push([
+        String(n),
+        `ip -batch baseline (median of ${b.length})`,
+        '-',
+        fmtMs(bmed((x) => x.phases.sandboxMs)),
+        fmtMs(bmed((x) => x.phases.hostBatchMs)),
+        `${fmtMs(bns)} (${n} processes, ${fmtMs(bns / n)} each)`,
+        fmtMs(bmed((x) => x.destroyMs)),
+      ]);
     }
     out.push(table(['N', 'side', 'plan + capability check (cached)', 'sandbox', 'host batch', 'per-namespace batches', 'destroy'], prow), '');
-    const first = results.get(SIZES[0]!)!.profile!;
-    out.push(`One process start from Node (median of 20): \`true\` ${fmtMs(first.spawnMs ?? NaN)} ms; \`nsenter -t ANCHOR -U -m -n true\` ${fmtMs(first.nsenterSpawnMs ?? NaN)} ms.`, '');
-    out.push('### What-if: the per-namespace phase run differently (same plan, same sandbox and host batch; one run each, ms)', '');
+    const first = results.get(SIZES[0]!)!.profiles[0]!;
+    out.push(`One process start from Node (median of 20): \`true\` ${fmtMs(med(first, (p) => p.spawnMs ?? NaN))} ms; \`nsenter -t ANCHOR -U -m -n true\` ${fmtMs(med(first, (p) => p.nsenterSpawnMs ?? NaN))} ms.`, '');
+    out.push(`### What-if: the per-namespace phase run differently (same plan, sandbox and host batch; median of ${PROFILE_RUNS}, ms)`, '');
     const wrow: string[][] = [];
     for (const n of SIZES) {
       const s = results.get(n)!;
       const bd = median(s.baseline.map((x) => x.deployMs));
-      for (const p of [s.profile!, ...s.whatIf]) {
-        const deploy = p.planMs + p.capabilityCheckMs + p.sandboxMs + p.hostBatchMs + p.nsBatchesMs;
-        wrow.push([String(n), describe(p.strategy), fmtMs(p.nsBatchesMs), fmtMs(deploy), ratio(deploy, bd)]);
+      for (const ps of s.profiles) {
+        const deploy = med(ps, (p) => p.planMs + p.capabilityCheckMs + p.sandboxMs + p.hostBatchMs + p.nsBatchesMs);
+        wrow.push([String(n), describe(ps[0]!.strategy), fmtMs(med(ps, (p) => p.nsBatchesMs)), fmtMs(deploy), ratio(deploy, bd)]);
       }
     }
-    out.push(table(['N', 'per-namespace phase', 'phase', 'deploy in that run', '÷ ip-batch deploy (median)'], wrow), '');
+    out.push(table(['N', 'per-namespace phase', 'phase', 'deploy (sum of phases)', '÷ ip-batch deploy'], wrow), '');
     out.push(`- Kernel namespace teardown after a destroy returns (untimed; the bench waits for it before the next run): median ${fmtMs(median(SIZES.flatMap((n) => results.get(n)!.reclaimMs)))} ms.`, '');
   }
   if (warnings.length) out.push('### Warnings', '', ...warnings.map((w) => `- ${w.replace(/\n/g, '\n  ')}`), '');
   else out.push('Host check: `ip -br link`, `ip netns list`, addresses, routes and the sysctls Mininet touches were identical before and after.', '');
-  out.push(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  out.push(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(1)} s${quietWaitMs > 0 ? `, of which ${(quietWaitMs / 1000).toFixed(1)} s waiting for other work on the machine to finish` : ''}.`);
   process.stdout.write(out.join('\n') + '\n');
 }
 

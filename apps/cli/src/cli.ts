@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   TopologyError,
@@ -38,6 +39,7 @@ Usage:
   nslab exec <NAME> <NODE> -- <cmd> [args...]                      run a command in a node ("host" = the lab host)
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
   nslab doctor [--json] [--refresh]                                kernel features this machine supports
+  nslab serve [--host 127.0.0.1] [--port 7070]                     start the web server (prints a URL with an access token)
 `;
 
 class UsageError extends Error {}
@@ -58,6 +60,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'exec': return await exec(rest, io);
       case 'export': return await exportLab(rest, io);
       case 'doctor': return await doctor(rest, io);
+      case 'serve': return await serveCmd(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -101,6 +104,7 @@ async function deploy(args: string[], io: Io): Promise<number> {
   const bad = checkNodeName(name);
   if (bad) throw new UsageError(`lab name ${JSON.stringify(name)}: ${bad} (use --name)`);
   await deployLab(name, parsed.topology, {
+    source: 'cli',
     onExecuted: values.quiet ? undefined : (e) => io.err(`+ ${e.line}\n`),
   });
   io.out(`${name}\n`);
@@ -167,7 +171,7 @@ async function exec(args: string[], io: Io): Promise<number> {
   need(name, 'lab name');
   need(node, 'node name');
   if (cmd.length === 0) throw new UsageError('missing command after --');
-  const r = await execInLab(name!, node!, cmd, { timeoutMs: 10 * 60_000, maxOutput: 64 * 1024 * 1024 });
+  const r = await execInLab(name!, node!, cmd, { timeoutMs: 10 * 60_000, maxOutput: 64 * 1024 * 1024, logAs: 'cli' });
   io.out(r.stdout);
   io.err(r.stderr);
   return r.code ?? 128 + 9;
@@ -198,5 +202,21 @@ async function doctor(args: string[], io: Io): Promise<number> {
     const r = report[c];
     io.out(`${r.ok ? 'ok     ' : 'MISSING'} ${c.padEnd(22)} ${r.ok ? CAPABILITY_HELP[c] : r.detail}\n`);
   }
+  return 0;
+}
+
+async function serveCmd(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '7070' } } });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535 (got "${values.port}")`);
+  const { serve } = await import('@nslab/server');
+  const webRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const stop = await serve({ host: values.host!, port, webRoot }, io.out);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await stop();
   return 0;
 }

@@ -6,3 +6,4 @@ export * from './capabilities.ts';
 export * from './lab.ts';
 export { stateDir } from './state-dir.ts';
 export * from './watch.ts';
+export * from './lab-store.ts';

@@ -1,6 +1,7 @@
 // The engine's public face: deploy a topology into a fresh sandbox (all or nothing), inspect,
 // exec, destroy. The CLI and the server both call these.
-import { planDeploy, requiredCapabilities, type ObservedLab, type Topology, type Operation } from '@nslab/model';
+import { planDeploy, requiredCapabilities, shellLine, toNativeYaml, type ObservedLab, type Topology, type Operation } from '@nslab/model';
+import { labStore } from './lab-store.ts';
 import { CAPABILITY_HELP, detectCapabilities, missingCapabilities } from './capabilities.ts';
 import { executePlan, type ExecutedOperation } from './execute.ts';
 import { observeLab } from './observe.ts';
@@ -30,6 +31,8 @@ export interface DeployOptions {
   onExecuted?: (e: ExecutedOperation) => void;
   /** Skip the capability check (the probe itself, tests of the check). */
   skipCapabilityCheck?: boolean;
+  /** Who asked, for the command log ('cli', 'api', 'ui', 'lab'). */
+  source?: string;
 }
 
 export async function deployLab(name: string, topology: Topology, opts: DeployOptions = {}): Promise<DeployResult> {
@@ -39,9 +42,12 @@ export async function deployLab(name: string, topology: Topology, opts: DeployOp
     if (missing.length) throw new MissingCapabilityError(missing);
   }
   const sandbox = await createSandbox(name);
+  const source = opts.source ?? 'api';
   try {
     const executed = await executePlan(sandbox, plan, { onExecuted: opts.onExecuted });
     markReady(sandbox);
+    labStore.saveTopology(name, toNativeYaml({ ...topology, name }));
+    labStore.appendLog(name, executed.map((e) => ({ time: new Date().toISOString(), source, line: e.line, ok: true })));
     return { sandbox, executed, plan };
   } catch (e) {
     // A fresh sandbox is the unit of rollback: destroying it undoes every step that ran.
@@ -50,8 +56,10 @@ export async function deployLab(name: string, topology: Topology, opts: DeployOp
   }
 }
 
-export async function destroyLab(name: string): Promise<void> {
+/** Destroy a running lab; its saved topology, positions and log go too unless `keepData`. */
+export async function destroyLab(name: string, opts: { keepData?: boolean } = {}): Promise<void> {
   await destroySandbox(getSandbox(name));
+  if (!opts.keepData) labStore.remove(name);
 }
 
 export function listLabs(): Sandbox[] {
@@ -74,6 +82,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   maxOutput?: number;
   input?: string;
+  /** Record the command in the lab's log under this source. */
+  logAs?: string;
 }
 
 /** Run argv in a node of a lab: `host` is the lab host, any other name a namespace (including hand-made ones). */
@@ -87,5 +97,13 @@ export async function execInLab(name: string, node: string, argv: string[], opts
     // `ip netns exec` (not a bare setns) so /sys shows the namespace's devices: brctl and ethtool read it.
     full = sb.enter(['ip', 'netns', 'exec', node, ...argv]);
   }
-  return run(full, { timeoutMs: opts.timeoutMs ?? 60_000, maxOutput: opts.maxOutput ?? 1024 * 1024, input: opts.input });
+  const r = await run(full, { timeoutMs: opts.timeoutMs ?? 60_000, maxOutput: opts.maxOutput ?? 1024 * 1024, input: opts.input });
+  if (opts.logAs) {
+    const line = shellLine(node === 'host' ? argv : ['ip', 'netns', 'exec', node, ...argv]);
+    labStore.appendLog(name, [{
+      time: new Date().toISOString(), source: opts.logAs, line, ok: r.code === 0,
+      ...(r.code !== 0 ? { error: r.stderr.trim().split('\n')[0] ?? `exit ${r.code}` } : {}),
+    }]);
+  }
+  return r;
 }

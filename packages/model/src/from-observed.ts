@@ -62,7 +62,8 @@ function interfacesOf(n: ObservedNode): InterfaceSpec[] {
   return n.interfaces.flatMap((i) => interfaceOf(i) ?? []);
 }
 
-function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
+/** An observed interface as the spec that recreates it, or undefined when nslab cannot (lo aside, kernel-made or unsafe). */
+export function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
   if (o.unsafeName) return undefined;
   const isLo = o.kind === 'loopback';
   if (isLo && o.name !== 'lo') return undefined;
@@ -135,11 +136,22 @@ function pruneDangling(n: NodeSpec): void {
 }
 
 function routeOf(r: ObservedRoute, node: NodeSpec): RouteSpec | undefined {
+  if (r.dev !== undefined && r.dev !== 'lo' && !node.interfaces.some((i) => i.name === r.dev)) return undefined;
+  return recreatableRoute(r);
+}
+
+/** A route someone added (not one the kernel makes itself) as the spec that adds it again. */
+export function recreatableRoute(r: ObservedRoute): RouteSpec | undefined {
   if (r.protocol !== undefined && KERNEL_PROTOCOLS.has(r.protocol)) return undefined;
+  if (r.dst !== 'default' && (isIpv6LinkLocal(r.dst) || isMulticast(r.dst))) return undefined;
+  return routeSpecOf(r);
+}
+
+/** Any observed route as a RouteSpec (host routes get their /32 or /128 back); undefined if unparsable. */
+export function routeSpecOf(r: ObservedRoute): RouteSpec | undefined {
   let to = r.dst;
   let family: number | undefined;
   if (to !== 'default') {
-    if (isIpv6LinkLocal(to) || isMulticast(to)) return undefined;
     // `ip -j route` prints host routes without their /32 or /128.
     if (!to.includes('/')) {
       const ip = parseIp(to);
@@ -150,7 +162,6 @@ function routeOf(r: ObservedRoute, node: NodeSpec): RouteSpec | undefined {
     if (!c) return undefined;
     family = c.family;
   }
-  if (r.dev !== undefined && r.dev !== 'lo' && !node.interfaces.some((i) => i.name === r.dev)) return undefined;
   const route: RouteSpec = { to };
   if (r.via !== undefined) {
     route.via = r.via;

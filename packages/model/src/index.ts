@@ -8,3 +8,4 @@ export * from './names.ts';
 export * from './parse.ts';
 export * from './export.ts';
 export * from './observed.ts';
+export * from './edit.ts';

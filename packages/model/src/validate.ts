@@ -55,7 +55,7 @@ export const RESOLVED_LOCATOR: Locator = {
   endpoint: (index, end) => `links[${index}].endpoints[${end}]`,
 };
 
-type Add = (field: string, rule: string, message: string) => void;
+export type Add = (field: string, rule: string, message: string) => void;
 
 export function validateTopology(t: Topology): Issue[] {
   return checkTopology(t, RESOLVED_LOCATOR);
@@ -134,12 +134,10 @@ function checkNode(n: NodeSpec, loc: Locator, add: Add): void {
   const sysctlsAt = loc.nodeField(n, 'sysctls');
   for (const [key, value] of Object.entries(n.sysctls ?? {})) {
     const p = at(sysctlsAt, key);
-    if (!SYSCTL_KEY.test(key) || key.includes('..') || key.endsWith('.')) {
-      add(p, 'sysctl', `${quote(key)} is not a network sysctl: only net.* keys (lowercase, e.g. net.ipv4.ip_forward) are allowed, because other sysctls are shared with the whole host`);
-    }
-    if (typeof value !== 'string' || !SYSCTL_VALUE.test(value)) {
-      add(p, 'sysctl', 'sysctl values are at most 64 letters, digits, spaces, "_", "." or "-"');
-    }
+    const whyKey = checkSysctlKey(key);
+    if (whyKey) add(p, 'sysctl', whyKey);
+    const whyValue = checkSysctlValue(value);
+    if (whyValue) add(p, 'sysctl', whyValue);
   }
 
   const execAt = loc.nodeField(n, 'exec');
@@ -154,6 +152,20 @@ function checkNode(n: NodeSpec, loc: Locator, add: Add): void {
       if (typeof n.position[axis] !== 'number' || !Number.isFinite(n.position[axis])) add(at(p, axis), 'type', `position.${axis} must be a finite number`);
     }
   }
+}
+
+/** null when `key` is a network sysctl a namespace may set, else why not. */
+export function checkSysctlKey(key: string): string | null {
+  if (typeof key !== 'string' || !SYSCTL_KEY.test(key) || key.includes('..') || key.endsWith('.')) {
+    return `${quote(String(key))} is not a network sysctl: only net.* keys (lowercase, e.g. net.ipv4.ip_forward) are allowed, because other sysctls are shared with the whole host`;
+  }
+  return null;
+}
+
+/** null when `value` is a sysctl value nslab will write, else why not. */
+export function checkSysctlValue(value: string): string | null {
+  if (typeof value !== 'string' || !SYSCTL_VALUE.test(value)) return 'sysctl values are at most 64 letters, digits, spaces, "_", "." or "-"';
+  return null;
 }
 
 /** null when an exec line is a usable command, else why not. */
@@ -175,7 +187,8 @@ export function checkExecLine(line: string): string | null {
   return null;
 }
 
-function nodeLabel(n: NodeSpec): string {
+/** "the lab host" or `node "ns1"`, for messages. */
+export function nodeLabel(n: Pick<NodeSpec, 'name' | 'kind'>): string {
   return n.kind === 'host' ? 'the lab host' : `node ${quote(n.name)}`;
 }
 
@@ -312,7 +325,11 @@ function checkParentCycles(n: NodeSpec, interfaces: InterfaceSpec[], byName: Map
   }
 }
 
-function checkRoute(n: NodeSpec, r: RouteSpec, byName: Map<string, InterfaceSpec>, p: string, seen: Set<string>, add: Add): void {
+/**
+ * One route of node `n` at path `p`: `to`, `via`, `dev` (one of `byName`'s keys, or lo), metric,
+ * and a repeat of a destination+metric already in `seen`.
+ */
+export function checkRoute(n: Pick<NodeSpec, 'name' | 'kind'>, r: RouteSpec, byName: ReadonlyMap<string, unknown>, p: string, seen: Set<string>, add: Add): void {
   let family: number | undefined;
   if (typeof r.to !== 'string' || r.to === '') {
     add(at(p, 'to'), 'required', 'a route needs `to`: "default" or a prefix such as 10.9.0.0/16');

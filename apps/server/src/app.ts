@@ -1,0 +1,71 @@
+// The nslab server as a Fastify plugin: auth, security headers, REST, live events. `buildApp`
+// wires it into a fresh Fastify instance (tests use it with inject/injectWS).
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { installAuth, redactUrl } from './auth.ts';
+import { installErrorHandler } from './errors.ts';
+import { installSecurityHeaders } from './security-headers.ts';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { LabRegistry } from './registry.ts';
+import { labRoutes } from './routes/labs.ts';
+import { eventRoutes } from './routes/events.ts';
+
+export interface AppOptions {
+  token: string;
+  /** Bound to loopback: the Host header must be loopback too. */
+  loopback?: boolean;
+  limits?: Partial<Limits>;
+  /** Built web app to serve at /. */
+  webRoot?: string;
+  logger?: boolean;
+}
+
+export interface NslabApp {
+  app: FastifyInstance;
+  registry: LabRegistry;
+}
+
+export async function buildApp(opts: AppOptions): Promise<NslabApp> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const app = Fastify({
+    bodyLimit: limits.bodyLimit,
+    logger: opts.logger
+      ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } }
+      : false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  const registry = new LabRegistry(limits);
+  installErrorHandler(app);
+  installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
+  installSecurityHeaders(app);
+  await app.register(rateLimit, { global: false });
+  await app.register(websocket, { options: { maxPayload: limits.wsMaxPayload } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'nslab API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(
+    async (api) => {
+      await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute });
+      await api.register(eventRoutes, { registry });
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api/v1' },
+  );
+  if (opts.webRoot && existsSync(opts.webRoot)) {
+    await app.register(fastifyStatic, { root: opts.webRoot, wildcard: false });
+    // Client-side routes (/labs/<name>) get the app shell.
+    app.get('/labs/*', (_req, reply) => reply.sendFile('index.html'));
+  } else {
+    app.get('/', async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
+  }
+  app.addHook('onClose', async () => registry.close());
+  return { app, registry };
+}

@@ -1,0 +1,68 @@
+// Granular edits of a running lab: validated against the kernel's current state before anything
+// runs, executed as ip commands, rolled back if the kernel refuses a step, and logged either way.
+import { HOST, planEdit, type Edit, type Operation } from '@nslab/model';
+import { executePlan, OperationError, type ExecutedOperation } from '@nslab/driver';
+import type { CommandSource } from '@nslab/protocol';
+import type { LiveLab } from './live-lab.ts';
+
+export interface EditResult {
+  commands: string[];
+  effects: string[];
+}
+
+// One edit at a time per lab: each is planned against the state the previous one left.
+const queues = new WeakMap<LiveLab, Promise<unknown>>();
+
+export function applyEdit(lab: LiveLab, edit: Edit, source: CommandSource): Promise<EditResult> {
+  const prev = queues.get(lab) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(() => runEdit(lab, edit, source));
+  queues.set(lab, next);
+  return next;
+}
+
+function touched(ops: readonly Operation[]): { nodes: Set<string>; namespaces: boolean } {
+  const nodes = new Set<string>();
+  let namespaces = false;
+  for (const op of ops) {
+    if (op.op === 'netns-add' || op.op === 'netns-del') namespaces = true;
+    if (op.op === 'veth-add') {
+      nodes.add(op.a.node);
+      nodes.add(op.b.node);
+    } else nodes.add(op.node);
+  }
+  // A veth end deleted in a namespace takes its peer (often in the lab host) with it.
+  nodes.add(HOST);
+  return { nodes, namespaces };
+}
+
+async function runEdit(lab: LiveLab, edit: Edit, source: CommandSource): Promise<EditResult> {
+  await lab.settled();
+  const plan = planEdit(lab.state, edit);
+  const done: ExecutedOperation[] = [];
+  try {
+    await executePlan(lab.sandbox, plan.ops, { onExecuted: (e) => done.push(e) });
+  } catch (e) {
+    const lines = done.map((d) => ({ line: d.line, ok: true }));
+    if (e instanceof OperationError) lines.push({ line: e.line, ok: false, error: e.kernelMessage } as never);
+    if (done.length > 0) {
+      // Undo what ran; each inverse step on its own, so one that has nothing to undo cannot stop the rest.
+      for (const op of plan.inverse) {
+        try {
+          const [r] = await executePlan(lab.sandbox, [op]);
+          if (r) lines.push({ line: r.line, ok: true });
+        } catch (re) {
+          if (re instanceof OperationError) lines.push({ line: re.line, ok: false, error: re.kernelMessage } as never);
+        }
+      }
+    }
+    lab.appendLog(source, lines);
+    const t = touched([...plan.ops, ...plan.inverse]);
+    await lab.refreshNodes(t.nodes, t.namespaces);
+    throw e;
+  }
+  lab.appendLog(source, done.map((d) => ({ line: d.line, ok: true })));
+  // The kernel's word, not ours: re-read what the edit touched before answering.
+  const t = touched(plan.ops);
+  await lab.refreshNodes(t.nodes, t.namespaces);
+  return { commands: done.map((d) => d.line), effects: plan.effects };
+}

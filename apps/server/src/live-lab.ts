@@ -1,0 +1,283 @@
+// One running lab as the server sees it: the kernel's state (kept fresh by netlink events, re-reading
+// only namespaces that changed), a sequence of patches for clients, the command log and positions.
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { HOST, type ObservedLab } from '@nslab/model';
+import {
+  assembleLab,
+  labStore,
+  listNamespaces,
+  mapLimit,
+  readNode,
+  watchLab,
+  type DirtySet,
+  type LabWatcher,
+  type NodeRaw,
+  type Sandbox,
+} from '@nslab/driver';
+import {
+  PROTOCOL_VERSION,
+  type CommandLogEntry,
+  type CommandSource,
+  type LogMessage,
+  type PatchMessage,
+  type Position,
+  type ServerMessage,
+  type SnapshotMessage,
+} from '@nslab/protocol';
+
+const HISTORY = 1000;
+const LOG_KEEP = 500;
+/** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
+const COALESCE_MS = 15;
+
+type Listener = (m: ServerMessage) => void;
+
+export class LiveLab {
+  private seq = 0;
+  private raws = new Map<string, NodeRaw>();
+  private nodeJson = new Map<string, string>();
+  private linksJson = '[]';
+  private bridgesJson = '[]';
+  private current: ObservedLab;
+  private history: (PatchMessage | LogMessage)[] = [];
+  private listeners = new Set<Listener>();
+  private watcher: LabWatcher | undefined;
+  private logWatch: FSWatcher | undefined;
+  private logOffset = 0;
+  private log: CommandLogEntry[] = [];
+  private logId = 0;
+  private pending: DirtySet = { nodes: new Set(), namespaces: false, all: false };
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  positions: Record<string, Position>;
+
+  private constructor(readonly sandbox: Sandbox) {
+    this.current = { name: sandbox.name, nodes: [], links: [], bridges: [] };
+    this.positions = labStore.loadPositions(sandbox.name);
+  }
+
+  get name(): string {
+    return this.sandbox.name;
+  }
+
+  get state(): ObservedLab {
+    return this.current;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  static async start(sandbox: Sandbox): Promise<LiveLab> {
+    const lab = new LiveLab(sandbox);
+    lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d));
+    await lab.watcher.ready;
+    await lab.readAll();
+    lab.tailLog();
+    return lab;
+  }
+
+  private markDirty(d: DirtySet): void {
+    for (const n of d.nodes) this.pending.nodes.add(n);
+    this.pending.namespaces ||= d.namespaces;
+    this.pending.all ||= d.all;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, COALESCE_MS);
+  }
+
+  /** Re-read everything now (after our own edits, or when a client asks). */
+  async refresh(): Promise<void> {
+    this.markDirty({ nodes: new Set(), namespaces: true, all: true });
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    await this.flush();
+    if (this.flushing) await this.flushing;
+  }
+
+  /** Re-read these namespaces now (after our own edit touched them) and publish what changed. */
+  async refreshNodes(names: Iterable<string>, namespacesChanged = false): Promise<void> {
+    this.markDirty({ nodes: new Set(names), namespaces: namespacesChanged, all: false });
+    await this.settled();
+  }
+
+  /** Resolves when no read is scheduled or running: the state reflects every event seen so far. */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 100 && (this.timer || this.flushing); i++) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        void this.flush();
+      }
+      if (this.flushing) await this.flushing;
+    }
+  }
+
+  private async readAll(): Promise<void> {
+    this.pending = { nodes: new Set(), namespaces: true, all: true };
+    await this.flush();
+  }
+
+  private flush(): Promise<void> {
+    if (this.flushing) {
+      this.again = true;
+      return this.flushing;
+    }
+    this.flushing = this.doFlush().finally(() => {
+      this.flushing = null;
+      if (this.again && !this.closed) {
+        this.again = false;
+        void this.flush();
+      }
+    });
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    const d = this.pending;
+    this.pending = { nodes: new Set(), namespaces: false, all: false };
+    if (this.closed || !this.sandbox.alive()) return;
+    const toRead = new Map<string, { kind: 'host' | 'netns'; unsafe: boolean }>();
+    for (const n of d.nodes) {
+      if (n === HOST) toRead.set(HOST, { kind: 'host', unsafe: false });
+      else if (this.raws.has(n)) toRead.set(n, { kind: 'netns', unsafe: false });
+    }
+    if (d.namespaces || d.all || this.raws.size === 0) {
+      const listed = listNamespaces(this.sandbox);
+      const names = new Set(listed.map((n) => n.name));
+      for (const name of [...this.raws.keys()]) if (name !== HOST && !names.has(name)) this.raws.delete(name);
+      for (const n of listed) if (!this.raws.has(n.name) || d.all) toRead.set(n.name, { kind: 'netns', unsafe: n.unsafe });
+      if (d.all || !this.raws.has(HOST)) toRead.set(HOST, { kind: 'host', unsafe: false });
+    }
+    const entries = [...toRead.entries()];
+    const read = await mapLimit(entries, 8, ([name, t]) => readNode(this.sandbox, name, t.kind, t.unsafe));
+    read.forEach((r, i) => this.raws.set(entries[i]![0], r));
+    const ordered = [...this.raws.values()].sort((a, b) =>
+      a.node.kind !== b.node.kind ? (a.node.kind === 'host' ? -1 : 1) : a.node.name < b.node.name ? -1 : a.node.name > b.node.name ? 1 : 0,
+    );
+    this.current = assembleLab(this.name, ordered);
+    this.publishDiff();
+  }
+
+  private publishDiff(): void {
+    const upsertNodes = [];
+    const seen = new Set<string>();
+    for (const n of this.current.nodes) {
+      seen.add(n.name);
+      const json = JSON.stringify(n);
+      if (this.nodeJson.get(n.name) !== json) {
+        this.nodeJson.set(n.name, json);
+        upsertNodes.push(JSON.parse(json));
+      }
+    }
+    const removeNodes = [...this.nodeJson.keys()].filter((n) => !seen.has(n));
+    for (const n of removeNodes) this.nodeJson.delete(n);
+    const links = JSON.stringify(this.current.links);
+    const bridges = JSON.stringify(this.current.bridges);
+    const patch: PatchMessage = { type: 'patch', seq: 0, upsertNodes, removeNodes };
+    if (links !== this.linksJson) {
+      this.linksJson = links;
+      patch.links = JSON.parse(links);
+    }
+    if (bridges !== this.bridgesJson) {
+      this.bridgesJson = bridges;
+      patch.bridges = JSON.parse(bridges);
+    }
+    if (upsertNodes.length || removeNodes.length || patch.links || patch.bridges) this.publish(patch);
+  }
+
+  private publish(m: PatchMessage | LogMessage): void {
+    m.seq = ++this.seq;
+    this.history.push(m);
+    if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
+    for (const l of this.listeners) l(m);
+  }
+
+  private tailLog(): void {
+    const path = labStore.logPath(this.name);
+    this.pullLog(true);
+    try {
+      // Watch the directory: the log file may not exist yet, and appends from the CLI arrive here too.
+      this.logWatch = fsWatch(dirname(path), () => this.pullLog(false));
+      this.logWatch.on('error', () => {});
+    } catch {
+      /* data dir unavailable: log still served from memory */
+    }
+  }
+
+  private pullLog(initial: boolean): void {
+    const { records, offset } = labStore.readLogFrom(this.name, this.logOffset);
+    this.logOffset = offset;
+    if (records.length === 0) return;
+    const entries: CommandLogEntry[] = records.map((r) => ({
+      id: ++this.logId,
+      time: r.time,
+      source: r.source as CommandSource,
+      line: r.line,
+      ok: r.ok,
+      ...(r.error ? { error: r.error } : {}),
+    }));
+    this.log.push(...entries);
+    if (this.log.length > LOG_KEEP) this.log.splice(0, this.log.length - LOG_KEEP);
+    if (!initial) this.publish({ type: 'log', seq: 0, entries });
+  }
+
+  /** Record commands we ran (the file watch streams them to clients). */
+  appendLog(source: CommandSource, lines: { line: string; ok: boolean; error?: string }[]): void {
+    const time = new Date().toISOString();
+    labStore.appendLog(this.name, lines.map((l) => ({ time, source, ...l })));
+    this.pullLog(false);
+  }
+
+  get commandLog(): CommandLogEntry[] {
+    return this.log;
+  }
+
+  setPositions(p: Record<string, Position>): void {
+    this.positions = { ...this.positions, ...p };
+    labStore.savePositions(this.name, this.positions);
+    this.publish({ type: 'patch', seq: 0, upsertNodes: [], removeNodes: [], positions: p } as PatchMessage);
+  }
+
+  snapshot(): SnapshotMessage {
+    return { type: 'snapshot', version: PROTOCOL_VERSION, seq: this.seq, lab: this.current, positions: this.positions, log: this.log };
+  }
+
+  /** Messages after `seq`, or null when they are no longer kept (the client needs a snapshot). */
+  since(seq: number): (PatchMessage | LogMessage)[] | null {
+    if (seq > this.seq) return null;
+    if (seq === this.seq) return [];
+    const first = this.history[0];
+    if (!first || first.seq > seq + 1) return null;
+    return this.history.filter((m) => m.seq > seq);
+  }
+
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /** The lab is gone: tell every client, stop watching. */
+  close(destroyed: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.close();
+    this.logWatch?.close();
+    if (destroyed) {
+      const m: ServerMessage = { type: 'lab-destroyed', seq: ++this.seq };
+      for (const l of this.listeners) l(m);
+    }
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,112 @@
+// All labs the server knows: running ones (any sandbox on this machine, whoever deployed it — the
+// CLI included) and saved ones (data kept on disk, e.g. after a reboot), each running one adopted
+// as a LiveLab on first use.
+import { parseTopology, type Topology } from '@nslab/model';
+import {
+  deployLab,
+  destroySandbox,
+  findSandbox,
+  labStore,
+  listLabs,
+  listNamespaces,
+  type ExecutedOperation,
+} from '@nslab/driver';
+import type { CommandSource } from '@nslab/protocol';
+import { ApiError } from './errors.ts';
+import { LiveLab } from './live-lab.ts';
+import type { Limits } from './limits.ts';
+
+export interface LabSummary {
+  name: string;
+  state: 'running' | 'saved';
+  namespaces: number;
+  createdAt?: string;
+}
+
+export class LabRegistry {
+  private live = new Map<string, Promise<LiveLab>>();
+
+  constructor(readonly limits: Limits) {}
+
+  /** Adopt every running sandbox (after a server restart: no redeploy, nothing lost). */
+  async adoptAll(): Promise<void> {
+    for (const sb of listLabs()) await this.get(sb.name);
+  }
+
+  list(): LabSummary[] {
+    const running = listLabs();
+    const names = new Set(running.map((s) => s.name));
+    const out: LabSummary[] = running.map((sb) => ({
+      name: sb.name,
+      state: 'running',
+      namespaces: listNamespaces(sb).length,
+      createdAt: sb.record.createdAt,
+    }));
+    for (const name of labStore.listSaved()) {
+      if (!names.has(name) && labStore.loadTopology(name) !== null) out.push({ name, state: 'saved', namespaces: 0 });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** The live view of a running lab; 404 if it is not running. */
+  async get(name: string): Promise<LiveLab> {
+    const existing = this.live.get(name);
+    if (existing) {
+      const lab = await existing;
+      if (lab.sandbox.alive()) return lab;
+      lab.close(true);
+      this.live.delete(name);
+    }
+    const sb = findSandbox(name);
+    if (!sb) {
+      const saved = labStore.loadTopology(name) !== null;
+      throw new ApiError(404, 'LAB_NOT_FOUND', saved ? `lab "${name}" is saved but not running: start it first` : `no lab named "${name}"`);
+    }
+    const p = LiveLab.start(sb);
+    this.live.set(name, p);
+    p.catch(() => this.live.delete(name));
+    return p;
+  }
+
+  checkCaps(t: Topology): void {
+    const ns = t.nodes.filter((n) => n.kind === 'netns').length;
+    if (ns > this.limits.namespacesPerLab) {
+      throw new ApiError(413, 'LIMIT_NAMESPACES', `this server allows at most ${this.limits.namespacesPerLab} namespaces per lab (the topology has ${ns})`, 'nodes');
+    }
+    if (t.links.length > this.limits.linksPerLab) {
+      throw new ApiError(413, 'LIMIT_LINKS', `this server allows at most ${this.limits.linksPerLab} links per lab (the topology has ${t.links.length})`, 'links');
+    }
+    if (this.list().filter((l) => l.state === 'running').length >= this.limits.labs) {
+      throw new ApiError(429, 'LIMIT_LABS', `this server runs at most ${this.limits.labs} labs at once`);
+    }
+  }
+
+  async create(name: string, topology: Topology, source: CommandSource): Promise<{ lab: LiveLab; executed: ExecutedOperation[] }> {
+    this.checkCaps(topology);
+    const { executed } = await deployLab(name, topology, { source });
+    return { lab: await this.get(name), executed };
+  }
+
+  /** Redeploy a saved lab (after a reboot) from its saved topology. */
+  async start(name: string, source: CommandSource): Promise<{ lab: LiveLab; executed: ExecutedOperation[] }> {
+    const yaml = labStore.loadTopology(name);
+    if (yaml === null) throw new ApiError(404, 'LAB_NOT_FOUND', `no saved lab named "${name}"`);
+    if (findSandbox(name)) throw new ApiError(409, 'LAB_RUNNING', `lab "${name}" is already running`);
+    return this.create(name, parseTopology(yaml).topology, source);
+  }
+
+  async destroy(name: string, keepData: boolean): Promise<void> {
+    const sb = findSandbox(name);
+    const p = this.live.get(name);
+    this.live.delete(name);
+    if (p) (await p.catch(() => null))?.close(true);
+    if (sb) await destroySandbox(sb);
+    else if (labStore.loadTopology(name) === null) throw new ApiError(404, 'LAB_NOT_FOUND', `no lab named "${name}"`);
+    if (!keepData) labStore.remove(name);
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.live.values()) (await p.catch(() => null))?.close(false);
+    this.live.clear();
+  }
+}

@@ -1,0 +1,164 @@
+// REST API under /api/v1: labs, their observed state, granular edits, exec, log, export.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  checkNodeName,
+  emptyTopology,
+  observedToTopology,
+  parseTopology,
+  planDeploy,
+  renderScript,
+  shellQuote,
+  toClabYaml,
+  toNativeYaml,
+  type Edit,
+} from '@nslab/model';
+import { execInLab } from '@nslab/driver';
+import type { CommandSource } from '@nslab/protocol';
+import { ApiError } from '../errors.ts';
+import { applyEdit } from '../edits.ts';
+import type { LabRegistry } from '../registry.ts';
+import * as S from './schemas.ts';
+
+const SOURCES = new Set(['ui', 'api', 'cli', 'lab']);
+
+function sourceOf(req: FastifyRequest): CommandSource {
+  const h = req.headers['x-nslab-source'];
+  return typeof h === 'string' && SOURCES.has(h) ? (h as CommandSource) : 'api';
+}
+
+function labName(name: string, field = 'lab'): string {
+  const why = checkNodeName(name);
+  if (why) throw new ApiError(400, 'INVALID_NAME', `${field} ${JSON.stringify(name)} ${why}`, field);
+  return name;
+}
+
+export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { registry } = opts;
+  const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
+
+  r.get('/labs', { schema: { summary: 'Running and saved labs' } }, async () => ({ labs: registry.list() }));
+
+  r.post('/labs', { schema: { summary: 'Create a lab (empty, or from native/containerlab YAML)', body: S.CreateLabBody }, config: mutating }, async (req, reply) => {
+    const { yaml, format } = req.body;
+    let topology = emptyTopology();
+    let warnings: { field: string; message: string }[] = [];
+    if (yaml !== undefined) {
+      const parsed = parseTopology(yaml, format ? { format } : {});
+      topology = parsed.topology;
+      warnings = parsed.warnings;
+    }
+    const name = labName(req.body.name ?? topology.name ?? '', 'name');
+    const { executed } = await registry.create(name, topology, sourceOf(req));
+    return reply.code(201).send({ name, commands: executed.map((e) => e.line), warnings });
+  });
+
+  r.get('/labs/:lab', { schema: { summary: 'Observed state (same JSON as `nslab inspect --json`)', params: S.LabParams } }, async (req) => {
+    const lab = await registry.get(labName(req.params.lab));
+    await lab.settled();
+    return lab.state;
+  });
+
+  r.delete('/labs/:lab', { schema: { summary: 'Destroy a lab (keep=true keeps it saved)', params: S.LabParams, querystring: S.DestroyQuery }, config: mutating }, async (req) => {
+    await registry.destroy(labName(req.params.lab), req.query.keep ?? false);
+    return { destroyed: req.params.lab };
+  });
+
+  r.post('/labs/:lab/start', { schema: { summary: 'Redeploy a saved lab', params: S.LabParams }, config: mutating }, async (req, reply) => {
+    const { executed } = await registry.start(labName(req.params.lab), sourceOf(req));
+    return reply.code(201).send({ name: req.params.lab, commands: executed.map((e) => e.line) });
+  });
+
+  const edit = async (req: FastifyRequest, lab: string, e: Edit) => applyEdit(await registry.get(labName(lab)), e, sourceOf(req));
+
+  r.post('/labs/:lab/edits', { schema: { summary: 'Apply any edit (see Edit in @nslab/model)', params: S.LabParams, body: S.EditBody }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, req.body.edit as unknown as Edit));
+
+  r.post('/labs/:lab/nodes', { schema: { summary: 'Add a namespace', params: S.LabParams, body: S.AddNodeBody }, config: mutating }, async (req, reply) =>
+    reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-node', name: req.body.name })));
+
+  r.delete('/labs/:lab/nodes/:node', { schema: { summary: 'Delete a namespace', params: S.NodeParams }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, { kind: 'remove-node', name: req.params.node }));
+
+  r.post('/labs/:lab/bridges', { schema: { summary: 'Add a bridge (in the lab host unless node is given)', params: S.LabParams, body: S.AddBridgeBody }, config: mutating }, async (req, reply) =>
+    reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-bridge', node: req.body.node ?? 'host', name: req.body.name })));
+
+  r.post('/labs/:lab/links', { schema: { summary: 'Add a veth pair (optionally plugging the b end into a bridge)', params: S.LabParams, body: S.AddLinkBody }, config: mutating }, async (req, reply) =>
+    reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-veth', a: req.body.a, b: req.body.b, ...(req.body.bridge ? { bridge: req.body.bridge } : {}) })));
+
+  r.delete('/labs/:lab/nodes/:node/interfaces/:iface', { schema: { summary: 'Delete an interface (a veth takes its peer along)', params: S.IfaceParams }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, { kind: 'remove-link', node: req.params.node, interface: req.params.iface }));
+
+  r.patch('/labs/:lab/nodes/:node/interfaces/:iface', { schema: { summary: 'Set up/down, MTU, master, promisc', params: S.IfaceParams, body: S.SetLinkBody }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, { kind: 'set-link', node: req.params.node, interface: req.params.iface, ...req.body }));
+
+  r.post('/labs/:lab/nodes/:node/interfaces/:iface/addresses', { schema: { summary: 'Add an address (CIDR)', params: S.IfaceParams, body: S.AddressBody }, config: mutating }, async (req, reply) =>
+    reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-address', node: req.params.node, interface: req.params.iface, address: req.body.address })));
+
+  r.delete('/labs/:lab/nodes/:node/interfaces/:iface/addresses', { schema: { summary: 'Remove an address (CIDR)', params: S.IfaceParams, body: S.AddressBody }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, { kind: 'remove-address', node: req.params.node, interface: req.params.iface, address: req.body.address }));
+
+  r.post('/labs/:lab/nodes/:node/routes', { schema: { summary: 'Add a route', params: S.NodeParams, body: S.RouteBody }, config: mutating }, async (req, reply) =>
+    reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-route', node: req.params.node, route: req.body })));
+
+  r.delete('/labs/:lab/nodes/:node/routes', { schema: { summary: 'Remove a route', params: S.NodeParams, body: S.RouteBody }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, { kind: 'remove-route', node: req.params.node, route: req.body }));
+
+  r.put('/labs/:lab/nodes/:node/sysctls/:key', { schema: { summary: 'Set a network sysctl (e.g. net.ipv4.ip_forward)', params: S.SysctlParams, body: S.SysctlBody }, config: mutating }, async (req) =>
+    edit(req, req.params.lab, { kind: 'set-sysctl', node: req.params.node, key: req.params.key, value: String(req.body.value) }));
+
+  r.post('/labs/:lab/nodes/:node/exec', { schema: { summary: 'Run a command (argv) in a node; bounded time and output', params: S.NodeParams, body: S.ExecBody }, config: mutating }, async (req) => {
+    const lab = await registry.get(labName(req.params.lab));
+    const node = req.params.node === 'host' ? 'host' : labName(req.params.node, 'node');
+    const timeoutMs = Math.min(req.body.timeoutMs ?? registry.limits.execTimeoutMs, registry.limits.execTimeoutMs);
+    const res = await execInLab(lab.name, node, req.body.argv, {
+      timeoutMs,
+      maxOutput: registry.limits.execMaxOutput,
+      input: req.body.input,
+      logAs: sourceOf(req),
+    });
+    return { code: res.code, signal: res.signal, stdout: res.stdout, stderr: res.stderr, timedOut: res.timedOut, truncated: res.truncated, durationMs: Math.round(res.durationMs) };
+  });
+
+  r.get('/labs/:lab/log', { schema: { summary: 'Command log', params: S.LabParams } }, async (req) => {
+    const lab = await registry.get(labName(req.params.lab));
+    return { entries: lab.commandLog };
+  });
+
+  r.put('/labs/:lab/positions', { schema: { summary: 'Save node positions on the canvas', params: S.LabParams, body: S.PositionsBody }, config: mutating }, async (req) => {
+    const lab = await registry.get(labName(req.params.lab));
+    const names = new Set(lab.state.nodes.map((n) => n.name).concat(lab.state.bridges.map((b) => `${b.node}:${b.name}`)));
+    for (const k of Object.keys(req.body.positions)) {
+      if (!names.has(k)) throw new ApiError(400, 'UNKNOWN_ELEMENT', `positions.${k}: no node or bridge of that name in lab "${lab.name}"`, `positions.${k}`);
+    }
+    lab.setPositions(req.body.positions);
+    return { positions: lab.positions };
+  });
+
+  r.get('/labs/:lab/export', { schema: { summary: 'The live lab as YAML, containerlab, a rebuild script, or the command log as a script', params: S.LabParams, querystring: S.ExportQuery } }, async (req, reply) => {
+    const lab = await registry.get(labName(req.params.lab));
+    await lab.settled();
+    const format = req.query.format ?? 'yaml';
+    const topology = { ...observedToTopology(lab.state), name: lab.name };
+    for (const n of topology.nodes) {
+      const p = lab.positions[n.name];
+      if (p) n.position = p;
+    }
+    const files = {
+      yaml: () => ({ type: 'application/yaml', ext: 'yaml', body: toNativeYaml(topology) }),
+      clab: () => ({ type: 'application/yaml', ext: 'clab.yml', body: toClabYaml(topology) }),
+      sh: () => ({ type: 'text/x-shellscript', ext: 'sh', body: renderScript(planDeploy(topology), `nslab lab "${lab.name}": run as root on a bare Linux host`) }),
+      log: () => ({
+        type: 'text/x-shellscript',
+        ext: 'log.sh',
+        body: ['#!/usr/bin/env bash', `# command log of nslab lab ${shellQuote(lab.name)}`, ...lab.commandLog.map((e) => `${e.ok ? '' : '# failed: '}${e.line}`)].join('\n') + '\n',
+      }),
+    } as const;
+    const f = files[format]();
+    return reply
+      .header('content-type', `${f.type}; charset=utf-8`)
+      .header('content-disposition', `attachment; filename="${lab.name}.${f.ext}"`)
+      .send(f.body);
+  });
+}

@@ -1,0 +1,26 @@
+// `nslab serve`: start the server, print the URL carrying the access token.
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { buildApp } from './app.ts';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  webRoot?: string;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+export async function serve(opts: ServeOptions, print: (s: string) => void): Promise<() => Promise<void>> {
+  const token = process.env.NSLAB_TOKEN || randomBytes(24).toString('base64url');
+  const { app, registry } = await buildApp({ token, loopback: isLoopback(opts.host), webRoot: opts.webRoot, logger: false });
+  await registry.adoptAll();
+  const address = await app.listen({ host: opts.host, port: opts.port });
+  const url = new URL(address);
+  print(`nslab is running. Open:\n\n    ${url.origin}/?token=${token}\n\n`);
+  return async () => {
+    await app.close();
+  };
+}

@@ -142,10 +142,8 @@ const HANDLERS: { [K in EditKind]: Handler<K> } = {
 
   'remove-link': (cx, e) => {
     const node = cx.node('node', e.node);
-    let iface: ObservedInterface | undefined;
-    if (node && e.interface === 'lo') cx.add('interface', 'reserved', 'lo is the loopback interface every namespace has; it cannot be removed');
-    else if (node) iface = cx.iface('interface', node, e.interface, 'not-found');
-    if (iface?.kind === 'loopback') cx.add('interface', 'reserved', 'a loopback interface cannot be removed');
+    const iface = node && cx.iface('interface', node, e.interface, 'not-found');
+    if (iface?.kind === 'loopback') cx.add('interface', 'reserved', `${iface.name} is the loopback interface every namespace has; it cannot be removed`);
     return () => {
       const { inverse, effects } = recreate(cx, node!, iface!);
       return { ops: [{ op: 'link-del', node: opNode(node!), name: iface!.name }], inverse, effects };
@@ -270,8 +268,9 @@ function analyse(observed: ObservedLab, edit: Edit): { issues: Issue[]; planner?
   const cx = new EditContext(observed);
   const kind = (edit as { kind?: unknown } | null)?.kind;
   if (typeof kind !== 'string' || !Object.hasOwn(HANDLERS, kind)) {
-    const dym = typeof kind === 'string' ? didYouMeanSuffix(kind, EDIT_KINDS) : '';
-    cx.add('kind', kind === undefined ? 'required' : 'enum', `unknown edit kind ${quote(String(kind))}${dym}; known: ${EDIT_KINDS.join(', ')}`);
+    const known = `known: ${EDIT_KINDS.join(', ')}`;
+    if (kind === undefined) cx.add('kind', 'required', `an edit needs \`kind\`; ${known}`);
+    else cx.add('kind', 'enum', `unknown edit kind ${quote(String(kind))}${typeof kind === 'string' ? didYouMeanSuffix(kind, EDIT_KINDS) : ''}; ${known}`);
     return { issues: cx.issues };
   }
   const planner = (HANDLERS[edit.kind] as Handler<EditKind>)(cx, edit);

@@ -67,5 +67,6 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     app.get('/', async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
   app.addHook('onClose', async () => registry.close());
+  await app.ready();
   return { app, registry };
 }

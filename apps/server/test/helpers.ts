@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { ServerMessage } from '@nslab/protocol';
+import { PROTOCOL_VERSION, type ServerMessage } from '@nslab/protocol';
 
 export const TOKEN = 'test-token-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' };
@@ -10,7 +10,8 @@ export class Inbox {
   private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   private cursor = 0;
 
-  constructor(ws: WebSocket) {
+  /** Attaches to the socket, then says hello (the server waits for it before sending anything). */
+  constructor(ws: WebSocket, lastSeq?: number) {
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as ServerMessage;
       this.messages.push(m);
@@ -22,6 +23,7 @@ export class Inbox {
         }
       }
     });
+    ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...(lastSeq !== undefined ? { lastSeq } : {}) }));
   }
 
   next<T extends ServerMessage>(pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<T> {

@@ -24,7 +24,8 @@ export function observedToTopology(o: ObservedLab): Topology {
     kind: n.kind,
     interfaces: interfacesOf(n),
     routes: [],
-    sysctls: { ...n.sysctls },
+    // Only settings that differ from a fresh namespace's: forwarding is off by default.
+    sysctls: Object.fromEntries(Object.entries(n.sysctls).filter(([, v]) => v !== '0')),
     exec: [],
   }));
   if (!nodes.some((n) => n.kind === 'host')) nodes.unshift(hostNode());

@@ -57,4 +57,3 @@ export const PositionsBody = Type.Object(
 );
 export const ExportQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('yaml'), Type.Literal('clab'), Type.Literal('sh'), Type.Literal('log')])) });
 export const DestroyQuery = Type.Object({ keep: Type.Optional(Type.Boolean()) });
-export const EventsQuery = Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })) });

@@ -351,3 +351,28 @@ describe('a deployer killed mid-deploy', () => {
     expect((await nslab('destroy', 't-half')).code).toBe(0);
   });
 });
+
+describe('many namespaces at once', () => {
+  it('a failure inside a fanned-out namespace batch names the exact step and kernel message', async () => {
+    const nodes = Array.from({ length: 12 }, (_, i) =>
+      `  n${i}:\n    interfaces: { eth0: { addresses: [10.3.${i}.1/24] } }\n` + (i === 7 ? '    routes: [{ to: 10.200.0.0/16, via: 192.168.250.1 }]\n' : ''));
+    const links = Array.from({ length: 12 }, (_, i) => `  - endpoints: ["n${i}:eth0", "br0:p${i}"]`);
+    const f = file('fan.yaml', `bridges:\n  br0: {}\nnodes:\n${nodes.join('')}links:\n${links.join('\n')}\n`);
+    const d = await nslab('deploy', f, '--name', 't-fan', '-q');
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain('ip -n n7 route add 10.200.0.0/16 via 192.168.250.1');
+    expect(d.stderr).toMatch(/Nexthop has invalid gateway|unreachable/i);
+    expect(listLabs().map((s) => s.name)).not.toContain('t-fan');
+    // The same shape without the bad route deploys and every namespace is configured.
+    const ok = file('fan-ok.yaml', readFileSync(f, 'utf8').replace('    routes: [{ to: 10.200.0.0/16, via: 192.168.250.1 }]\n', ''));
+    expect((await nslab('deploy', ok, '--name', 't-fan', '-q')).code).toBe(0);
+    const o = await inspect('t-fan');
+    for (let i = 0; i < 12; i++) {
+      const eth0 = o.nodes.find((n) => n.name === `n${i}`)!.interfaces.find((x) => x.name === 'eth0')!;
+      expect(eth0.addresses).toContain(`10.3.${i}.1/24`);
+      expect(eth0.up).toBe(true);
+    }
+    expect((await nslab('exec', 't-fan', 'n0', '--', 'ip', 'route', 'get', '10.3.0.1')).code).toBe(0);
+    expect((await nslab('destroy', 't-fan')).code).toBe(0);
+  });
+});

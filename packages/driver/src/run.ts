@@ -9,7 +9,7 @@ export const CLEAN_ENV: Readonly<Record<string, string>> = Object.freeze({
 });
 
 export interface RunOptions {
-  input?: string;
+  input?: string | Buffer;
   timeoutMs?: number;
   /** Bytes kept per stream; the rest is dropped and `truncated` set. */
   maxOutput?: number;

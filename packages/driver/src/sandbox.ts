@@ -175,11 +175,16 @@ export async function createSandbox(name: string): Promise<Sandbox> {
 
     // Private, size-capped scratch space: the lab gets its own /run (so its own /run/netns), and a
     // learner's root shell cannot fill the host's world-writable directories.
-    for (const [target, size] of [['/run', '16m'], ['/tmp', '64m'], ['/var/tmp', '16m'], ['/dev/shm', '16m']] as const) {
-      await runChecked(sb.enter(['mount', '-t', 'tmpfs', '-o', `mode=${target === '/run' ? '0755' : '1777'},size=${size}`, 'nslab', target]), { timeoutMs: 10_000 });
-    }
-    await runChecked(sb.enter(['mkdir', '-p', '/run/netns']), { timeoutMs: 10_000 });
-    await runChecked(sb.enter(['ip', 'link', 'set', 'dev', 'lo', 'up']), { timeoutMs: 10_000 });
+    const tmpfs = (target: string, mode: string, size: string) =>
+      runChecked(sb.enter(['mount', '-t', 'tmpfs', '-o', `mode=${mode},size=${size}`, 'nslab', target]), { timeoutMs: 10_000 });
+    // Independent steps run side by side: sandbox creation is on every deploy's critical path.
+    await Promise.all([
+      tmpfs('/run', '0755', '16m').then(() => runChecked(sb.enter(['mkdir', '-p', '/run/netns']), { timeoutMs: 10_000 })),
+      tmpfs('/tmp', '1777', '64m'),
+      tmpfs('/var/tmp', '1777', '16m'),
+      tmpfs('/dev/shm', '1777', '16m'),
+      runChecked(sb.enter(['ip', 'link', 'set', 'dev', 'lo', 'up']), { timeoutMs: 10_000 }),
+    ]);
     return sb;
   } catch (e) {
     if (pid) {

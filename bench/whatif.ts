@@ -1,13 +1,15 @@
 // What-if strategies for the per-namespace phase, measured inside a real sandbox so the profile can
-// show what a driver change would buy. nslab itself runs one `nsenter … ip -n NS -batch -` process
-// per namespace, one after another (strategy 'driver').
+// compare the driver with other ways to run it. Since cf04477 the driver itself stages every batch
+// file with one `tar -x` and runs them through one in-sandbox `xargs -P nproc` (strategy 'driver');
+// before that it ran one `nsenter … ip -n NS -batch -` process per namespace, in sequence (the
+// 'node-pool' strategy with concurrency 1 reproduces that).
 import { render, type Operation } from '../packages/model/src/index.ts';
 import { executePlan, run, type Sandbox } from '../packages/driver/src/index.ts';
 
 export type NsStrategy =
-  /** executePlan as deployLab calls it: one process per namespace, sequentially. */
+  /** executePlan as deployLab calls it (today: tar + one `xargs -P nproc` in the sandbox). */
   | { kind: 'driver' }
-  /** The same per-namespace executePlan calls, `concurrency` at a time. */
+  /** One executePlan call per namespace (one `ip -n NS -batch -` process each), `concurrency` at a time. */
   | { kind: 'node-pool'; concurrency: number }
   /**
    * One `tar -x` puts every namespace's batch file in the sandbox's /tmp, then one
@@ -18,9 +20,11 @@ export type NsStrategy =
 export function describe(s: NsStrategy): string {
   switch (s.kind) {
     case 'driver':
-      return 'one `ip -n NS -batch -` process per namespace from Node, in sequence (current driver)';
+      return 'executePlan as deployLab runs it: one `tar -x` + one `xargs -P nproc` in the sandbox (current driver)';
     case 'node-pool':
-      return `the same processes from Node, ${s.concurrency} at a time`;
+      return s.concurrency === 1
+        ? 'one `ip -n NS -batch -` process per namespace from Node, in sequence (the driver before cf04477)'
+        : `one \`ip -n NS -batch -\` process per namespace from Node, ${s.concurrency} at a time`;
     case 'xargs':
       return `one \`tar -x\` of all batch files + one \`xargs -P ${s.parallel} -L 1 ip\` in the sandbox (2 Node spawns)`;
   }

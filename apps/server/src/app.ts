@@ -13,12 +13,16 @@ import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { LabRegistry } from './registry.ts';
 import { labRoutes } from './routes/labs.ts';
 import { eventRoutes } from './routes/events.ts';
+import { terminalRoutes } from './routes/terminal.ts';
+import { TerminalManager } from './terminals.ts';
 
 export interface AppOptions {
   token: string;
   /** Bound to loopback: the Host header must be loopback too. */
   loopback?: boolean;
   limits?: Partial<Limits>;
+  /** How long a terminal whose connection dropped waits for its client to reattach. */
+  terminalGraceMs?: number;
   /** Built web app to serve at /. */
   webRoot?: string;
   logger?: boolean;
@@ -27,6 +31,7 @@ export interface AppOptions {
 export interface NslabApp {
   app: FastifyInstance;
   registry: LabRegistry;
+  terminals: TerminalManager;
 }
 
 export async function buildApp(opts: AppOptions): Promise<NslabApp> {
@@ -38,7 +43,12 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  const registry = new LabRegistry(limits);
+  const terminals = new TerminalManager(opts.terminalGraceMs ?? 60_000);
+  const registry = new LabRegistry(limits, {
+    // A terminal never outlives its namespace or its lab, and says why it closed.
+    onNodesRemoved: (lab, nodes) => nodes.forEach((n) => terminals.closeNode(lab, n, `namespace ${n} was deleted`)),
+    onLabGone: (lab) => terminals.closeLab(lab, `lab ${lab} was destroyed`),
+  });
   installErrorHandler(app);
   installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
   installSecurityHeaders(app);
@@ -55,6 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     async (api) => {
       await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute });
       await api.register(eventRoutes, { registry });
+      await api.register(terminalRoutes, { registry, terminals });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
@@ -66,7 +77,11 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   } else {
     app.get('/', async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
-  app.addHook('onClose', async () => registry.close());
+  app.addHook('onClose', async () => {
+    // Shells are the server's children: they go with it (labs themselves keep running).
+    terminals.closeAll('the server is shutting down');
+    await registry.close();
+  });
   await app.ready();
-  return { app, registry };
+  return { app, registry, terminals };
 }

@@ -73,7 +73,10 @@ export class LiveLab {
 
   static async start(sandbox: Sandbox): Promise<LiveLab> {
     const lab = new LiveLab(sandbox);
-    lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d));
+    lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => {
+      // The monitor died with the sandbox (destroyed by the CLI or another server): say so.
+      if (!sandbox.alive()) lab.close(true);
+    });
     await lab.watcher.ready;
     await lab.readAll();
     lab.tailLog();
@@ -144,16 +147,17 @@ export class LiveLab {
     this.pending = { nodes: new Set(), namespaces: false, all: false };
     if (this.closed || !this.sandbox.alive()) return;
     const toRead = new Map<string, { kind: 'host' | 'netns'; unsafe: boolean }>();
-    for (const n of d.nodes) {
-      if (n === HOST) toRead.set(HOST, { kind: 'host', unsafe: false });
-      else if (this.raws.has(n)) toRead.set(n, { kind: 'netns', unsafe: false });
-    }
     if (d.namespaces || d.all || this.raws.size === 0) {
+      // Namespaces first: one deleted since the event must not be read back in as an empty node.
       const listed = listNamespaces(this.sandbox);
       const names = new Set(listed.map((n) => n.name));
       for (const name of [...this.raws.keys()]) if (name !== HOST && !names.has(name)) this.raws.delete(name);
       for (const n of listed) if (!this.raws.has(n.name) || d.all) toRead.set(n.name, { kind: 'netns', unsafe: n.unsafe });
       if (d.all || !this.raws.has(HOST)) toRead.set(HOST, { kind: 'host', unsafe: false });
+    }
+    for (const n of d.nodes) {
+      if (n === HOST) toRead.set(HOST, { kind: 'host', unsafe: false });
+      else if (this.raws.has(n) && !toRead.has(n)) toRead.set(n, { kind: 'netns', unsafe: this.raws.get(n)!.node.unsafeName === true });
     }
     const entries = [...toRead.entries()];
     const read = await mapLimit(entries, 8, ([name, t]) => readNode(this.sandbox, name, t.kind, t.unsafe));

@@ -23,10 +23,18 @@ export interface LabSummary {
   createdAt?: string;
 }
 
+export interface RegistryHooks {
+  onNodesRemoved?: (lab: string, nodes: string[]) => void;
+  onLabGone?: (lab: string) => void;
+}
+
 export class LabRegistry {
   private live = new Map<string, Promise<LiveLab>>();
 
-  constructor(readonly limits: Limits) {}
+  constructor(
+    readonly limits: Limits,
+    private readonly hooks: RegistryHooks = {},
+  ) {}
 
   /** Adopt every running sandbox (after a server restart: no redeploy, nothing lost). */
   async adoptAll(): Promise<void> {
@@ -62,7 +70,16 @@ export class LabRegistry {
       const saved = labStore.loadTopology(name) !== null;
       throw new ApiError(404, 'LAB_NOT_FOUND', saved ? `lab "${name}" is saved but not running: start it first` : `no lab named "${name}"`);
     }
-    const p = LiveLab.start(sb);
+    const p = LiveLab.start(sb).then((lab) => {
+      lab.subscribe((m) => {
+        if (m.type === 'patch' && m.removeNodes.length) this.hooks.onNodesRemoved?.(name, m.removeNodes);
+        if (m.type === 'lab-destroyed') {
+          this.hooks.onLabGone?.(name);
+          if (this.live.get(name) === p) this.live.delete(name);
+        }
+      });
+      return lab;
+    });
     this.live.set(name, p);
     p.catch(() => this.live.delete(name));
     return p;
@@ -99,6 +116,7 @@ export class LabRegistry {
     const sb = findSandbox(name);
     const p = this.live.get(name);
     this.live.delete(name);
+    this.hooks.onLabGone?.(name);
     if (p) (await p.catch(() => null))?.close(true);
     if (sb) await destroySandbox(sb);
     else if (labStore.loadTopology(name) === null) throw new ApiError(404, 'LAB_NOT_FOUND', `no lab named "${name}"`);

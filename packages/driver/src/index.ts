@@ -7,3 +7,4 @@ export * from './lab.ts';
 export { stateDir } from './state-dir.ts';
 export * from './watch.ts';
 export * from './lab-store.ts';
+export * from './shell.ts';

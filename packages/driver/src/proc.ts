@@ -45,3 +45,20 @@ export function pidsWithUidIn(lo: number, hi: number): number[] {
   }
   return out;
 }
+
+/** Pids in session `sid` (a terminal's shell and everything it started, whatever their process group). */
+export function pidsInSession(sid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields after comm: state ppid pgrp session ...
+      if (Number(rest[3]) === sid && rest[0] !== 'Z') out.push(Number(entry));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+}

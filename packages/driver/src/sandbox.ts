@@ -183,6 +183,8 @@ export async function createSandbox(name: string): Promise<Sandbox> {
       tmpfs('/tmp', '1777', '64m'),
       tmpfs('/var/tmp', '1777', '16m'),
       tmpfs('/dev/shm', '1777', '16m'),
+      // The lab's own home for root's shells (the host's /root is unreadable from inside anyway).
+      tmpfs('/root', '0700', '16m'),
       runChecked(sb.enter(['ip', 'link', 'set', 'dev', 'lo', 'up']), { timeoutMs: 10_000 }),
     ]);
     return sb;

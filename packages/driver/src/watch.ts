@@ -24,7 +24,8 @@ export interface LabWatcher {
 
 const PREFIX = /^\[nsid (current|\d+)\]/;
 
-export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void): LabWatcher {
+/** `onEnd` runs when the monitor stops without close() (the sandbox was destroyed from elsewhere). */
+export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void, onEnd?: () => void): LabWatcher {
   let closed = false;
   let monitor: StreamHandle | undefined;
   let dirWatch: FSWatcher | undefined;
@@ -90,6 +91,9 @@ export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void): LabWatche
 
   const ready = (async () => {
     monitor = spawnLines(sb.enter(['ip', 'monitor', 'all-nsid']), onLine);
+    void monitor.exited.then(() => {
+      if (!closed) onEnd?.();
+    });
     try {
       dirWatch = fsWatch(sb.netnsDir(), () => {
         emit({ namespaces: true });

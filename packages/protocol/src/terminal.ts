@@ -7,5 +7,8 @@ export const TerminalOpcode = {
   RESUME: 0x33, // '3'
   // server -> client
   OUTPUT: 0x30, // '0' + bytes
-  EXIT: 0x39, // '9' + JSON {"code","signal","reason"}
+  /** nslab extension: '8' + JSON {"session","lab","node"}, first frame; reattach with ?session=<id>. */
+  SESSION: 0x38,
+  /** nslab extension: '9' + JSON {"code","signal","reason"}, last frame before the socket closes. */
+  EXIT: 0x39,
 } as const;

@@ -1,0 +1,93 @@
+// Terminals over WebSocket, ttyd framing (see @nslab/protocol TerminalOpcode): binary frames, first
+// byte the opcode. As in ttyd the client speaks first — a RESIZE frame with its size — and only then
+// does the shell start (or, with `?session=<id>`, reattach to one whose connection dropped).
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@fastify/type-provider-typebox';
+import { checkNodeName, HOST } from '@nslab/model';
+import { TerminalOpcode } from '@nslab/protocol';
+import { toErrorBody } from '../errors.ts';
+import type { LabRegistry } from '../registry.ts';
+import type { TerminalClient, TerminalManager, TerminalSession } from '../terminals.ts';
+import * as S from './schemas.ts';
+
+const Query = Type.Object({
+  session: Type.Optional(Type.String({ maxLength: 64 })),
+  cols: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  rows: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+});
+
+export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager }): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/labs/:lab/nodes/:node/terminal', { websocket: true, schema: { params: S.NodeParams, querystring: Query } }, (socket, req) => {
+    const fail = (code: string, message: string) => {
+      const frame = Buffer.concat([Buffer.from([TerminalOpcode.EXIT]), Buffer.from(JSON.stringify({ code: null, signal: null, reason: message, error: code }))]);
+      socket.send(frame, () => socket.close(1008, code));
+    };
+    const { lab: labName, node } = req.params;
+    if (checkNodeName(labName)) return fail('INVALID_NAME', `lab ${JSON.stringify(labName)} is not a valid name`);
+    if (node !== HOST && checkNodeName(node)) return fail('INVALID_NAME', `node ${JSON.stringify(node)} is not a valid name`);
+    const client: TerminalClient = {
+      send: (frame, done) => {
+        if (socket.readyState !== socket.OPEN) return done();
+        socket.send(frame, { binary: true }, () => done());
+      },
+      close: (code, reason) => socket.close(code, reason),
+    };
+    let session: TerminalSession | undefined;
+    let started = false;
+    const early: Buffer[] = [];
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const frame = isBinary ? data : Buffer.from(data.toString(), 'utf8');
+      if (frame.length === 0) return;
+      if (session) return session.input(frame);
+      if (!started) {
+        started = true;
+        let size = { cols: req.query.cols ?? 80, rows: req.query.rows ?? 24 };
+        if (frame[0] === TerminalOpcode.RESIZE) {
+          try {
+            const j = JSON.parse(frame.subarray(1).toString('utf8')) as { columns?: unknown; rows?: unknown };
+            if (Number.isInteger(j.columns) && Number.isInteger(j.rows)) size = { cols: Math.min(1000, Math.max(1, j.columns as number)), rows: Math.min(500, Math.max(1, j.rows as number)) };
+          } catch {
+            /* keep the default size */
+          }
+        } else early.push(frame);
+        void start(size);
+      } else if (early.length < 64) early.push(frame);
+    });
+    socket.on('close', (code: number) => {
+      if (!session) return;
+      // A deliberate close (1000, or 4000 from our web app) ends the shell; anything else may reattach.
+      if (code === 1000 || code === 4000) session.kill('closed by the user');
+      else session.detach(client);
+    });
+    const start = async (size: { cols: number; rows: number }) => {
+      try {
+        const lab = await opts.registry.get(labName);
+        if (req.query.session) {
+          const s = opts.terminals.get(req.query.session);
+          if (!s || s.lab !== labName || s.node !== node) return fail('SESSION_NOT_FOUND', 'that terminal session has ended; open a new one');
+          session = s;
+        } else {
+          if (node !== HOST && !lab.state.nodes.some((n) => n.name === node && !n.unsafeName)) {
+            return fail('NODE_NOT_FOUND', `lab "${labName}" has no namespace "${node}"`);
+          }
+          if (opts.terminals.count(labName) >= opts.registry.limits.terminalsPerLab) {
+            return fail('LIMIT_TERMINALS', `this server allows at most ${opts.registry.limits.terminalsPerLab} terminals per lab`);
+          }
+          session = opts.terminals.create(labName, node, lab.sandbox, size);
+        }
+        if (socket.readyState !== socket.OPEN) {
+          session.detach(client);
+          return;
+        }
+        session.attach(client);
+        if (req.query.session) session.input(Buffer.concat([Buffer.from([TerminalOpcode.RESIZE]), Buffer.from(JSON.stringify({ columns: size.cols, rows: size.rows }))]));
+        for (const f of early.splice(0)) session.input(f);
+      } catch (e) {
+        const { body } = toErrorBody(e);
+        fail(body.code, body.message);
+      }
+    };
+  });
+}

@@ -1,0 +1,214 @@
+// Terminal sessions: a real shell per session inside a lab node, survives a dropped connection for
+// a grace period (scrollback replayed on reattach), and never outlives its node or lab.
+import { randomBytes } from 'node:crypto';
+import { openShell, type Shell, type Sandbox } from '@nslab/driver';
+import { TerminalOpcode } from '@nslab/protocol';
+
+const SCROLLBACK = 256 * 1024;
+/** Server-side output buffer per client before the shell is paused (bounded memory under floods). */
+const HIGH_WATER = 256 * 1024;
+const LOW_WATER = 64 * 1024;
+
+export interface TerminalClient {
+  send(frame: Buffer, done: () => void): void;
+  close(code: number, reason: string): void;
+}
+
+export class TerminalSession {
+  readonly id = randomBytes(12).toString('base64url');
+  private readonly shell: Shell;
+  private scrollback: Buffer[] = [];
+  private scrollbackBytes = 0;
+  private client: TerminalClient | null = null;
+  private inFlight = 0;
+  private clientPaused = false;
+  private pressurePaused = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private exitInfo: { code: number | null; signal: number | null; reason: string } | null = null;
+
+  constructor(
+    readonly lab: string,
+    readonly node: string,
+    sandbox: Sandbox,
+    size: { cols: number; rows: number },
+    private readonly graceMs: number,
+    private readonly onGone: (s: TerminalSession) => void,
+  ) {
+    this.shell = openShell(sandbox, node, size);
+    this.shell.onData((d) => this.output(d));
+    this.shell.onExit((e) => this.exited({ code: e.exitCode, signal: e.signal ?? null, reason: 'exited' }));
+  }
+
+  get pid(): number {
+    return this.shell.pid;
+  }
+
+  get attached(): boolean {
+    return this.client !== null;
+  }
+
+  private output(d: Buffer): void {
+    this.scrollback.push(d);
+    this.scrollbackBytes += d.length;
+    while (this.scrollbackBytes > SCROLLBACK && this.scrollback.length > 1) this.scrollbackBytes -= this.scrollback.shift()!.length;
+    if (this.client) this.sendFrame(TerminalOpcode.OUTPUT, d);
+  }
+
+  private sendFrame(op: number, payload: Buffer): void {
+    const c = this.client;
+    if (!c) return;
+    const frame = Buffer.allocUnsafe(payload.length + 1);
+    frame[0] = op;
+    payload.copy(frame, 1);
+    this.inFlight += frame.length;
+    if (this.inFlight > HIGH_WATER && !this.pressurePaused) {
+      this.pressurePaused = true;
+      this.updatePause();
+    }
+    c.send(frame, () => {
+      this.inFlight -= frame.length;
+      if (this.pressurePaused && this.inFlight < LOW_WATER) {
+        this.pressurePaused = false;
+        this.updatePause();
+      }
+    });
+  }
+
+  private updatePause(): void {
+    if (this.exitInfo) return;
+    // Detached sessions keep reading (into the bounded scrollback) so the shell never blocks.
+    if (this.client && (this.clientPaused || this.pressurePaused)) this.shell.pause();
+    else this.shell.resume();
+  }
+
+  attach(client: TerminalClient): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (this.client) this.client.close(4001, 'attached elsewhere');
+    this.client = client;
+    this.inFlight = 0;
+    this.clientPaused = false;
+    this.pressurePaused = false;
+    this.sendFrame(TerminalOpcode.SESSION, Buffer.from(JSON.stringify({ session: this.id, lab: this.lab, node: this.node })));
+    const replay = trimToCharBoundary(Buffer.concat(this.scrollback));
+    if (replay.length) this.sendFrame(TerminalOpcode.OUTPUT, replay);
+    if (this.exitInfo) {
+      this.sendExit();
+      return;
+    }
+    this.updatePause();
+  }
+
+  /** The connection dropped: keep the shell for the grace period. */
+  detach(client: TerminalClient): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.updatePause();
+    if (this.exitInfo) {
+      this.onGone(this);
+      return;
+    }
+    this.graceTimer = setTimeout(() => this.kill('no client reattached'), this.graceMs);
+  }
+
+  input(frame: Buffer): void {
+    const op = frame[0];
+    const payload = frame.subarray(1);
+    switch (op) {
+      case TerminalOpcode.INPUT:
+        this.shell.write(payload);
+        break;
+      case TerminalOpcode.RESIZE: {
+        try {
+          const { columns, rows } = JSON.parse(payload.toString('utf8')) as { columns: unknown; rows: unknown };
+          if (Number.isInteger(columns) && Number.isInteger(rows) && (columns as number) > 0 && (rows as number) > 0 && (columns as number) <= 1000 && (rows as number) <= 500) {
+            this.shell.resize(columns as number, rows as number);
+          }
+        } catch {
+          /* ignore a malformed resize */
+        }
+        break;
+      }
+      case TerminalOpcode.PAUSE:
+        this.clientPaused = true;
+        this.updatePause();
+        break;
+      case TerminalOpcode.RESUME:
+        this.clientPaused = false;
+        this.updatePause();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private exited(info: { code: number | null; signal: number | null; reason: string }): void {
+    if (this.exitInfo) return;
+    this.exitInfo = info;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.client) this.sendExit();
+    else this.onGone(this);
+  }
+
+  private sendExit(): void {
+    this.sendFrame(TerminalOpcode.EXIT, Buffer.from(JSON.stringify(this.exitInfo)));
+    const c = this.client;
+    this.client = null;
+    c?.close(1000, this.exitInfo!.reason.slice(0, 100));
+    this.onGone(this);
+  }
+
+  /** End the session for good: the whole process tree goes, the client is told why. */
+  kill(reason: string): void {
+    if (!this.exitInfo) this.exitInfo = { code: null, signal: 9, reason };
+    this.shell.kill();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.client) this.sendExit();
+    else this.onGone(this);
+  }
+}
+
+/** Replayed scrollback may begin inside a multi-byte character: drop the orphaned continuation bytes. */
+function trimToCharBoundary(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length && i < 4 && (b[i]! & 0xc0) === 0x80) i++;
+  return b.subarray(i);
+}
+
+export class TerminalManager {
+  private sessions = new Map<string, TerminalSession>();
+
+  constructor(private readonly graceMs: number) {}
+
+  create(lab: string, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): TerminalSession {
+    const s = new TerminalSession(lab, node, sandbox, size, this.graceMs, (gone) => this.sessions.delete(gone.id));
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  get(id: string): TerminalSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  count(lab: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.lab === lab) n++;
+    return n;
+  }
+
+  forNode(lab: string, node: string): TerminalSession[] {
+    return [...this.sessions.values()].filter((s) => s.lab === lab && s.node === node);
+  }
+
+  closeNode(lab: string, node: string, reason: string): void {
+    for (const s of this.forNode(lab, node)) s.kill(reason);
+  }
+
+  closeLab(lab: string, reason: string): void {
+    for (const s of [...this.sessions.values()]) if (s.lab === lab) s.kill(reason);
+  }
+
+  closeAll(reason: string): void {
+    for (const s of [...this.sessions.values()]) s.kill(reason);
+  }
+}

@@ -1,0 +1,234 @@
+// Terminals on real ptys inside real lab namespaces, over the ttyd-style binary protocol.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { WebSocket } from 'ws';
+import { TerminalOpcode } from '@nslab/protocol';
+import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
+import { buildApp, type NslabApp } from '../src/app.ts';
+import { AUTH, TOKEN } from './helpers.ts';
+
+const root = join(import.meta.dirname, '../../..');
+const vethYaml = readFileSync(join(root, 'labs/veth-pair/topology.yaml'), 'utf8');
+let s: NslabApp;
+
+class Term {
+  text = '';
+  bytes = 0;
+  session = '';
+  exit: { code: number | null; reason: string } | null = null;
+  closed: Promise<number>;
+  private decoder = new StringDecoder('utf8');
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (d: Buffer) => {
+      const op = d[0];
+      const body = d.subarray(1);
+      if (op === TerminalOpcode.OUTPUT) {
+        this.bytes += body.length;
+        this.text += this.decoder.write(body);
+        if (this.text.length > 200_000) this.text = this.text.slice(-100_000);
+      } else if (op === TerminalOpcode.SESSION) this.session = JSON.parse(body.toString()).session;
+      else if (op === TerminalOpcode.EXIT) this.exit = JSON.parse(body.toString());
+    });
+    this.closed = new Promise((r) => ws.on('close', (code: number) => r(code)));
+  }
+  frame(op: number, payload: string | Buffer = ''): void {
+    this.ws.send(Buffer.concat([Buffer.from([op]), Buffer.isBuffer(payload) ? payload : Buffer.from(payload)]));
+  }
+  type(s: string): void {
+    this.frame(TerminalOpcode.INPUT, s);
+  }
+  async waitFor(re: RegExp, timeoutMs = 5000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const m = re.exec(this.text);
+      if (m) return m[0];
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`timed out waiting for ${re}; screen tail: ${JSON.stringify(this.text.slice(-400))}`);
+  }
+  /** Run a command and return what it printed up to the next prompt, marked so echo doesn't match. */
+  async run(cmd: string, timeoutMs = 5000): Promise<string> {
+    const tag = `__done_${Math.random().toString(36).slice(2)}`;
+    const start = this.text.length;
+    this.type(`${cmd}; echo ${tag.slice(0, 6)}""${tag.slice(6)}\r`);
+    await this.waitFor(new RegExp(`\\n${tag}`), timeoutMs);
+    // Without colours, bracketed-paste toggles and carriage returns: what a reader of the screen sees.
+    return this.text.slice(start).replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+  }
+}
+
+let base = '';
+
+/** A real WebSocket over loopback TCP to the listening server, as a browser would connect. */
+async function open(node: string, query = ''): Promise<Term> {
+  const ws = new WebSocket(`${base}/api/v1/labs/t-term/nodes/${node}/terminal${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const t = new Term(ws);
+  t.frame(TerminalOpcode.RESIZE, JSON.stringify({ columns: 100, rows: 30 }));
+  return t;
+}
+
+beforeAll(async () => {
+  for (const sb of listLabs()) if (sb.name === 't-term') await destroyLab(sb.name);
+  s = await buildApp({ token: TOKEN, terminalGraceMs: 3000, limits: { terminalsPerLab: 6 } });
+  const r = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: 't-term', yaml: vethYaml } });
+  expect(r.statusCode, r.body).toBe(201);
+  const address = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  base = address.replace(/^http/, 'ws');
+});
+afterAll(async () => {
+  await s.app.close();
+  if (findSandbox('t-term')) await destroyLab('t-term');
+});
+
+describe('terminals', () => {
+  it('opens a shell in ns1 that sees only ns1, with the node in the prompt', async () => {
+    const t = await open('ns1');
+    await t.waitFor(/root@ns1/);
+    expect(t.session).toMatch(/^[\w-]{10,}$/);
+    const out = await t.run('ip -br addr');
+    expect(out).toContain('veth-01');
+    expect(out).toContain('10.1.5.10/24');
+    expect(out).not.toContain('veth-10');
+    const ping = await t.run('ping -c1 -W1 10.1.5.11', 5000);
+    expect(ping).toContain('1 received');
+    // The environment is clean: none of the server's variables (its token, say) reach the shell.
+    process.env.NSLAB_SECRET_PROBE = 'leak';
+    const env = await t.run('env | sort');
+    expect(env).toContain('TERM=xterm-256color');
+    expect(env).not.toContain('NSLAB_SECRET_PROBE');
+    expect(env).not.toContain(TOKEN);
+    t.ws.close(1000);
+    await t.closed;
+  });
+
+  it('the lab host shell lists only the lab\'s namespaces', async () => {
+    const t = await open('host');
+    await t.waitFor(/root@host/);
+    const out = await t.run('ip netns list');
+    const names = out.split('\n').map((l) => l.trim().split(' ')[0]).filter((n) => n === 'ns1' || n === 'ns2');
+    expect(names.sort()).toEqual(['ns1', 'ns2']);
+    expect(await t.run('touch /etc/nslab-escape 2>&1')).toMatch(/Permission denied|Read-only/);
+    t.ws.close(1000);
+  });
+
+  it('survives a flood with bounded memory, honours pause, and Ctrl-C ends it fast', async () => {
+    const t = await open('ns2');
+    await t.waitFor(/root@ns2/);
+    const rss0 = process.memoryUsage().rss;
+    t.type('cat /dev/urandom | base64\r');
+    await new Promise((r) => setTimeout(r, 3000));
+    const during = t.bytes;
+    expect(during).toBeGreaterThan(1_000_000);
+    // A paused client stops the flow at the source.
+    t.frame(TerminalOpcode.PAUSE);
+    await new Promise((r) => setTimeout(r, 300));
+    const pausedAt = t.bytes;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(t.bytes - pausedAt).toBeLessThan(512 * 1024);
+    t.frame(TerminalOpcode.RESUME);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(t.bytes).toBeGreaterThan(pausedAt);
+    const growth = (process.memoryUsage().rss - rss0) / 1024 / 1024;
+    console.log(`flood: ${(during / 3 / 1024 / 1024).toFixed(1)} MB/s delivered, RSS growth ${growth.toFixed(1)} MB`);
+    expect(growth).toBeLessThan(100);
+    const t0 = performance.now();
+    t.type('\x03');
+    const mark = t.text.length;
+    const end = Date.now() + 1000;
+    while (!/root@ns2[^\n]*# $/.test(t.text.slice(mark).replace(/\x1b\[[0-9;]*m/g, '')) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    const ms = performance.now() - t0;
+    console.log(`Ctrl-C to prompt during flood: ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(1000);
+    t.ws.close(1000);
+  });
+
+  it('reattaches within the grace period and replays scrollback', async () => {
+    const t = await open('ns1');
+    await t.waitFor(/root@ns1/);
+    await t.run('echo marker-"4711"');
+    const id = t.session;
+    t.ws.terminate(); // a dropped connection, not a close
+    await t.closed;
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await open('ns1', `?session=${id}`);
+    await again.waitFor(/marker-4711/);
+    expect(again.session).toBe(id);
+    const out = await again.run('echo still-here');
+    expect(out).toContain('still-here');
+    again.ws.close(1000);
+    await new Promise((r) => setTimeout(r, 300));
+    // Closed for good: reattaching is refused.
+    const gone = await open('ns1', `?session=${id}`);
+    await gone.closed;
+    expect(gone.exit?.reason).toMatch(/ended|closed by the user/);
+    expect(gone.text).not.toContain('still-here');
+  });
+
+  it('a dropped terminal that nobody reattaches is killed after the grace period', async () => {
+    const t = await open('ns1');
+    await t.waitFor(/root@ns1/);
+    const pids = await t.run('echo $$');
+    const pid = Number(/\n(\d+)\r?\n/.exec(pids)![1]);
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain('bash');
+    t.ws.terminate();
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(() => readFileSync(`/proc/${pid}/stat`, 'utf8')).toThrow();
+  });
+
+  it('resizing after the shell exited does not crash, and exit is reported', async () => {
+    const t = await open('ns2');
+    await t.waitFor(/root@ns2/);
+    t.type('exit 3\r');
+    await t.closed;
+    expect(t.exit).toMatchObject({ code: 3 });
+    const other = await open('ns2');
+    await other.waitFor(/root@ns2/);
+    other.frame(TerminalOpcode.RESIZE, JSON.stringify({ columns: 120, rows: 40 }));
+    expect(await other.run('stty size')).toContain('40 120');
+    other.ws.close(1000);
+  });
+
+  it('refuses more terminals than the per-lab cap', async () => {
+    const open6 = await Promise.all(Array.from({ length: 6 }, () => open('ns1')));
+    await Promise.all(open6.map((t) => t.waitFor(/root@ns1/)));
+    const extra = await open('ns1');
+    await extra.closed;
+    expect(extra.exit).toMatchObject({ reason: expect.stringContaining('at most 6') });
+    for (const t of open6) t.ws.close(1000);
+    await Promise.all(open6.map((t) => t.closed));
+  });
+
+  it('deleting the namespace closes its terminals with a message', async () => {
+    const t = await open('ns2');
+    await t.waitFor(/root@ns2/);
+    const t0 = performance.now();
+    const r = await s.app.inject({ method: 'DELETE', url: '/api/v1/labs/t-term/nodes/ns2', headers: AUTH });
+    expect(r.statusCode, r.body).toBe(200);
+    await t.closed;
+    console.log(`namespace deleted -> its terminal closed: ${(performance.now() - t0).toFixed(0)} ms`);
+    expect(t.exit?.reason).toContain('namespace ns2 was deleted');
+  });
+
+  it('destroying the lab ends every shell: exit sent, no bash left', async () => {
+    const t1 = await open('ns1');
+    const t2 = await open('host');
+    await t1.waitFor(/root@ns1/);
+    await t2.waitFor(/root@host/);
+    t1.type('sleep 1000 &\r');
+    await t1.waitFor(/\[1\] \d+/);
+    const sb = findSandbox('t-term')!;
+    expect(sb.pids().length).toBeGreaterThan(2);
+    const r = await s.app.inject({ method: 'DELETE', url: '/api/v1/labs/t-term', headers: AUTH });
+    expect(r.statusCode).toBe(200);
+    await Promise.all([t1.closed, t2.closed]);
+    expect(t1.exit?.reason).toContain('destroyed');
+    expect(t2.exit?.reason).toContain('destroyed');
+    expect(sb.pids()).toEqual([]);
+  });
+});

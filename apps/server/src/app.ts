@@ -52,7 +52,14 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   installErrorHandler(app);
   installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
   installSecurityHeaders(app);
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: `too many changes: at most ${ctx.max} per minute; try again in ${ctx.after}`,
+    }),
+  });
   await app.register(websocket, { options: { maxPayload: limits.wsMaxPayload } });
   await app.register(swagger, {
     openapi: {

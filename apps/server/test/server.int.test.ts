@@ -213,6 +213,22 @@ describe('labs over the API on the real kernel', () => {
     expect(findSandbox('s-big')).toBeNull();
   });
 
+  it('rate-limits mutating routes with a clear 429', async () => {
+    const limited = await buildApp({ token: TOKEN, limits: { mutationsPerMinute: 2 } });
+    try {
+      const rs = [];
+      for (let i = 0; i < 3; i++) {
+        rs.push(await limited.app.inject({ method: 'POST', url: '/api/v1/labs/s-none/nodes', headers: AUTH, payload: { name: 'x' } }));
+      }
+      expect(rs.map((r) => r.statusCode)).toEqual([404, 404, 429]);
+      expect(rs[2]!.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('at most 2 per minute') });
+      // Reads are not limited.
+      expect((await limited.app.inject({ method: 'GET', url: '/api/v1/labs', headers: AUTH })).statusCode).toBe(200);
+    } finally {
+      await limited.app.close();
+    }
+  });
+
   it('keeps running labs and their positions across a server restart', async () => {
     const pos = await api('PUT', '/labs/s-veth/positions', { positions: { ns1: { x: 10, y: 20 }, ns2: { x: 300, y: 20 } } });
     expect(pos.statusCode, pos.body).toBe(200);

@@ -40,6 +40,10 @@ Usage:
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
   nslab doctor [--json] [--refresh]                                kernel features this machine supports
   nslab serve [--host 127.0.0.1] [--port 7070]                     start the web server (prints a URL with an access token)
+  nslab lab list [--json]                                          the guided labs, and whether this kernel can run them
+  nslab lab start <lab> [--name NAME]                              deploy a guided lab's starting topology
+  nslab lab check <NAME> [--step N] [--json]                       check a running guided lab (exit 0 only when all pass)
+  nslab lab solve <NAME> [--step N]                                apply the reference solution (one step, or all)
 `;
 
 class UsageError extends Error {}
@@ -61,6 +65,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'export': return await exportLab(rest, io);
       case 'doctor': return await doctor(rest, io);
       case 'serve': return await serveCmd(rest, io);
+      case 'lab': return await labCmd(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -219,4 +224,59 @@ async function serveCmd(args: string[], io: Io): Promise<number> {
   });
   await stop();
   return 0;
+}
+
+async function labCmd(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const g = await import('./guided.ts');
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, name: { type: 'string' }, step: { type: 'string' } },
+  });
+  const step = values.step === undefined ? undefined : Number(values.step);
+  if (step !== undefined && !Number.isInteger(step)) throw new UsageError(`--step must be a step number (got "${values.step}")`);
+  switch (sub) {
+    case 'list': {
+      const rows = [];
+      for (const id of g.catalogIds(g.labsDir())) {
+        const lab = g.loadLab(g.labsDir(), id);
+        rows.push({ id, title: lab.title, steps: lab.steps.length, requires: lab.requires, missing: await g.labMissing(lab) });
+      }
+      if (values.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+      else for (const r of rows) io.out(`${r.id.padEnd(16)} ${String(r.steps).padStart(2)} steps  ${r.title}${r.missing.length ? `  [needs ${r.missing.join(', ')}: not on this kernel]` : ''}\n`);
+      return 0;
+    }
+    case 'start': {
+      const id = need(positionals[0], 'lab (see nslab lab list)');
+      const name = values.name ?? id;
+      const lab = await g.startLab(id, name);
+      io.err(`started "${lab.title}" as lab ${name}: ${lab.steps.length} steps. Next: nslab lab check ${name}\n`);
+      io.out(`${name}\n`);
+      return 0;
+    }
+    case 'check': {
+      const name = need(positionals[0], 'lab name');
+      const results = await g.checkRunning(name, step);
+      if (values.json) io.out(JSON.stringify(results, null, 2) + '\n');
+      else {
+        results.forEach((r) => {
+          io.out(`${r.ok ? 'PASS' : 'FAIL'}  step ${r.step}: ${r.title}\n`);
+          for (const c of r.checks) {
+            io.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.title}${c.detail ? ` — ${c.detail}` : ''}\n`);
+            for (const h of c.hints) io.out(`       hint: ${h}\n`);
+          }
+        });
+      }
+      return results.every((r) => r.ok) ? 0 : 1;
+    }
+    case 'solve': {
+      const name = need(positionals[0], 'lab name');
+      const done = await g.solveRunning(name, step);
+      io.err(`applied the reference solution of: ${done.join(', ')}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown lab command "${sub ?? ''}" (list, start, check, solve)`);
+  }
 }

@@ -89,6 +89,17 @@ export const labStore = {
     }
     return { records, offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
   },
+  /** Which guided lab (labs/<id>) a running lab was started from, and the learner's progress. */
+  saveGuide(name: string, guide: { lab: string; passed: string[] }): void {
+    writeFileAtomic(join(labDataDir(name, true), 'guide.json'), JSON.stringify(guide));
+  },
+  loadGuide(name: string): { lab: string; passed: string[] } | null {
+    try {
+      return JSON.parse(readFileSync(join(labDataDir(name), 'guide.json'), 'utf8')) as { lab: string; passed: string[] };
+    } catch {
+      return null;
+    }
+  },
   listSaved(): string[] {
     try {
       return readdirSync(join(dataDir(), 'labs')).filter((n) => !checkNodeName(n)).sort();

@@ -1,0 +1,283 @@
+// Runs a step's checks against a live lab. Pure over a probe (observe + exec), so unit tests use a
+// fake lab and CI the real kernel. A failed check explains itself: hints the lab author attached
+// (each guarded by a condition on the real state) plus what the state itself shows.
+import { cidrContains, parseCidr, splitShellWords, HOST, type ObservedInterface, type ObservedLab, type ObservedNode } from '@nslab/model';
+import type { Check, CheckSpec, Lab, Step } from './format.ts';
+import { describeCheck } from './describe.ts';
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LabProbe {
+  observe(): Promise<ObservedLab>;
+  exec(node: string, argv: string[]): Promise<ExecResult>;
+}
+
+export interface CheckResult {
+  title: string;
+  ok: boolean;
+  /** What was found, when it differs from what was wanted. */
+  detail?: string;
+  hints: string[];
+}
+
+export interface StepResult {
+  step: string;
+  title: string;
+  ok: boolean;
+  checks: CheckResult[];
+}
+
+interface Ctx {
+  lab: ObservedLab;
+  probe: LabProbe;
+}
+
+interface Outcome {
+  ok: boolean;
+  detail?: string;
+  /** Hints the state itself suggests. */
+  auto?: string[];
+}
+
+const node = (ctx: Ctx, name: string): ObservedNode | undefined => ctx.lab.nodes.find((n) => n.name === name);
+const iface = (ctx: Ctx, n: string, i: string): ObservedInterface | undefined => node(ctx, n)?.interfaces.find((x) => x.name === i);
+const ipOf = (cidr: string) => cidr.split('/')[0]!;
+const nsArg = (n: string) => (n === HOST ? 'the lab host' : n);
+const ipCmd = (n: string) => (n === HOST ? 'ip' : `ip -n ${n}`);
+
+/** Where an interface of that name lives, if not where it was expected. */
+function elsewhere(ctx: Ctx, name: string, not: string): string | undefined {
+  return ctx.lab.nodes.find((n) => n.name !== not && n.interfaces.some((i) => i.name === name))?.name;
+}
+
+function missingIface(ctx: Ctx, n: string, i: string): Outcome {
+  if (!node(ctx, n)) return { ok: false, detail: `there is no namespace ${n}`, auto: [`Create it first: ip netns add ${n}`] };
+  const other = elsewhere(ctx, i, n);
+  if (other) {
+    return {
+      ok: false,
+      detail: `${i} is in ${nsArg(other)}, not in ${nsArg(n)}`,
+      auto: [`${i} is still in ${nsArg(other)}: move it with ${ipCmd(other)} link set dev ${i} netns ${n}`],
+    };
+  }
+  return { ok: false, detail: `${nsArg(n)} has no interface ${i}` };
+}
+
+function upHints(ctx: Ctx, n: string, x: ObservedInterface): string[] {
+  if (!x.up) return [`${x.name} is still DOWN in ${nsArg(n)}: ${ipCmd(n)} link set dev ${x.name} up`];
+  if (!x.carrier && x.peer?.node && x.peer.interface) {
+    const p = iface(ctx, x.peer.node, x.peer.interface);
+    if (p && !p.up) return [`${x.name} is UP but its peer ${x.peer.interface} (in ${nsArg(x.peer.node)}) is DOWN, so there is no carrier: ${ipCmd(x.peer.node)} link set dev ${p.name} up`];
+  }
+  return [];
+}
+
+/** Why `from` cannot reach address `to`, from the observed state (first broken thing found). */
+export function diagnosePing(lab: ObservedLab, from: string, to: string): string[] {
+  const ctx: Ctx = { lab, probe: undefined as never };
+  const src = node(ctx, from);
+  if (!src) return [`there is no namespace ${from}`];
+  const own = src.interfaces.find((i) => i.addresses.some((a) => ipOf(a) === to));
+  if (own) {
+    const lo = src.interfaces.find((i) => i.kind === 'loopback');
+    if (lo && !lo.up) return [`${from}'s lo is down — that is why pinging ${to} from ${from} fails: packets to your own address go through loopback. ${ipCmd(from)} link set dev lo up`];
+    if (!own.up) return [`${own.name} is DOWN, and its address ${to} with it: ${ipCmd(from)} link set dev ${own.name} up`];
+    return [];
+  }
+  const out: string[] = [];
+  // Who owns the target, and do the two sides agree on the subnet?
+  const owner = lab.nodes.flatMap((n) => n.interfaces.map((i) => ({ n, i }))).find(({ i }) => i.addresses.some((a) => ipOf(a) === to));
+  const connected = src.interfaces.filter((i) => i.addresses.some((a) => !a.includes(':') && cidrContains(a, to)));
+  if (connected.length === 0) {
+    const hasDefault = src.routes.some((r) => r.dst === 'default');
+    const targetCidr = owner?.i.addresses.find((a) => ipOf(a) === to);
+    const mine = src.interfaces.flatMap((i) => i.addresses.filter((a) => !a.startsWith('fe80') && !a.startsWith('127.') && a !== '::1/128'));
+    if (targetCidr && mine.length) {
+      const close = mine.find((m) => cidrContains(targetCidr, ipOf(m)) || cidrContains(m, to) || ipOf(m).split('.').slice(0, 2).join('.') === to.split('.').slice(0, 2).join('.'));
+      if (close) out.push(`${targetCidr} is in a different subnet from ${close}: both ends need the same prefix length to be on one link`);
+    }
+    if (!hasDefault && !src.routes.some((r) => r.dst !== 'default' && !r.dst.includes(':') && parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`) && cidrContains(r.dst.includes('/') ? r.dst : `${r.dst}/32`, to))) {
+      out.push(mine.length === 0 ? `${from} has no address yet: ${ipCmd(from)} addr add <address>/<prefix> dev <interface>` : `${from} has no route to ${to}: no address in its subnet and no default gateway`);
+    }
+    return out;
+  }
+  for (const i of connected) out.push(...upHints(ctx, from, i));
+  if (owner && owner.n.name !== from) {
+    if (!owner.i.up) out.push(`${owner.i.name} in ${nsArg(owner.n.name)} (which has ${to}) is DOWN: ${ipCmd(owner.n.name)} link set dev ${owner.i.name} up`);
+    const tc = owner.i.addresses.find((a) => ipOf(a) === to)!;
+    const mc = connected[0]!.addresses.find((a) => cidrContains(a, to))!;
+    if (!cidrContains(tc, ipOf(mc))) out.push(`${tc} is in a different subnet from ${mc}: both ends need the same prefix length to be on one link`);
+  }
+  // A bridge in between: are the ports attached and up?
+  for (const b of lab.bridges) {
+    const br = iface(ctx, b.node, b.name);
+    if (br && !br.up && b.ports.length) out.push(`bridge ${b.name} is DOWN: ${ipCmd(b.node)} link set dev ${b.name} up`);
+    for (const p of b.ports) {
+      const port = iface(ctx, b.node, p);
+      if (port && !port.up) out.push(`bridge port ${p} is DOWN: ${ipCmd(b.node)} link set dev ${p} up`);
+    }
+  }
+  if (!owner) out.push(`no interface in the lab has ${to}`);
+  return out;
+}
+
+async function evaluate(c: Check, ctx: Ctx): Promise<Outcome> {
+  if ('namespace' in c) {
+    const exists = !!node(ctx, c.namespace);
+    return c.absent ? { ok: !exists, detail: exists ? `${c.namespace} still exists` : undefined } : { ok: exists, detail: exists ? undefined : `there is no namespace ${c.namespace}`, auto: exists ? [] : [`ip netns add ${c.namespace}`] };
+  }
+  if ('interface' in c) {
+    const { node: n, name } = c.interface;
+    const x = iface(ctx, n, name);
+    if (c.exists === false) return { ok: !x, detail: x ? `${name} still exists in ${nsArg(n)}` : undefined };
+    if (!x) return missingIface(ctx, n, name);
+    const bad: string[] = [];
+    const auto: string[] = [];
+    if (c.kind && x.kind !== c.kind) bad.push(`${name} is a ${x.kind}, not a ${c.kind}`);
+    if (c.up === true && !(x.up && (x.carrier || x.kind === 'loopback' || x.kind === 'bridge'))) {
+      bad.push(x.up ? `${name} is UP but has no carrier` : `${name} is DOWN`);
+      auto.push(...upHints(ctx, n, x));
+    }
+    if (c.up === false && x.up) bad.push(`${name} is UP`);
+    if (c.mtu !== undefined && x.mtu !== c.mtu) bad.push(`${name} has MTU ${x.mtu}`);
+    if (c.master !== undefined && (x.master ?? null) !== c.master) {
+      bad.push(x.master ? `${name} is a port of ${x.master}` : `${name} is in no bridge`);
+      if (c.master) auto.push(`${name} is not attached to ${c.master}: ${ipCmd(n)} link set dev ${name} master ${c.master}`);
+    }
+    if (c.promisc !== undefined && x.promisc !== c.promisc) bad.push(`${name} is ${x.promisc ? '' : 'not '}in promiscuous mode`);
+    return { ok: bad.length === 0, detail: bad.join('; ') || undefined, auto };
+  }
+  if ('address' in c) {
+    const { node: n, interface: i, address } = c.address;
+    const nd = node(ctx, n);
+    if (!nd) return { ok: false, detail: `there is no namespace ${n}` };
+    const candidates = nd.interfaces.filter((x) => !i || x.name === i);
+    if (i && candidates.length === 0) return missingIface(ctx, n, i);
+    if (candidates.some((x) => x.addresses.includes(address))) return { ok: true };
+    const sameIp = nd.interfaces.flatMap((x) => x.addresses.map((a) => ({ x, a }))).find(({ a }) => ipOf(a) === ipOf(address));
+    if (sameIp) {
+      if (sameIp.a !== address) return { ok: false, detail: `${sameIp.x.name} has ${sameIp.a}`, auto: [`${sameIp.a} is in a different subnet from ${address}: the prefix length decides which addresses are on the same link. ${ipCmd(n)} addr del ${sameIp.a} dev ${sameIp.x.name} && ${ipCmd(n)} addr add ${address} dev ${sameIp.x.name}`] };
+      return { ok: false, detail: `${address} is on ${sameIp.x.name}, not on ${i}` };
+    }
+    return { ok: false, detail: `${i ?? nsArg(n)} has no ${address}`, auto: [`${ipCmd(n)} addr add ${address} dev ${i ?? '<interface>'}`] };
+  }
+  if ('peer' in c) {
+    const a = iface(ctx, c.peer.a.node, c.peer.a.interface);
+    if (!a) return missingIface(ctx, c.peer.a.node, c.peer.a.interface);
+    const ok = a.peer?.node === c.peer.b.node && a.peer?.interface === c.peer.b.interface;
+    return { ok, detail: ok ? undefined : a.peer ? `${a.name}'s peer is ${a.peer.node ?? '?'}:${a.peer.interface ?? a.peer.ifindex}` : `${a.name} is not a veth` };
+  }
+  if ('bridgePort' in c) {
+    const n = c.bridgePort.node ?? HOST;
+    const br = iface(ctx, n, c.bridgePort.bridge);
+    if (!br) return { ok: false, detail: `there is no bridge ${c.bridgePort.bridge} in ${nsArg(n)}`, auto: [`${ipCmd(n)} link add name ${c.bridgePort.bridge} type bridge`] };
+    const p = iface(ctx, n, c.bridgePort.port);
+    if (!p) return missingIface(ctx, n, c.bridgePort.port);
+    if (p.master === c.bridgePort.bridge) return { ok: true };
+    return {
+      ok: false,
+      detail: p.master ? `${p.name} is a port of ${p.master}` : `${p.name} is in no bridge`,
+      auto: [`${p.name} is not attached to ${c.bridgePort.bridge}: ${ipCmd(n)} link set dev ${p.name} master ${c.bridgePort.bridge}`],
+    };
+  }
+  if ('fdb' in c) {
+    const n = c.fdb.node ?? HOST;
+    const target = iface(ctx, c.fdb.macOf.node, c.fdb.macOf.name);
+    if (!target) return missingIface(ctx, c.fdb.macOf.node, c.fdb.macOf.name);
+    const b = ctx.lab.bridges.find((x) => x.node === n && x.name === c.fdb.bridge);
+    if (!b) return { ok: false, detail: `there is no bridge ${c.fdb.bridge}` };
+    const ok = b.fdb.some((e) => e.mac === target.mac);
+    return { ok, detail: ok ? undefined : `${c.fdb.bridge} has not seen ${target.mac} yet`, auto: ok ? [] : [`A bridge learns a MAC when a frame from it arrives: send some traffic from ${c.fdb.macOf.node} (ping), then look again with bridge fdb show br ${c.fdb.bridge}`] };
+  }
+  if ('neighbour' in c) {
+    const nd = node(ctx, c.neighbour.node);
+    const e = nd?.neighbours.find((x) => x.address === c.neighbour.address && x.mac && !x.state.includes('FAILED') && !x.state.includes('INCOMPLETE'));
+    return { ok: !!e, detail: e ? undefined : `${c.neighbour.node} has no resolved entry for ${c.neighbour.address}`, auto: e ? [] : [`ARP resolves an address when you first send to it: ping ${c.neighbour.address} from ${c.neighbour.node}, then ip neigh`] };
+  }
+  if ('route' in c) {
+    const nd = node(ctx, c.route.node);
+    if (!nd) return { ok: false, detail: `there is no namespace ${c.route.node}` };
+    const r = nd.routes.find((x) => x.dst === c.route.to && (!c.route.via || x.via === c.route.via) && (!c.route.dev || x.dev === c.route.dev));
+    if (r) return { ok: true };
+    const same = nd.routes.find((x) => x.dst === c.route.to);
+    return {
+      ok: false,
+      detail: same ? `the route to ${c.route.to} goes ${same.via ? `via ${same.via}` : `dev ${same.dev}`}` : `${nsArg(c.route.node)} has no route to ${c.route.to}`,
+      auto: [`${ipCmd(c.route.node)} route add ${c.route.to}${c.route.via ? ` via ${c.route.via}` : ''}${c.route.dev ? ` dev ${c.route.dev}` : ''}`],
+    };
+  }
+  if ('sysctl' in c) {
+    const nd = node(ctx, c.sysctl.node);
+    let v = nd?.sysctls[c.sysctl.key];
+    if (v === undefined && nd) {
+      const r = await ctx.probe.exec(c.sysctl.node, ['sysctl', '-n', c.sysctl.key]);
+      v = r.code === 0 ? r.stdout.trim() : undefined;
+    }
+    const ok = v === c.sysctl.value;
+    return { ok, detail: ok ? undefined : `${c.sysctl.key} is ${v ?? 'unknown'}`, auto: ok ? [] : [`${c.sysctl.node === HOST ? '' : `ip netns exec ${c.sysctl.node} `}sysctl -w ${c.sysctl.key}=${c.sysctl.value}`] };
+  }
+  if ('ping' in c) {
+    const r = await ctx.probe.exec(c.ping.from, ['ping', '-c', '1', '-W', '1', c.ping.to]);
+    const success = r.code === 0;
+    const want = (c.ping.expect ?? 'success') === 'success';
+    if (success === want) return { ok: true };
+    return { ok: false, detail: want ? `ping from ${c.ping.from} to ${c.ping.to} failed` : `${c.ping.from} can still reach ${c.ping.to}`, auto: want ? diagnosePing(ctx.lab, c.ping.from, c.ping.to) : [] };
+  }
+  if ('iptables' in c) {
+    const n = c.iptables.node ?? HOST;
+    const r = await ctx.probe.exec(n, ['iptables-save', '-t', c.iptables.table ?? 'filter']);
+    const ok = r.code === 0 && r.stdout.includes(c.iptables.contains);
+    return { ok, detail: ok ? undefined : `no ${c.iptables.table ?? 'filter'} rule in ${nsArg(n)} contains "${c.iptables.contains}"` };
+  }
+  const r = await ctx.probe.exec(c.command.node, splitShellWords(c.command.run));
+  const ok = (c.command.outputContains === undefined || r.stdout.includes(c.command.outputContains)) && (c.command.exitCode === undefined ? c.command.outputContains !== undefined || r.code === 0 : r.code === c.command.exitCode);
+  return { ok, detail: ok ? undefined : `exit ${r.code}: ${(r.stdout + r.stderr).trim().split('\n').slice(0, 3).join(' / ')}` };
+}
+
+/** The node a check runs a command in, if it has one. */
+function execNode(c: Check): string | undefined {
+  if ('ping' in c) return c.ping.from;
+  if ('iptables' in c) return c.iptables.node ?? HOST;
+  if ('command' in c) return c.command.node;
+  if ('sysctl' in c) return c.sysctl.node;
+  return undefined;
+}
+
+async function evaluateSafely(c: Check, ctx: Ctx): Promise<Outcome> {
+  const n = execNode(c);
+  if (n !== undefined && !node(ctx, n)) return { ok: false, detail: `there is no namespace ${n}`, auto: [`ip netns add ${n}`] };
+  try {
+    return await evaluate(c, ctx);
+  } catch (e) {
+    // The namespace vanished between observing and running: a failed check, not a crash.
+    return { ok: false, detail: (e as Error).message };
+  }
+}
+
+async function runCheck(spec: CheckSpec, ctx: Ctx): Promise<CheckResult> {
+  const o = await evaluateSafely(spec.check, ctx);
+  const hints: string[] = [];
+  if (!o.ok) {
+    for (const h of spec.hints) if ((await evaluateSafely(h.when, ctx)).ok) hints.push(h.text);
+    for (const a of o.auto ?? []) if (!hints.includes(a)) hints.push(a);
+  }
+  return { title: spec.title ?? describeCheck(spec.check), ok: o.ok, ...(o.detail ? { detail: o.detail } : {}), hints };
+}
+
+export async function checkStep(step: Step, probe: LabProbe): Promise<StepResult> {
+  const ctx: Ctx = { lab: await probe.observe(), probe };
+  const checks: CheckResult[] = [];
+  for (const spec of step.checks) checks.push(await runCheck(spec, ctx));
+  return { step: step.id, title: step.title, ok: checks.every((c) => c.ok), checks };
+}
+
+export async function checkLab(lab: Lab, probe: LabProbe, only?: number): Promise<StepResult[]> {
+  const steps = only === undefined ? lab.steps : [lab.steps[only]!].filter(Boolean);
+  const out: StepResult[] = [];
+  for (const s of steps) out.push(await checkStep(s, probe));
+  return out;
+}

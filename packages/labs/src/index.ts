@@ -1,0 +1,6 @@
+export * from './format.ts';
+export * from './describe.ts';
+export * from './check.ts';
+export * from './parse.ts';
+export * from './load.ts';
+export * from './solve.ts';

@@ -1,0 +1,61 @@
+// Every guided lab on the real kernel: each step's checks fail before its solution and pass after,
+// and each listed mistake gets the right hint. Labs this kernel cannot run are reported by feature.
+import { afterAll, describe, expect, it } from 'vitest';
+import { planDeploy } from '@nslab/model';
+import { checkStep, loadCatalog, runCommands, solveStep } from '@nslab/labs';
+import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
+import { labExec, labMissing, labsDir, probe, startLab, startingTopology } from '../apps/cli/src/guided.ts';
+import { hostNetworkSnapshot } from './helpers.ts';
+
+const catalog = loadCatalog(labsDir());
+const before = hostNetworkSnapshot();
+
+async function fresh(id: string, name: string): Promise<void> {
+  if (findSandbox(name)) await destroyLab(name);
+  await startLab(id, name);
+}
+
+afterAll(async () => {
+  for (const sb of listLabs()) if (sb.name.startsWith('t-lab-')) await destroyLab(sb.name);
+  expect(hostNetworkSnapshot()).toBe(before);
+});
+
+describe('guided lab catalog', () => {
+  it('has labs', () => {
+    expect(catalog.length).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const lab of catalog) {
+    it(`${lab.id}: every step fails before its solution and passes after; mistakes get their hint`, async () => {
+      // Format and plan are valid whatever the kernel.
+      expect(planDeploy(startingTopology(lab)).length).toBeGreaterThanOrEqual(0);
+      const missing = await labMissing(lab);
+      if (missing.length) {
+        console.log(`lab ${lab.id}: not runnable on this kernel — needs ${missing.join(', ')}`);
+        await expect(startLab(lab.id, `t-lab-${lab.id}`)).rejects.toThrow(new RegExp(missing[0]!));
+        return;
+      }
+      const name = `t-lab-${lab.id}`.slice(0, 40);
+      await fresh(lab.id, name);
+      for (const step of lab.steps) {
+        const before = await checkStep(step, probe(name));
+        expect(before.ok, `${lab.id}/${step.id} passes before its solution`).toBe(false);
+        await solveStep(step, labExec(name));
+        const after = await checkStep(step, probe(name));
+        expect(after.ok, `${lab.id}/${step.id} after its solution: ${JSON.stringify(after.checks.filter((c) => !c.ok))}`).toBe(true);
+      }
+      for (const [i, step] of lab.steps.entries()) {
+        for (const m of step.mistakes) {
+          await fresh(lab.id, name);
+          for (const prev of lab.steps.slice(0, i)) await solveStep(prev, labExec(name));
+          await runCommands(m.run, labExec(name));
+          const r = await checkStep(step, probe(name));
+          expect(r.ok, `${lab.id}/${step.id} mistake "${m.title}" passes`).toBe(false);
+          const hints = r.checks.flatMap((c) => c.hints);
+          expect(hints.some((h) => h.includes(m.expectHint)), `${lab.id}/${step.id} mistake "${m.title}": hints ${JSON.stringify(hints)}`).toBe(true);
+        }
+      }
+      await destroyLab(name);
+    }, 180_000);
+  }
+});

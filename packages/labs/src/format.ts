@@ -7,10 +7,17 @@ export interface IfaceRef {
   name: string;
 }
 
+/**
+ * Kind-specific settings the kernel reports for an interface (`ip -d link`), compared as text:
+ * vxlan `id`, `remote`, `local`, `dev`, `group`, `dstport`; macvlan `mode`, `parent`; vlan `id`,
+ * `parent`, `protocol`; bridge `vlanFiltering`, `stp`.
+ */
+export type InterfaceDetails = Record<string, string | number | boolean>;
+
 /** One declarative check. Exactly one of the kind keys is set. */
 export type Check =
   | { namespace: string; absent?: boolean }
-  | { interface: IfaceRef; up?: boolean; kind?: string; mtu?: number; master?: string | null; promisc?: boolean; exists?: boolean }
+  | { interface: IfaceRef; up?: boolean; kind?: string; mtu?: number; master?: string | null; promisc?: boolean; exists?: boolean; details?: InterfaceDetails }
   | { address: { node: string; interface?: string; address: string } }
   | { peer: { a: { node: string; interface: string }; b: { node: string; interface: string } } }
   | { bridgePort: { node?: string; bridge: string; port: string } }

@@ -15,7 +15,9 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const CHECK_KINDS = ['namespace', 'interface', 'address', 'peer', 'bridgePort', 'fdb', 'neighbour', 'route', 'sysctl', 'ping', 'iptables', 'command'] as const;
-const CHECK_EXTRA: Record<string, string[]> = { namespace: ['absent'], interface: ['up', 'kind', 'mtu', 'master', 'promisc', 'exists'] };
+const CHECK_EXTRA: Record<string, string[]> = { namespace: ['absent'], interface: ['up', 'kind', 'mtu', 'master', 'promisc', 'exists', 'details'] };
+/** Keys of `details` (what the observer reports per kind: vxlan, macvlan, vlan, bridge). */
+export const DETAIL_KEYS = ['id', 'dev', 'local', 'remote', 'group', 'dstport', 'parent', 'mode', 'protocol', 'vlanFiltering', 'stp'] as const;
 
 class Reader {
   issues: Issue[] = [];
@@ -91,6 +93,18 @@ function readCheck(r: Reader, v: unknown, field: string): Check | null {
       if (v.kind !== undefined) (out as Obj).kind = String(v.kind);
       if (v.mtu !== undefined) (out as Obj).mtu = Number(v.mtu);
       if (v.master !== undefined) (out as Obj).master = v.master === null ? null : r.iface(v.master, `${field}.master`);
+      if (v.details !== undefined) {
+        if (!isObj(v.details) || Object.keys(v.details).length === 0) r.add(`${field}.details`, 'type', `details must be a non-empty mapping of: ${DETAIL_KEYS.join(', ')}`);
+        else {
+          r.keys(v.details, `${field}.details`, [...DETAIL_KEYS]);
+          const details: Record<string, string | number | boolean> = {};
+          for (const [k, d] of Object.entries(v.details)) {
+            if (typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean') details[k] = d;
+            else r.add(`${field}.details.${k}`, 'type', `${k} must be a string, number or boolean`);
+          }
+          (out as Obj).details = details;
+        }
+      }
       return out;
     }
     case 'address': {

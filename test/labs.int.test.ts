@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { planDeploy } from '@nslab/model';
 import { checkStep, loadCatalog, runCommands, solveStep } from '@nslab/labs';
 import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
-import { labExec, labMissing, labsDir, probe, startLab, startingTopology } from '../apps/cli/src/guided.ts';
+import { labExec, labMissing, labsDir, probe, startLab, startingTopology } from '@nslab/labs/runtime';
 import { hostNetworkSnapshot } from './helpers.ts';
 
 const catalog = loadCatalog(labsDir());

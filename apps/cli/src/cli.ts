@@ -228,7 +228,7 @@ async function serveCmd(args: string[], io: Io): Promise<number> {
 
 async function labCmd(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const g = await import('./guided.ts');
+  const g = await import('@nslab/labs/runtime');
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

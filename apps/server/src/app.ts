@@ -14,6 +14,7 @@ import { LabRegistry } from './registry.ts';
 import { labRoutes } from './routes/labs.ts';
 import { eventRoutes } from './routes/events.ts';
 import { terminalRoutes } from './routes/terminal.ts';
+import { guideRoutes } from './routes/guide.ts';
 import { TerminalManager } from './terminals.ts';
 
 export interface AppOptions {
@@ -73,6 +74,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute });
       await api.register(eventRoutes, { registry });
       await api.register(terminalRoutes, { registry, terminals });
+      await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

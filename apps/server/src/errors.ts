@@ -53,6 +53,9 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
     // The kernel said no: the learner's command and the kernel's words are the useful part.
     return { status: 422, body: { code: e.code, message: `${e.line}: ${e.kernelMessage}`, command: e.line, kernelMessage: e.kernelMessage, step: e.index } };
   }
+  if (e instanceof Error && (e as { code?: unknown }).code === 'SOLUTION_FAILED') {
+    return { status: 422, body: { code: 'SOLUTION_FAILED', message: e.message } };
+  }
   if (e instanceof UnknownNodeError) return { status: 404, body: { code: e.code, message: e.message, field: 'node' } };
   const fe = e as FastifyError;
   if (fe && fe.validation) {

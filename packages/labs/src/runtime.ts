@@ -1,7 +1,11 @@
-// `nslab lab ...`: guided labs for instructors and CI, over the same engine as everything else.
+// Guided labs on a live sandbox (start, check, solve), shared by the CLI and the server. Kept out
+// of the package index so the browser can import the pure parts without the driver.
 import { fileURLToPath } from 'node:url';
 import { emptyTopology, parseTopology, requiredCapabilities, type Topology } from '@nslab/model';
-import { catalogIds, checkLab, loadLab, runCommands, solveStep, type Lab, type LabProbe, type StepResult } from '@nslab/labs';
+import { checkLab, type LabProbe, type StepResult } from './check.ts';
+import type { Lab } from './format.ts';
+import { catalogIds, loadLab } from './load.ts';
+import { runCommands, solveStep } from './solve.ts';
 import { deployLab, detectCapabilities, execInLab, inspectLab, labStore, missingCapabilities, MissingCapabilityError } from '@nslab/driver';
 
 export function labsDir(): string {

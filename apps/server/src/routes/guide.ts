@@ -1,0 +1,82 @@
+// Guided labs over HTTP: the catalog, starting a lab from it, checking and solving steps.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@fastify/type-provider-typebox';
+import { checkNodeName } from '@nslab/model';
+import { describeCheck, type Lab } from '@nslab/labs';
+import { catalogIds, checkRunning, guideOf, labMissing, labsDir, loadLab, solveRunning, startLab, startingTopology } from '@nslab/labs/runtime';
+import { labStore } from '@nslab/driver';
+import { ApiError } from '../errors.ts';
+import type { LabRegistry } from '../registry.ts';
+import * as S from './schemas.ts';
+
+const LabId = Type.Object({ id: S.Name });
+const StartBody = Type.Object({ name: Type.Optional(S.Name) }, { additionalProperties: false });
+const StepBody = Type.Object({ step: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false });
+
+function publicLab(lab: Lab, missing: string[]) {
+  return {
+    id: lab.id,
+    title: lab.title,
+    summary: lab.summary,
+    requires: lab.requires,
+    missing,
+    steps: lab.steps.map((s) => ({ id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)) })),
+  };
+}
+
+function catalogLab(id: string): Lab {
+  if (checkNodeName(id) || !catalogIds(labsDir()).includes(id)) throw new ApiError(404, 'LAB_NOT_IN_CATALOG', `there is no guided lab "${id}"`, 'id');
+  return loadLab(labsDir(), id);
+}
+
+export async function guideRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
+
+  r.get('/catalog', { schema: { summary: 'Guided labs, and whether this kernel can run each' } }, async () => {
+    const labs = [];
+    for (const id of catalogIds(labsDir())) {
+      const lab = loadLab(labsDir(), id);
+      labs.push(publicLab(lab, await labMissing(lab)));
+    }
+    return { labs };
+  });
+
+  r.post('/catalog/:id/start', { schema: { summary: 'Deploy a guided lab\'s starting topology', params: LabId, body: StartBody }, config: mutating }, async (req, reply) => {
+    const lab = catalogLab(req.params.id);
+    const name = req.body.name ?? lab.id;
+    const why = checkNodeName(name);
+    if (why) throw new ApiError(400, 'INVALID_NAME', `name ${JSON.stringify(name)} ${why}`, 'name');
+    opts.registry.checkCaps(startingTopology(lab));
+    await startLab(lab.id, name);
+    await opts.registry.get(name);
+    return reply.code(201).send({ name, lab: lab.id });
+  });
+
+  const guided = async (name: string) => {
+    await opts.registry.get(name); // 404 unless running
+    try {
+      return guideOf(name);
+    } catch {
+      throw new ApiError(404, 'NO_GUIDE', `lab "${name}" was not started from the catalog`);
+    }
+  };
+
+  r.get('/labs/:lab/guide', { schema: { summary: 'The guided lab a running lab follows, and progress', params: S.LabParams } }, async (req) => {
+    const lab = await guided(req.params.lab);
+    return { ...publicLab(lab, []), passed: labStore.loadGuide(req.params.lab)?.passed ?? [] };
+  });
+
+  r.post('/labs/:lab/guide/check', { schema: { summary: 'Check one step (or all) against the kernel', params: S.LabParams, body: StepBody } }, async (req) => {
+    await guided(req.params.lab);
+    const results = await checkRunning(req.params.lab, req.body.step);
+    return { results, passed: labStore.loadGuide(req.params.lab)?.passed ?? [] };
+  });
+
+  r.post('/labs/:lab/guide/solve', { schema: { summary: 'Apply a step\'s reference solution', params: S.LabParams, body: StepBody }, config: mutating }, async (req) => {
+    const lab = await guided(req.params.lab);
+    if (req.body.step !== undefined && req.body.step > lab.steps.length) throw new ApiError(400, 'BAD_STEP', `step must be 1-${lab.steps.length}`, 'step');
+    return { solved: await solveRunning(req.params.lab, req.body.step) };
+  });
+}

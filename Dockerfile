@@ -14,6 +14,8 @@ WORKDIR /opt/nslab
 COPY . .
 # devDependencies included: the server runs from TypeScript sources through tsx.
 RUN pnpm install --frozen-lockfile
+# The web app (apps/web/dist), which `nslab serve` serves at /.
+RUN pnpm run build
 
 EXPOSE 7070
 # 0.0.0.0 inside the container: the compose file publishes the port on the host's loopback only.

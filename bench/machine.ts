@@ -71,3 +71,33 @@ export function childrenRss(pid: number): { count: number; rss: number } {
   }
   return { count, rss };
 }
+
+function totalJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3]! + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** CPU time of this process and its waited-for children (utime + stime + cutime + cstime), in the same ticks as /proc/stat. */
+function selfJiffies(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17 of stat; `rest` starts at field 3.
+  return Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+}
+
+/**
+ * Measures, over a stretch of the bench, the share of the whole machine's CPU that went to other
+ * processes (everything busy minus this process and its children).
+ */
+export function otherWorkMeter(): () => number {
+  const a = totalJiffies();
+  const s = selfJiffies();
+  return () => {
+    const b = totalJiffies();
+    const total = b.total - a.total;
+    if (total <= 0) return 0;
+    return Math.max(0, (b.busy - a.busy - (selfJiffies() - s)) / total);
+  };
+}

@@ -94,5 +94,7 @@ describe('Dockerfile', () => {
     }
     expect(dockerfile).toContain('pnpm@12.4.2');
     expect(dockerfile).toContain('pnpm install --frozen-lockfile');
+    // `nslab serve` serves the built web app at /.
+    expect(dockerfile).toMatch(/^RUN pnpm (run )?build\b/m);
   });
 });

@@ -51,6 +51,7 @@ export class LiveLab {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private again = false;
+  private lastFlush = 0;
   private closed = false;
   positions: Record<string, Position>;
 
@@ -87,10 +88,14 @@ export class LiveLab {
     for (const n of d.nodes) this.pending.nodes.add(n);
     this.pending.namespaces ||= d.namespaces;
     this.pending.all ||= d.all;
-    this.timer ??= setTimeout(() => {
+    if (this.timer) return;
+    // Quiet lab: read at once (events of the same tick still batch). Busy lab: wait a little so a
+    // burst becomes one read and one patch.
+    const idle = !this.flushing && performance.now() - this.lastFlush > COALESCE_MS;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
-    }, COALESCE_MS);
+    }, idle ? 0 : COALESCE_MS);
   }
 
   /** Re-read everything now (after our own edits, or when a client asks). */
@@ -134,6 +139,7 @@ export class LiveLab {
     }
     this.flushing = this.doFlush().finally(() => {
       this.flushing = null;
+      this.lastFlush = performance.now();
       if (this.again && !this.closed) {
         this.again = false;
         void this.flush();

@@ -77,6 +77,9 @@ export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void, onEnd?: ()
   const onLine = (line: string) => {
     const m = PREFIX.exec(line);
     if (!m) return; // continuation line of a multi-line event
+    // A fresh namespace churns IPv6 multicast neighbour entries (NOARP) for a minute; `ip neigh show`
+    // never lists them, so re-reading for them only delays real changes.
+    if (line.includes(' NOARP')) return;
     if (m[1] === 'current') {
       emit({ nodes: new Set([HOST]) });
       return;

@@ -9,8 +9,19 @@ import { toErrorBody } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
 import * as S from './schemas.ts';
 
-/** A client this far behind is dropped rather than buffered without bound; it reconnects with ?since. */
+/** A client this far behind is dropped rather than buffered without bound; it reconnects with lastSeq. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
+
+// Every client gets the same patch: serialize it once.
+const encoded = new WeakMap<object, string>();
+function encode(m: ServerMessage): string {
+  let s = encoded.get(m);
+  if (s === undefined) {
+    s = JSON.stringify(m);
+    encoded.set(m, s);
+  }
+  return s;
+}
 
 export async function eventRoutes(app: FastifyInstance, opts: { registry: LabRegistry }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -21,7 +32,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { registry: LabReg
         socket.close(1013, 'client too slow; reconnect with ?since=<last seq>');
         return;
       }
-      socket.send(JSON.stringify(m));
+      socket.send(encode(m));
     };
     const name = req.params.lab;
     if (checkNodeName(name)) {

@@ -1,0 +1,159 @@
+// REST client for /api/v1. Same-origin only: the server trades the page's ?token= for an HttpOnly
+// cookie, so requests carry no token of their own. Mutations say they come from the UI, so the
+// command log can tell a click from a script.
+import type { Edit, ObservedLab } from '@nslab/model';
+import type { CommandLogEntry, Position } from '@nslab/protocol';
+
+const BASE = '/api/v1';
+
+/** The server's error body: `{code, message, field?, command?, kernelMessage?}`. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+  command?: string;
+  kernelMessage?: string;
+  issues?: { field: string; rule: string; message: string }[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(body.message);
+    this.name = 'ApiError';
+  }
+  get code(): string {
+    return this.body.code;
+  }
+  get field(): string | undefined {
+    return this.body.field;
+  }
+}
+
+export interface LabSummary {
+  name: string;
+  state: 'running' | 'saved';
+  namespaces: number;
+}
+
+export interface EditResult {
+  commands: string[];
+  effects: string[];
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+  durationMs: number;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (method !== 'GET') headers['x-nslab-source'] = 'ui';
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch {
+    throw new ApiError(0, { code: 'NETWORK', message: 'could not reach the nslab server' });
+  }
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: handled below */
+  }
+  if (!res.ok) {
+    const b = json as Partial<ApiErrorBody> | undefined;
+    throw new ApiError(res.status, {
+      ...(b && typeof b === 'object' ? b : {}),
+      code: typeof b?.code === 'string' ? b.code : `HTTP_${res.status}`,
+      message: typeof b?.message === 'string' ? b.message : `${res.status} ${res.statusText}`,
+    } as ApiErrorBody);
+  }
+  return json as T;
+}
+
+const seg = encodeURIComponent;
+const lab = (name: string) => `/labs/${seg(name)}`;
+const iface = (name: string, node: string, ifname: string) => `${lab(name)}/nodes/${seg(node)}/interfaces/${seg(ifname)}`;
+
+export const api = {
+  listLabs: () => request<{ labs: LabSummary[] }>('GET', '/labs').then((r) => r.labs),
+  createLab: (body: { name?: string; yaml?: string; format?: 'native' | 'clab' }) =>
+    request<{ name: string; commands: string[]; warnings: { field: string; message: string }[] }>('POST', '/labs', body),
+  startLab: (name: string) => request<{ name: string; commands: string[] }>('POST', `${lab(name)}/start`),
+  destroyLab: (name: string, keep = false) => request<{ destroyed: string }>('DELETE', `${lab(name)}${keep ? '?keep=true' : ''}`),
+  getLab: (name: string) => request<ObservedLab>('GET', lab(name)),
+  log: (name: string) => request<{ entries: CommandLogEntry[] }>('GET', `${lab(name)}/log`).then((r) => r.entries),
+
+  edit: (name: string, edit: Edit) => request<EditResult>('POST', `${lab(name)}/edits`, { edit }),
+  addNode: (name: string, node: string) => request<EditResult>('POST', `${lab(name)}/nodes`, { name: node }),
+  removeNode: (name: string, node: string) => request<EditResult>('DELETE', `${lab(name)}/nodes/${seg(node)}`),
+  addBridge: (name: string, bridge: string, node = 'host') => request<EditResult>('POST', `${lab(name)}/bridges`, { name: bridge, node }),
+  addLink: (name: string, body: { a: { node: string; interface: string }; b: { node: string; interface: string }; bridge?: string }) =>
+    request<EditResult>('POST', `${lab(name)}/links`, body),
+  removeLink: (name: string, node: string, ifname: string) => request<EditResult>('DELETE', iface(name, node, ifname)),
+  setLink: (name: string, node: string, ifname: string, body: { up?: boolean; mtu?: number; master?: string | null; promisc?: boolean }) =>
+    request<EditResult>('PATCH', iface(name, node, ifname), body),
+  addAddress: (name: string, node: string, ifname: string, address: string) =>
+    request<EditResult>('POST', `${iface(name, node, ifname)}/addresses`, { address }),
+  removeAddress: (name: string, node: string, ifname: string, address: string) =>
+    request<EditResult>('DELETE', `${iface(name, node, ifname)}/addresses`, { address }),
+  addRoute: (name: string, node: string, route: { to: string; via?: string; dev?: string; metric?: number }) =>
+    request<EditResult>('POST', `${lab(name)}/nodes/${seg(node)}/routes`, route),
+  removeRoute: (name: string, node: string, route: { to: string; via?: string; dev?: string; metric?: number }) =>
+    request<EditResult>('DELETE', `${lab(name)}/nodes/${seg(node)}/routes`, route),
+  setSysctl: (name: string, node: string, key: string, value: string) =>
+    request<EditResult>('PUT', `${lab(name)}/nodes/${seg(node)}/sysctls/${seg(key)}`, { value }),
+  exec: (name: string, node: string, argv: string[]) => request<ExecResult>('POST', `${lab(name)}/nodes/${seg(node)}/exec`, { argv }),
+  putPositions: (name: string, positions: Record<string, Position>) =>
+    request<{ positions: Record<string, Position> }>('PUT', `${lab(name)}/positions`, { positions }),
+  exportUrl: (name: string, format: 'sh' | 'yaml' | 'clab' | 'log') => `${BASE}${lab(name)}/export?format=${format}`,
+};
+
+/** Sends an edit through the REST route made for its kind (the same routes a script would use). */
+export function applyEdit(name: string, e: Edit): Promise<EditResult> {
+  switch (e.kind) {
+    case 'add-node':
+      return api.addNode(name, e.name);
+    case 'remove-node':
+      return api.removeNode(name, e.name);
+    case 'add-bridge':
+      return api.addBridge(name, e.name, e.node ?? 'host');
+    case 'add-veth':
+      return api.addLink(name, { a: e.a, b: e.b, ...(e.bridge !== undefined ? { bridge: e.bridge } : {}) });
+    case 'remove-link':
+      return api.removeLink(name, e.node, e.interface);
+    case 'set-link': {
+      const { kind: _k, node, interface: ifname, ...body } = e;
+      return api.setLink(name, node, ifname, body);
+    }
+    case 'add-address':
+      return api.addAddress(name, e.node, e.interface, e.address);
+    case 'remove-address':
+      return api.removeAddress(name, e.node, e.interface, e.address);
+    case 'add-route':
+      return api.addRoute(name, e.node, e.route);
+    case 'remove-route':
+      return api.removeRoute(name, e.node, e.route);
+    case 'set-sysctl':
+      return api.setSysctl(name, e.node, e.key, e.value);
+    default:
+      return api.edit(name, e);
+  }
+}

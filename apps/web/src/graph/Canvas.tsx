@@ -1,0 +1,399 @@
+// The topology canvas. Cytoscape is created once; each store update is diffed against the last
+// element list and applied inside one cy.batch(), so a patch to one namespace costs one element
+// update at 300 namespaces, and nothing on the canvas goes through a React render.
+import { useEffect, useRef } from 'react';
+import cytoscape, { type Core, type EventObject, type NodeSingular, type Position as CyPosition } from 'cytoscape';
+import type { Position, ServerMessage } from '@nslab/protocol';
+import { api } from '../api.ts';
+import type { LabState, LabStore } from '../live/lab-store.ts';
+import { diffElements, labElements, type EdgeData, type ElementDef, type NodeData } from './elements.ts';
+import { placeNew } from './placement.ts';
+import { graphStyle } from './style.ts';
+
+export interface CanvasApi {
+  fit(): void;
+  zoomBy(factor: number): void;
+  autoLayout(): void;
+  center(id: string): void;
+}
+
+export interface CanvasProps {
+  store: LabStore;
+  lab: string;
+  selection: string | null;
+  search: string;
+  connectMode: boolean;
+  onSelect(id: string | null): void;
+  onConnect(from: string, to: string): void;
+  onOpenTerminal(node: string): void;
+  onReady(api: CanvasApi): void;
+}
+
+declare global {
+  interface Window {
+    /** The Cytoscape instance, for end-to-end tests to find where things are drawn. */
+    __nslab_cy?: Core;
+  }
+}
+
+const SAVE_DELAY_MS = 400;
+/** A position patch for an element moved here this recently is our own echo (or stale): ignored. */
+const ECHO_MS = 3000;
+const TRANSIENT = ['sel', 'match', 'drop-target'];
+/** Fitting a small lab should not blow two nodes up to fill the screen. */
+const FIT_MAX_ZOOM = 1.3;
+
+function fitAll(cy: Core, animate: boolean): void {
+  const eles = cy.elements().not('.ghost');
+  if (eles.empty()) return;
+  const done = () => {
+    if (cy.zoom() > FIT_MAX_ZOOM) cy.zoom({ level: FIT_MAX_ZOOM, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+  };
+  if (!animate) {
+    cy.fit(eles, 40);
+    done();
+    return;
+  }
+  // Work out the capped viewport first, then animate to it in one move.
+  const before = { zoom: cy.zoom(), pan: { ...cy.pan() } };
+  cy.fit(eles, 40);
+  done();
+  const target = { zoom: cy.zoom(), pan: { ...cy.pan() } };
+  cy.viewport(before);
+  cy.animate(target, { duration: 200 });
+}
+
+/** Is every node of `ids` inside the visible part of the canvas? */
+function inView(cy: Core, ids: readonly string[]): boolean {
+  const ext = cy.extent();
+  return ids.every((id) => {
+    const bb = cy.getElementById(id).boundingBox();
+    return bb.x1 >= ext.x1 && bb.x2 <= ext.x2 && bb.y1 >= ext.y1 && bb.y2 <= ext.y2;
+  });
+}
+
+function neighbourMap(els: readonly ElementDef[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  const add = (a: string, b: string) => m.set(a, [...(m.get(a) ?? []), b]);
+  for (const e of els) {
+    if (e.group === 'edges') {
+      const d = e.data as EdgeData;
+      add(d.source, d.target);
+      add(d.target, d.source);
+    } else {
+      // A bridge belongs near its namespace, a namespace near its bridges.
+      const d = e.data as NodeData;
+      if (d.parent) {
+        add(d.id, d.parent);
+        add(d.parent, d.id);
+      }
+    }
+  }
+  return m;
+}
+
+/**
+ * Large labs: hubs (bridges, routers) in the middle, the rest on a few concentric rings rather than
+ * one huge circle, so 300 namespaces around one bridge still fit a screen.
+ */
+function ringLayout(nodes: cytoscape.NodeCollection): cytoscape.LayoutOptions {
+  const leaves = nodes.filter((n) => n.degree(false) < 3);
+  const rings = Math.max(1, Math.round(Math.sqrt(leaves.length / 30)));
+  const ring = new Map(leaves.map((n, i) => [n.id(), i % rings]));
+  return {
+    name: 'concentric',
+    fit: true,
+    padding: 30,
+    minNodeSpacing: 14,
+    animate: false,
+    concentric: (n: NodeSingular) => (ring.has(n.id()) ? rings - ring.get(n.id())! : rings + 1 + n.degree(false)),
+    levelWidth: () => 1,
+  } as cytoscape.LayoutOptions;
+}
+
+/** Positions worth saving: compound parents are derived from their children. */
+function savable(n: NodeSingular): boolean {
+  return !n.hasClass('ghost') && !n.isParent();
+}
+
+export function Canvas(props: CanvasProps) {
+  const container = useRef<HTMLDivElement>(null);
+  const cyRef = useRef<Core | null>(null);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const connectRef = useRef({ mode: props.connectMode, shift: false });
+  const applyRef = useRef<{ applySelection(): void; applySearch(): void; applyConnect(): void } | null>(null);
+
+  useEffect(() => {
+    const el = container.current!;
+    const { store, lab } = propsRef.current;
+    const cy = cytoscape({
+      container: el,
+      style: graphStyle,
+      elements: [],
+      minZoom: 0.05,
+      maxZoom: 4,
+      autounselectify: true,
+      boxSelectionEnabled: false,
+    });
+    cyRef.current = cy;
+    window.__nslab_cy = cy;
+
+    let shown: ElementDef[] = [];
+    const movedAt = new Map<string, number>();
+    const pendingSave = new Set<string>();
+    let saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+    const flushSave = () => {
+      saveTimer = null;
+      const positions: Record<string, Position> = {};
+      for (const id of pendingSave) {
+        const n = cy.getElementById(id);
+        if (n.nonempty() && n.isNode() && savable(n)) {
+          const p = n.position();
+          positions[id] = { x: Math.round(p.x), y: Math.round(p.y) };
+        }
+      }
+      pendingSave.clear();
+      if (Object.keys(positions).length === 0) return;
+      // Positions are a convenience: a node deleted meanwhile makes the server refuse the batch, and the next drag saves again.
+      api.putPositions(lab, positions).catch(() => undefined);
+    };
+    const save = (ids: Iterable<string>) => {
+      const now = Date.now();
+      for (const id of ids) {
+        pendingSave.add(id);
+        movedAt.set(id, now);
+      }
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = setTimeout(flushSave, SAVE_DELAY_MS);
+    };
+
+    const runLayout = () => {
+      const nodes = cy.nodes().not('.ghost');
+      if (nodes.empty()) return;
+      const small = nodes.length <= 60;
+      const opts: cytoscape.LayoutOptions = small
+        ? ({ name: 'cose', animate: false, randomize: true, fit: true, padding: 40, idealEdgeLength: () => 110, nodeRepulsion: () => 9000, nodeDimensionsIncludeLabels: true } as cytoscape.LayoutOptions)
+        : ringLayout(nodes);
+      const layout = cy.elements().not('.ghost').layout(opts);
+      layout.one('layoutstop', () => {
+        save(nodes.filter(savable).map((n) => n.id()));
+        fitAll(cy, false);
+      });
+      layout.run();
+    };
+
+    const sync = (state: LabState, cause: ServerMessage | null) => {
+      if (!state.lab) return;
+      const next = labElements(state.lab, state.positions);
+      const diff = diffElements(shown, next);
+      const firstRender = shown.length === 0;
+      shown = next;
+      let placedNew: string[] = [];
+      let layoutAll = false;
+      cy.batch(() => {
+        for (const id of diff.removed) cy.getElementById(id).remove();
+        if (diff.added.length > 0) {
+          const unplaced = diff.added.filter((e) => e.group === 'nodes' && !e.position).map((e) => e.data.id);
+          const nodeCount = next.filter((e) => e.group === 'nodes').length;
+          layoutAll = firstRender ? unplaced.length > 3 && unplaced.length > nodeCount / 2 : false;
+          const spots = new Map<string, CyPosition>();
+          if (!layoutAll && unplaced.length > 0) {
+            const existing = new Map<string, Position>();
+            cy.nodes().forEach((n) => {
+              if (!n.isParent()) existing.set(n.id(), { ...n.position() });
+            });
+            for (const e of diff.added) if (e.position) existing.set(e.data.id, e.position);
+            // The first bridge in a namespace takes the namespace's place, so its new frame does not jump.
+            for (const e of diff.added) {
+              const parent = (e.data as NodeData).parent;
+              const at = parent !== undefined ? existing.get(parent) : undefined;
+              if (!e.position && at && cy.getElementById(parent!).children().empty() && !diff.added.some((o) => o !== e && (o.data as NodeData).parent === parent && spots.has(o.data.id))) {
+                spots.set(e.data.id, { ...at });
+              }
+            }
+            const free = unplaced.filter((id) => !spots.has(id));
+            const ext = cy.extent();
+            for (const [id, p] of placeNew(free, neighbourMap(next), existing, { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 })) spots.set(id, p);
+            placedNew = unplaced;
+          }
+          // Parents before children, nodes before edges: Cytoscape needs both ends to exist.
+          cy.add(
+            diff.added.map((e) => ({
+              group: e.group,
+              data: { ...e.data },
+              classes: e.classes,
+              ...(e.group === 'nodes' ? { position: { ...(e.position ?? spots.get(e.data.id) ?? { x: 0, y: 0 }) } } : {}),
+            })),
+          );
+        }
+        for (const e of diff.changed) {
+          const ele = cy.getElementById(e.data.id);
+          const keep = TRANSIENT.filter((c) => ele.hasClass(c));
+          ele.data({ ...e.data });
+          ele.classes([e.classes, ...keep].join(' '));
+        }
+        // Moves made in another tab; our own echoes and nodes being dragged here are left alone.
+        if (cause?.type === 'patch' && cause.positions) {
+          const now = Date.now();
+          for (const [id, p] of Object.entries(cause.positions)) {
+            const n = cy.getElementById(id);
+            if (n.empty() || !n.isNode() || n.grabbed() || n.isParent() || now - (movedAt.get(id) ?? 0) < ECHO_MS) continue;
+            const cur = n.position();
+            if (cur.x !== p.x || cur.y !== p.y) n.position({ x: p.x, y: p.y });
+          }
+        }
+      });
+      if (layoutAll) runLayout();
+      else if (placedNew.length > 0) save(placedNew);
+      if (firstRender && !layoutAll) fitAll(cy, false);
+      // Something new appeared off screen (a namespace added here, or typed in a terminal): show it.
+      else if (!firstRender && diff.added.some((e) => e.group === 'nodes') && !inView(cy, diff.added.filter((e) => e.group === 'nodes').map((e) => e.data.id))) fitAll(cy, true);
+      applySelection();
+      applySearch();
+    };
+
+    // --- selection and search (classes we own, kept across diffs) --------------------------------
+    const applySelection = () => {
+      const id = propsRef.current.selection;
+      cy.batch(() => {
+        cy.$('.sel').removeClass('sel');
+        if (id) cy.getElementById(id).addClass('sel');
+      });
+    };
+    const applySearch = () => {
+      const q = propsRef.current.search.trim().toLowerCase();
+      cy.batch(() => {
+        cy.$('.match').removeClass('match');
+        if (q) cy.nodes().not('.ghost').filter((n) => String(n.data('label')).split('\n')[0]!.toLowerCase().includes(q) || n.id().toLowerCase().includes(q)).addClass('match');
+      });
+    };
+    applyRef.current = { applySelection, applySearch, applyConnect: () => applyConnect() };
+
+    // --- gestures -------------------------------------------------------------------------------
+    cy.on('tap', (evt: EventObject) => {
+      if (evt.target === cy) propsRef.current.onSelect(null);
+      else if (!evt.target.hasClass('ghost')) propsRef.current.onSelect(evt.target.id());
+    });
+    cy.on('dbltap', 'node', (evt: EventObject) => {
+      const d = evt.target.data() as NodeData;
+      if (d.kind === 'netns' || d.kind === 'host') propsRef.current.onOpenTerminal(d.kind === 'host' ? 'host' : d.node);
+      else propsRef.current.onOpenTerminal(d.node);
+    });
+    cy.on('dragfree', 'node', (evt: EventObject) => {
+      const n = evt.target as NodeSingular;
+      save(n.union(n.descendants()).filter(savable).map((x) => x.id()));
+    });
+
+    // Drag-to-connect: in connect mode (or with Shift held) nodes stop being draggable and a press
+    // on one draws a dashed line that follows the pointer; releasing on another node proposes a veth.
+    let drawing: { from: string } | null = null;
+    const nodeAt = (p: CyPosition): NodeSingular | null => {
+      let best: NodeSingular | null = null;
+      let bestArea = Infinity;
+      cy.nodes().not('.ghost').forEach((n) => {
+        const bb = n.boundingBox({ includeLabels: false, includeOverlays: false });
+        if (p.x >= bb.x1 && p.x <= bb.x2 && p.y >= bb.y1 && p.y <= bb.y2 && bb.w * bb.h < bestArea) {
+          best = n;
+          bestArea = bb.w * bb.h;
+        }
+      });
+      return best;
+    };
+    const connecting = () => connectRef.current.mode || connectRef.current.shift;
+    const applyConnect = () => {
+      const on = connecting();
+      cy.autoungrabify(on);
+      cy.userPanningEnabled(!on);
+      el.classList.toggle('connecting', on);
+    };
+    const endDrawing = () => {
+      cy.remove('.ghost');
+      cy.$('.drop-target').removeClass('drop-target');
+      drawing = null;
+    };
+    cy.on('tapstart', 'node', (evt: EventObject) => {
+      if (!connecting() || evt.target.hasClass('ghost')) return;
+      drawing = { from: evt.target.id() };
+      cy.add([
+        { group: 'nodes', data: { id: '__ghost', label: '', w: 1, h: 1 }, classes: 'ghost', position: { ...evt.position }, grabbable: false, selectable: false },
+        { group: 'edges', data: { id: '__ghost_edge', source: drawing.from, target: '__ghost' }, classes: 'ghost' },
+      ]);
+    });
+    cy.on('tapdrag', (evt: EventObject) => {
+      if (!drawing) return;
+      cy.getElementById('__ghost').position({ ...evt.position });
+      const over = nodeAt(evt.position);
+      cy.$('.drop-target').removeClass('drop-target');
+      if (over && over.id() !== drawing.from) over.addClass('drop-target');
+    });
+    cy.on('tapend', (evt: EventObject) => {
+      if (!drawing) return;
+      const from = drawing.from;
+      const over = nodeAt(evt.position);
+      endDrawing();
+      if (over && over.id() !== from) propsRef.current.onConnect(from, over.id());
+    });
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Shift') return;
+      const down = e.type === 'keydown';
+      if (connectRef.current.shift === down) return;
+      connectRef.current.shift = down;
+      if (!down && drawing) endDrawing();
+      applyConnect();
+    };
+    const onBlur = () => {
+      connectRef.current.shift = false;
+      applyConnect();
+    };
+    window.addEventListener('keydown', onKey);
+    window.addEventListener('keyup', onKey);
+    window.addEventListener('blur', onBlur);
+    applyConnect();
+
+    const resize = new ResizeObserver(() => cy.resize());
+    resize.observe(el);
+
+    const unsubscribe = store.subscribe(sync);
+    sync(store.getState(), null);
+
+    propsRef.current.onReady({
+      fit: () => fitAll(cy, true),
+      zoomBy: (f) => {
+        const z = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), cy.zoom() * f));
+        cy.animate({ zoom: { level: z, renderedPosition: { x: el.clientWidth / 2, y: el.clientHeight / 2 } }, duration: 120 });
+      },
+      autoLayout: runLayout,
+      center: (id) => {
+        const ele = cy.getElementById(id);
+        if (ele.empty()) return;
+        cy.animate({ center: { eles: ele }, zoom: Math.max(cy.zoom(), 0.9), duration: 250 });
+      },
+    });
+
+    return () => {
+      unsubscribe();
+      resize.disconnect();
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('keyup', onKey);
+      window.removeEventListener('blur', onBlur);
+      if (saveTimer) {
+        clearTimeout(saveTimer);
+        flushSave();
+      }
+      if (window.__nslab_cy === cy) delete window.__nslab_cy;
+      cy.destroy();
+      cyRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => applyRef.current?.applySelection(), [props.selection]);
+  useEffect(() => applyRef.current?.applySearch(), [props.search]);
+  useEffect(() => {
+    connectRef.current.mode = props.connectMode;
+    applyRef.current?.applyConnect();
+  }, [props.connectMode]);
+
+  return <div ref={container} className="canvas" role="img" aria-label="Topology graph; the outline lists the same elements" />;
+}

@@ -1,0 +1,125 @@
+// The canvas look, all in Cytoscape styles keyed by classes from elements.ts, so a state change is
+// a class swap and never a React render. Colours match the legend in styles.css.
+import type cytoscape from 'cytoscape';
+import type { StylesheetJson } from 'cytoscape';
+
+export const COLOURS = {
+  up: '#15803d',
+  down: '#94a3b8',
+  noCarrier: '#c2410c',
+  loDown: '#b45309',
+  unsafe: '#b91c1c',
+  select: '#2563eb',
+  text: '#0f172a',
+  muted: '#475569',
+} as const;
+
+/** Half the widest line of an end label plus a margin: the label then starts just off the node. */
+function endOffset(label: unknown): number {
+  const lines = String(label ?? '').split('\n');
+  return Math.round(Math.max(...lines.map((l) => l.length)) * 3.1 + 12);
+}
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+
+export const graphStyle: StylesheetJson = [
+  {
+    selector: 'node',
+    style: {
+      label: 'data(label)',
+      'font-family': FONT,
+      'font-size': 11,
+      color: COLOURS.text,
+      'text-wrap': 'wrap',
+      'text-valign': 'center',
+      'text-halign': 'center',
+      'min-zoomed-font-size': 5,
+      width: 'data(w)',
+      height: 'data(h)',
+      shape: 'round-rectangle',
+      'background-color': '#ffffff',
+      'border-width': 1.5,
+      'border-color': '#64748b',
+    },
+  },
+  {
+    selector: 'node.host',
+    style: {
+      'background-color': '#eef2ff',
+      'border-color': '#6366f1',
+      'border-style': 'dashed',
+      'border-width': 2,
+      color: '#3730a3',
+      'font-weight': 'bold',
+    },
+  },
+  {
+    // With bridges inside, the lab host is a frame around them, titled at the top.
+    selector: 'node.host:parent',
+    style: {
+      'text-valign': 'top',
+      'text-margin-y': -4,
+      // Room for the host-side port names inside the frame; the title stays readable over edges.
+      padding: '40px',
+      'text-background-color': '#eef2ff',
+      'text-background-opacity': 1,
+      'text-background-padding': '3px',
+      'background-opacity': 0.55,
+      shape: 'round-rectangle',
+    },
+  },
+  {
+    selector: 'node.bridge',
+    style: {
+      shape: 'round-rectangle',
+      'background-color': '#0f766e',
+      color: '#ffffff',
+      'font-weight': 'bold',
+      'border-width': 3,
+      'border-color': COLOURS.up,
+    },
+  },
+  { selector: 'node.bridge.down', style: { 'background-color': '#64748b', 'border-color': COLOURS.down } },
+  { selector: 'node.bridge.no-carrier', style: { 'border-color': COLOURS.noCarrier, 'border-style': 'dotted' } },
+  { selector: 'node.lo-down', style: { 'border-color': COLOURS.loDown, 'border-style': 'dashed', 'border-width': 2 } },
+  { selector: 'node.unsafe', style: { 'border-color': COLOURS.unsafe, 'border-width': 2.5, color: COLOURS.unsafe } },
+  {
+    selector: 'edge',
+    style: {
+      width: 2.5,
+      'curve-style': 'bezier',
+      'line-color': COLOURS.up,
+      'font-family': FONT,
+      'font-size': 10,
+      color: COLOURS.text,
+      'text-wrap': 'wrap',
+      'source-label': 'data(sourceLabel)',
+      'target-label': 'data(targetLabel)',
+      'source-text-offset': (e: cytoscape.EdgeSingular) => endOffset(e.data('sourceLabel')),
+      'target-text-offset': (e: cytoscape.EdgeSingular) => endOffset(e.data('targetLabel')),
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.9,
+      'text-background-padding': '2px',
+      'text-background-shape': 'roundrectangle',
+      'min-zoomed-font-size': 6,
+    },
+  },
+  { selector: 'edge.port', style: { 'line-color': COLOURS.up, width: 2 } },
+  { selector: 'edge.down', style: { 'line-color': COLOURS.down, 'line-style': 'dashed' } },
+  { selector: 'edge.no-carrier', style: { 'line-color': COLOURS.noCarrier, 'line-style': 'dotted' } },
+  { selector: 'edge.unsafe', style: { color: COLOURS.unsafe } },
+  { selector: 'edge.loop', style: { 'loop-direction': '0deg', 'loop-sweep': '-40deg', 'control-point-step-size': 60 } },
+  {
+    selector: '.match',
+    style: { 'underlay-color': '#facc15', 'underlay-opacity': 0.55, 'underlay-padding': 8, 'underlay-shape': 'round-rectangle' },
+  },
+  { selector: 'node:active', style: { 'overlay-opacity': 0.08, 'overlay-padding': 4 } },
+  { selector: 'node.sel', style: { 'border-color': COLOURS.select, 'border-width': 3.5, 'border-style': 'solid' } },
+  { selector: 'edge.sel', style: { 'line-color': COLOURS.select, width: 4 } },
+  { selector: 'node.drop-target', style: { 'border-color': COLOURS.select, 'border-width': 4, 'border-style': 'double' } },
+  { selector: 'node.ghost', style: { width: 1, height: 1, 'background-opacity': 0, 'border-width': 0, label: '' } },
+  {
+    selector: 'edge.ghost',
+    style: { 'line-color': COLOURS.select, 'line-style': 'dashed', width: 2, 'source-label': '', 'target-label': '', 'target-arrow-shape': 'triangle', 'target-arrow-color': COLOURS.select },
+  },
+];

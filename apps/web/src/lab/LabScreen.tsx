@@ -1,0 +1,264 @@
+// /labs/<name>: outline | canvas | inspector, the command log below, terminals docked at the bottom.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { LabStore } from '../live/lab-store.ts';
+import { useEditorState, useLabState } from '../live/useLab.ts';
+import { Editor } from '../edit/editor.ts';
+import { Canvas, type CanvasApi } from '../graph/Canvas.tsx';
+import { Outline } from '../outline/Outline.tsx';
+import { SidePanel } from '../panels/SidePanel.tsx';
+import { ConnectForm, type ConnectRequest } from '../panels/ConnectForm.tsx';
+import { CommandLog } from '../log/CommandLog.tsx';
+import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
+import { ErrorNote } from '../ui/ErrorNote.tsx';
+import { useAction } from '../ui/useAction.ts';
+import { TerminalDock } from '../terminal/TerminalDock.tsx';
+import { openTerminal, openTerminalCount } from '../terminal/terminal-store.ts';
+import { linkClick } from '../router.ts';
+import { resolve } from '../selection.ts';
+import { takeNotices } from '../notices.ts';
+import { LabContext, type LabContextValue } from './context.ts';
+import { Toolbar } from './Toolbar.tsx';
+
+const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
+
+function typingIn(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  if (!el || !el.tagName) return false;
+  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) || !!el.closest('dialog[open], .nslab-dock, .xterm');
+}
+
+export function LabScreen({ name }: { name: string }) {
+  const store = useMemo(() => new LabStore(name), [name]);
+  const editor = useMemo(() => new Editor(name, () => store.getState().lab), [name, store]);
+  useEffect(() => {
+    store.connect();
+    return () => store.close();
+  }, [store]);
+  const state = useLabState(store);
+  const editorState = useEditorState(editor);
+
+  const [selection, setSelection] = useState<string | null>(null);
+  const [search, setSearch] = useState('');
+  const [connectMode, setConnectMode] = useState(false);
+  const [adding, setAdding] = useState<'namespace' | 'bridge' | null>(null);
+  const [connectReq, setConnectReq] = useState<ConnectRequest | null>(null);
+  const [confirmReq, setConfirmReq] = useState<ConfirmRequest | null>(null);
+  const [notices, setNotices] = useState<string[]>(() => takeNotices(name));
+  const [canvas, setCanvas] = useState<CanvasApi | null>(null);
+  const canvasRef = useRef<CanvasApi | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const keyAct = useAction();
+
+  useEffect(() => {
+    document.title = `${name} · nslab`;
+  }, [name]);
+
+  // A selection whose element the kernel removed goes away with it.
+  useEffect(() => {
+    if (selection && state.lab && !resolve(state.lab, selection)) setSelection(null);
+  }, [state.lab, selection]);
+
+  const select = useCallback((id: string | null, center = false) => {
+    setSelection(id);
+    if (id && center) canvasRef.current?.center(id);
+  }, []);
+  const notify = useCallback((text: string) => setNotices((n) => [...n.slice(-2), text]), []);
+
+  const ctx: LabContextValue = useMemo(
+    () => ({
+      lab: name,
+      store,
+      editor,
+      select,
+      openTerminal: (node: string) => openTerminal(name, node),
+      confirm: setConfirmReq,
+      connect: (from: string, to?: string) => setConnectReq(to ? { from, to } : { from }),
+      notify,
+    }),
+    [name, store, editor, select, notify],
+  );
+
+  const deleteSelection = useCallback(() => {
+    const r = resolve(store.getState().lab, selection);
+    if (!r) return;
+    const run = (edit: Parameters<Editor['run']>[0]) =>
+      void keyAct.run(async () => {
+        const res = await editor.run(edit);
+        setSelection(null);
+        if (res.effects.length) notify(res.effects.join(' · '));
+      });
+    if (r.kind === 'node') {
+      if (r.node.kind === 'host' || r.node.unsafeName) return;
+      const n = openTerminalCount(name, r.node.name);
+      const edit = { kind: 'remove-node', name: r.node.name } as const;
+      if (n > 0) {
+        setConfirmReq({
+          title: `Delete ${r.node.name}?`,
+          body: `${r.node.name} has ${n} open terminal${n > 1 ? 's' : ''}; deleting the namespace closes ${n > 1 ? 'them' : 'it'}. Its veth pairs go too.`,
+          confirm: `Delete ${r.node.name}`,
+          danger: true,
+          onConfirm: () => run(edit),
+        });
+      } else run(edit);
+    } else if (r.kind === 'bridge') {
+      if (!r.iface?.unsafeName) run({ kind: 'remove-link', node: r.node.name, interface: r.bridge.name });
+    } else if (r.a.iface && !r.a.iface.unsafeName) run({ kind: 'remove-link', node: r.a.node, interface: r.a.interface });
+  }, [selection, store, editor, name, keyAct, notify]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || typingIn(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && !e.shiftKey && e.key.toLowerCase() === 'z') {
+        e.preventDefault();
+        void keyAct.run(() => editor.undo());
+      } else if (mod || e.altKey) {
+        return;
+      } else if (e.key === 'Delete' || e.key === 'Backspace') {
+        if (!selection) return;
+        e.preventDefault();
+        deleteSelection();
+      } else if (e.key === 'Escape') {
+        if (connectMode) setConnectMode(false);
+        else setSelection(null);
+      } else if (e.key === 'c' || e.key === 'C') {
+        setConnectMode((m) => !m);
+      } else if (e.key === 'f' || e.key === 'F') {
+        canvasRef.current?.fit();
+      } else if (e.key === 'n' || e.key === 'N') {
+        e.preventDefault();
+        setAdding('namespace');
+      } else if (e.key === 'b' || e.key === 'B') {
+        e.preventDefault();
+        setAdding('bridge');
+      } else if (e.key === '/') {
+        e.preventDefault();
+        searchRef.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [selection, connectMode, deleteSelection, editor, keyAct]);
+
+  const onSelectOutline = useCallback((id: string) => select(id, true), [select]);
+  const onReady = useCallback((c: CanvasApi) => {
+    canvasRef.current = c;
+    setCanvas(c);
+  }, []);
+
+  return (
+    <LabContext.Provider value={ctx}>
+      <div className="lab-screen">
+        <header className="topbar">
+          <a href="/" onClick={linkClick('/')} className="brand">
+            nslab
+          </a>
+          <span className="crumb" aria-hidden>
+            /
+          </span>
+          <h1 className="lab-name">{name}</h1>
+          <span className={`pill status-${state.status}`} role="status">
+            {STATUS_TEXT[state.status]}
+          </span>
+          <Toolbar
+            lab={state.lab}
+            canvas={canvas}
+            connectMode={connectMode}
+            onConnectMode={setConnectMode}
+            editorState={editorState}
+            adding={adding}
+            onAdding={setAdding}
+          />
+        </header>
+        {state.status === 'destroyed' && (
+          <div className="banner danger" role="alert">
+            This lab was destroyed (from another tab, the CLI or the API); what you see is its last state.{' '}
+            <a href="/" onClick={linkClick('/')}>
+              Back to the labs
+            </a>
+          </div>
+        )}
+        {state.status === 'error' && (
+          <div className="banner danger" role="alert">
+            {state.error ?? 'This lab is not available.'}{' '}
+            <a href="/" onClick={linkClick('/')}>
+              Back to the labs
+            </a>
+          </div>
+        )}
+        {state.status === 'reconnecting' && (
+          <div className="banner" role="status">
+            Lost the connection to the server; reconnecting. Changes made meanwhile appear when it is back.
+          </div>
+        )}
+        {connectMode && (
+          <div className="banner info" role="status">
+            Connect mode: drag from one namespace or bridge to another to create a veth pair. <kbd>Esc</kbd> leaves it.
+          </div>
+        )}
+        {notices.length > 0 && (
+          <div className="banner info notices" role="status">
+            <ul>
+              {notices.map((n, i) => (
+                <li key={i}>{n}</li>
+              ))}
+            </ul>
+            <button type="button" className="small" onClick={() => setNotices([])}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        <ErrorNote error={keyAct.error} />
+        <main className="lab-main">
+          <Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} />
+          <div className="canvas-wrap">
+            <Canvas
+              store={store}
+              lab={name}
+              selection={selection}
+              search={search}
+              connectMode={connectMode}
+              onSelect={select}
+              onConnect={(from, to) => setConnectReq({ from, to })}
+              onOpenTerminal={(node) => openTerminal(name, node)}
+              onReady={onReady}
+            />
+            {!state.lab && state.status !== 'error' && <div className="canvas-empty">Waiting for the kernel's view of {name}…</div>}
+            {state.lab && state.lab.nodes.length <= 1 && (
+              <div className="canvas-empty hint">
+                An empty lab: add a namespace with <strong>+ Namespace</strong> (<kbd>N</kbd>).
+              </div>
+            )}
+            <Legend />
+          </div>
+          <aside className="side-panel" aria-label="Inspector">
+            <SidePanel state={state} selection={selection} />
+          </aside>
+        </main>
+        <CommandLog lab={name} log={state.log} />
+        <TerminalDock lab={name} />
+        <ConnectForm request={connectReq} lab={state.lab} onClose={() => setConnectReq(null)} />
+        <Confirm request={confirmReq} onClose={() => setConfirmReq(null)} />
+      </div>
+    </LabContext.Provider>
+  );
+}
+
+function Legend() {
+  return (
+    <div className="legend" aria-hidden>
+      <span>
+        <i className="swatch up" /> up
+      </span>
+      <span>
+        <i className="swatch down" /> down
+      </span>
+      <span>
+        <i className="swatch no-carrier" /> no carrier
+      </span>
+      <span>
+        <i className="swatch lo-down" /> lo down
+      </span>
+    </div>
+  );
+}

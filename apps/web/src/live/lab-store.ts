@@ -1,0 +1,199 @@
+// The lab as the kernel last reported it: a snapshot, then patches from the event socket. Nothing
+// here is ever written from a REST response: an edit shows up only when the kernel's patch does, so
+// a click and a command typed in a terminal look exactly the same.
+import type { ObservedLab } from '@nslab/model';
+import { applyPatch, PROTOCOL_VERSION, type CommandLogEntry, type Position, type ServerMessage } from '@nslab/protocol';
+
+/** How many log entries the page keeps (the server keeps its own, exportable as a script). */
+export const LOG_KEEP = 2000;
+
+export type LabStatus = 'connecting' | 'live' | 'reconnecting' | 'destroyed' | 'error';
+
+export interface LabState {
+  lab: ObservedLab | null;
+  positions: Record<string, Position>;
+  log: CommandLogEntry[];
+  /** Sequence number of the last message applied (0 before the snapshot). */
+  seq: number;
+  status: LabStatus;
+  error?: string;
+}
+
+export const initialState: LabState = { lab: null, positions: {}, log: [], seq: 0, status: 'connecting' };
+
+export interface Reduced {
+  state: LabState;
+  /** A message was missed: start over from a fresh snapshot. */
+  resync?: boolean;
+}
+
+/** Pure: the state after one server message. */
+export function reduce(s: LabState, m: ServerMessage): Reduced {
+  switch (m.type) {
+    case 'snapshot': {
+      const { error: _e, ...rest } = s;
+      return { state: { ...rest, lab: m.lab, positions: { ...m.positions }, log: m.log.slice(-LOG_KEEP), seq: m.seq, status: 'live' } };
+    }
+    case 'patch':
+    case 'log': {
+      if (!s.lab || m.seq <= s.seq) return { state: s }; // a replay of something already applied
+      if (m.seq !== s.seq + 1) return { state: s, resync: true };
+      if (m.type === 'log') {
+        const log = s.log.concat(m.entries);
+        return { state: { ...s, seq: m.seq, log: log.length > LOG_KEEP ? log.slice(-LOG_KEEP) : log } };
+      }
+      const changesLab = m.upsertNodes.length > 0 || m.removeNodes.length > 0 || m.links !== undefined || m.bridges !== undefined;
+      return {
+        state: {
+          ...s,
+          seq: m.seq,
+          lab: changesLab ? applyPatch(s.lab, m) : s.lab,
+          positions: m.positions ? { ...s.positions, ...m.positions } : s.positions,
+        },
+      };
+    }
+    case 'lab-destroyed':
+      return { state: { ...s, seq: Math.max(s.seq, m.seq), status: 'destroyed' } };
+    case 'error':
+      return { state: { ...s, status: 'error', error: m.message } };
+  }
+}
+
+export type Listener = (state: LabState, cause: ServerMessage | null) => void;
+
+export interface SocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export interface LabStoreOptions {
+  /** Opens the event socket (tests pass a fake). */
+  open?: (url: string) => SocketLike;
+  /** ws(s)://host of the page. */
+  origin?: string;
+}
+
+// Errors after which retrying cannot help until the learner does something.
+const FATAL = new Set(['INVALID_NAME', 'LAB_NOT_FOUND', 'BAD_MESSAGE', 'UNAUTHORIZED']);
+
+export class LabStore {
+  private state: LabState = initialState;
+  private listeners = new Set<Listener>();
+  private socket: SocketLike | null = null;
+  private retries = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  private fatal = false;
+  private readonly open: (url: string) => SocketLike;
+  private readonly url: string;
+
+  constructor(
+    readonly name: string,
+    opts: LabStoreOptions = {},
+  ) {
+    this.open = opts.open ?? ((u) => new WebSocket(u) as unknown as SocketLike);
+    const origin = opts.origin ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`;
+    this.url = `${origin}/api/v1/labs/${encodeURIComponent(name)}/events`;
+  }
+
+  getState = (): LabState => this.state;
+
+  subscribe = (l: Listener): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  /** Applies one message (exposed for tests; the socket calls it). */
+  receive(m: ServerMessage): void {
+    const { state, resync } = reduce(this.state, m);
+    if (m.type === 'error' && FATAL.has(m.code)) this.fatal = true;
+    if (resync) {
+      // Drop the gap's history: the server then sends a snapshot instead of what it no longer has.
+      this.state = { ...this.state, seq: 0 };
+      this.retries = 0;
+      this.socket?.close(4000, 'resync');
+      return;
+    }
+    if (state !== this.state) this.setState(state, m);
+  }
+
+  connect(): void {
+    this.stopped = false;
+    if (this.socket || this.timer) return;
+    this.open_();
+  }
+
+  private open_(): void {
+    if (this.stopped || this.socket) return;
+    let ws: SocketLike;
+    try {
+      ws = this.open(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = ws;
+    ws.onopen = () => {
+      const resume = this.state.lab && this.state.seq > 0 ? { lastSeq: this.state.seq } : {};
+      ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...resume }));
+      // Resuming gets only what was missed (possibly nothing), so there is no snapshot to wait for.
+      if ('lastSeq' in resume) this.setState({ ...this.state, status: 'live' }, null);
+    };
+    ws.onmessage = (ev) => {
+      let m: ServerMessage;
+      try {
+        m = JSON.parse(String(ev.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.retries = 0;
+      this.receive(m);
+    };
+    ws.onerror = () => {
+      /* onclose follows and reconnects */
+    };
+    ws.onclose = () => {
+      if (this.socket === ws) this.socket = null;
+      if (this.stopped || this.fatal || this.state.status === 'destroyed') return;
+      this.setState({ ...this.state, status: this.state.lab ? 'reconnecting' : 'connecting' }, null);
+      this.scheduleReconnect();
+    };
+  }
+
+  /** Stops listening (the screen went away); connect() starts again. */
+  close(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const ws = this.socket;
+    this.socket = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      // Closing a socket that is still connecting makes browsers log an error: close it once open.
+      if (ws.readyState === 0) ws.onopen = () => ws.close(1000, 'page closed');
+      else ws.close(1000, 'page closed');
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.timer) clearTimeout(this.timer);
+    // Exponential backoff with jitter, so a restarted server is not stormed by every open tab at once.
+    const delay = Math.min(10_000, 300 * 2 ** this.retries) * (0.75 + Math.random() * 0.5);
+    this.retries = Math.min(this.retries + 1, 10);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.open_();
+    }, delay);
+  }
+
+  private setState(s: LabState, cause: ServerMessage | null): void {
+    this.state = s;
+    for (const l of [...this.listeners]) l(s, cause);
+  }
+}

@@ -1,0 +1,114 @@
+// Every command the lab ran, whoever ran it (this page, a script, the CLI, a deploy), as a learner
+// could type it again. Failed ones are marked with the kernel's reason.
+import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { CommandLogEntry } from '@nslab/protocol';
+import { api } from '../api.ts';
+
+const SHOWN = 300;
+
+const SOURCE_TEXT: Record<string, string> = { ui: 'you', api: 'api', cli: 'cli', lab: 'lab', kernel: 'kernel', deploy: 'deploy' };
+
+// One formatter for every row: toLocaleTimeString builds a new one per call, which shows at thousands of rows.
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
+function time(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : CLOCK.format(d);
+}
+
+const Row = memo(function Row({ e }: { e: CommandLogEntry }) {
+  return (
+    <li className={e.ok ? 'ok' : 'failed'}>
+      <time dateTime={e.time}>{time(e.time)}</time>
+      <span className={`source source-${e.source}`}>{SOURCE_TEXT[e.source] ?? e.source}</span>
+      <code className="line">
+        {!e.ok && <span className="sr-only">failed: </span>}
+        {e.line}
+      </code>
+      <CopyButton label={`Copy: ${e.line}`} text={() => e.line} />
+      {!e.ok && e.error && <div className="why">✕ {e.error}</div>}
+    </li>
+  );
+});
+
+async function copy(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function CopyButton({ text, label, children }: { text: () => string; label: string; children?: string }) {
+  const [done, setDone] = useState<boolean | null>(null);
+  useEffect(() => {
+    if (done === null) return;
+    const t = setTimeout(() => setDone(null), 1500);
+    return () => clearTimeout(t);
+  }, [done]);
+  return (
+    <button type="button" className="small" aria-label={label} title={label} onClick={async () => setDone(await copy(text()))}>
+      {done === true ? 'Copied' : done === false ? 'Copy failed' : (children ?? 'Copy')}
+    </button>
+  );
+}
+
+export const CommandLog = memo(function CommandLog({ lab, log }: { lab: string; log: CommandLogEntry[] }) {
+  const [all, setAll] = useState(false);
+  const [open, setOpen] = useState(true);
+  const box = useRef<HTMLOListElement>(null);
+  const stick = useRef(true);
+  const shown = all ? log : log.slice(-SHOWN);
+  const failed = log.filter((e) => !e.ok).length;
+
+  // Follow new commands while scrolled to the bottom; leave the reader alone otherwise.
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [log, open]);
+
+  return (
+    <section className={`command-log${open ? '' : ' collapsed'}`} aria-labelledby="log-title">
+      <header>
+        <button type="button" className="small ghost" aria-expanded={open} aria-controls="log-list" onClick={() => setOpen(!open)}>
+          {open ? '▾' : '▸'}
+        </button>
+        <h2 id="log-title">Commands</h2>
+        <span className="muted">
+          {log.length} run{failed > 0 && <span className="warn"> · {failed} failed</span>}
+        </span>
+        <span className="spacer" />
+        {log.length > SHOWN && (
+          <button type="button" className="small" onClick={() => setAll(!all)}>
+            {all ? `Show last ${SHOWN}` : `Show all ${log.length}`}
+          </button>
+        )}
+        <CopyButton label="Copy all commands" text={() => log.filter((e) => e.ok).map((e) => e.line).join('\n') + '\n'}>
+          Copy all
+        </CopyButton>
+        <a className="button small" href={api.exportUrl(lab, 'log')} download>
+          Download
+        </a>
+      </header>
+      {open && (
+        <ol
+          id="log-list"
+          ref={box}
+          className="log-list"
+          aria-live="polite"
+          aria-relevant="additions"
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+          }}
+        >
+          {shown.length === 0 && <li className="muted empty">No commands yet. Every change you make here runs real commands, and they appear in this list.</li>}
+          {shown.map((e) => (
+            <Row key={e.id} e={e} />
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+});

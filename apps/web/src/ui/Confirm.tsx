@@ -1,0 +1,45 @@
+// A modal yes/no built on <dialog>, so focus is trapped and Escape cancels without extra code.
+import { useEffect, useRef } from 'react';
+
+export interface ConfirmRequest {
+  title: string;
+  body: string;
+  confirm: string;
+  danger?: boolean;
+  onConfirm(): void;
+}
+
+export function Confirm({ request, onClose }: { request: ConfirmRequest | null; onClose(): void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (request && !d.open) d.showModal();
+    if (!request && d.open) d.close();
+  }, [request]);
+  return (
+    <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby="confirm-title">
+      {request && (
+        <form
+          method="dialog"
+          onSubmit={(e) => {
+            e.preventDefault();
+            request.onConfirm();
+            onClose();
+          }}
+        >
+          <h2 id="confirm-title">{request.title}</h2>
+          <p>{request.body}</p>
+          <div className="dialog-actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className={request.danger ? 'danger' : 'primary'} autoFocus>
+              {request.confirm}
+            </button>
+          </div>
+        </form>
+      )}
+    </dialog>
+  );
+}

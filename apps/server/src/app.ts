@@ -80,7 +80,8 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     { prefix: '/api/v1' },
   );
   if (opts.webRoot && existsSync(opts.webRoot)) {
-    await app.register(fastifyStatic, { root: opts.webRoot, wildcard: false });
+    // wildcard: files are looked up per request, so a rebuilt web app is served without a restart.
+    await app.register(fastifyStatic, { root: opts.webRoot, wildcard: true });
     // Client-side routes (/labs/<name>) get the app shell.
     app.get('/labs/*', (_req, reply) => reply.sendFile('index.html'));
   } else {

@@ -1,6 +1,6 @@
 // One running lab as the server sees it: the kernel's state (kept fresh by netlink events, re-reading
 // only namespaces that changed), a sequence of patches for clients, the command log and positions.
-import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { HOST, type ObservedLab } from '@nslab/model';
 import {
@@ -74,14 +74,25 @@ export class LiveLab {
 
   static async start(sandbox: Sandbox): Promise<LiveLab> {
     const lab = new LiveLab(sandbox);
-    lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => {
-      // The monitor died with the sandbox (destroyed by the CLI or another server): say so.
-      if (!sandbox.alive()) lab.close(true);
-    });
+    lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => void lab.monitorEnded());
     await lab.watcher.ready;
     await lab.readAll();
     lab.tailLog();
     return lab;
+  }
+
+  /**
+   * The monitor died: usually the sandbox is being destroyed from elsewhere (the CLI, another
+   * server), and its anchor may outlive the monitor by a moment. Tell clients once it is gone.
+   */
+  private async monitorEnded(): Promise<void> {
+    for (let i = 0; i < 100 && !this.closed; i++) {
+      if (!this.sandbox.alive()) {
+        this.close(true);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   private markDirty(d: DirtySet): void {
@@ -213,6 +224,7 @@ export class LiveLab {
     const path = labStore.logPath(this.name);
     this.pullLog(true);
     try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // Watch the directory: the log file may not exist yet, and appends from the CLI arrive here too.
       this.logWatch = fsWatch(dirname(path), () => this.pullLog(false));
       this.logWatch.on('error', () => {});

@@ -305,3 +305,22 @@ function findSandboxRecord(name: string): boolean {
     return false;
   }
 }
+
+describe('labs destroyed from elsewhere', () => {
+  it('a lab destroyed by the CLI is announced to connected clients, and leaves no data folder', async () => {
+    const { existsSync } = await import('node:fs');
+    const { join: j } = await import('node:path');
+    const { dataDir } = await import('@nslab/driver');
+    for (let round = 0; round < 3; round++) {
+      expect((await api('POST', '/labs', { name: 's-cli', yaml: vethYaml })).statusCode).toBe(201);
+      const ws = await s.app.injectWS('/api/v1/labs/s-cli/events', { headers: AUTH });
+      const inbox = new Inbox(ws);
+      await inbox.next((m) => m.type === 'snapshot');
+      await destroyLab('s-cli'); // what `nslab destroy` does, outside the server
+      await inbox.next((m) => m.type === 'lab-destroyed', 8000);
+      ws.terminate();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(j(dataDir(), 'labs', 's-cli'))).toBe(false);
+    }
+  });
+});

@@ -52,12 +52,13 @@ export const labStore = {
       return {};
     }
   },
+  /** Reading never creates the lab's folder: a destroyed lab must leave nothing behind. */
   logPath(name: string): string {
-    return join(labDataDir(name, true), 'commands.jsonl');
+    return join(labDataDir(name), 'commands.jsonl');
   },
   appendLog(name: string, records: LogRecord[]): void {
     if (records.length === 0) return;
-    appendFileSync(labStore.logPath(name), records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o600 });
+    appendFileSync(join(labDataDir(name, true), 'commands.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o600 });
   },
   /** Records appended after byte `offset`; returns the new offset. Ignores a torn last line. */
   readLogFrom(name: string, offset: number): { records: LogRecord[]; offset: number } {

@@ -10,7 +10,8 @@ const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 
 export interface TerminalClient {
-  send(frame: Buffer, done: () => void): void;
+  /** One message: the opcode byte, then the payload (sent without copying it). */
+  send(op: number, payload: Buffer, done: () => void): void;
   close(code: number, reason: string): void;
 }
 
@@ -57,16 +58,14 @@ export class TerminalSession {
   private sendFrame(op: number, payload: Buffer): void {
     const c = this.client;
     if (!c) return;
-    const frame = Buffer.allocUnsafe(payload.length + 1);
-    frame[0] = op;
-    payload.copy(frame, 1);
-    this.inFlight += frame.length;
+    const size = payload.length + 1;
+    this.inFlight += size;
     if (this.inFlight > HIGH_WATER && !this.pressurePaused) {
       this.pressurePaused = true;
       this.updatePause();
     }
-    c.send(frame, () => {
-      this.inFlight -= frame.length;
+    c.send(op, payload, () => {
+      this.inFlight -= size;
       if (this.pressurePaused && this.inFlight < LOW_WATER) {
         this.pressurePaused = false;
         this.updatePause();

@@ -11,6 +11,10 @@ import type { LabRegistry } from '../registry.ts';
 import type { TerminalClient, TerminalManager, TerminalSession } from '../terminals.ts';
 import * as S from './schemas.ts';
 
+const OPCODE_BYTES: Record<number, Buffer> = Object.fromEntries(
+  Object.values(TerminalOpcode).map((op) => [op, Buffer.from([op])]),
+);
+
 const Query = Type.Object({
   session: Type.Optional(Type.String({ maxLength: 64 })),
   cols: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -28,9 +32,12 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
     if (checkNodeName(labName)) return fail('INVALID_NAME', `lab ${JSON.stringify(labName)} is not a valid name`);
     if (node !== HOST && checkNodeName(node)) return fail('INVALID_NAME', `node ${JSON.stringify(node)} is not a valid name`);
     const client: TerminalClient = {
-      send: (frame, done) => {
+      send: (op, payload, done) => {
         if (socket.readyState !== socket.OPEN) return done();
-        socket.send(frame, { binary: true }, () => done());
+        // Two fragments of one message: the opcode, then the pty's own buffer. A flood then
+        // allocates no per-chunk copies (the browser reassembles the message).
+        socket.send(OPCODE_BYTES[op] ?? Buffer.from([op]), { binary: true, fin: false });
+        socket.send(payload, { binary: true, fin: true }, () => done());
       },
       close: (code, reason) => socket.close(code, reason),
     };

@@ -15,6 +15,7 @@ import { labRoutes } from './routes/labs.ts';
 import { eventRoutes } from './routes/events.ts';
 import { terminalRoutes } from './routes/terminal.ts';
 import { guideRoutes } from './routes/guide.ts';
+import { diagnoseRoutes } from './routes/diagnose.ts';
 import { TerminalManager } from './terminals.ts';
 
 export interface AppOptions {
@@ -75,6 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(eventRoutes, { registry });
       await api.register(terminalRoutes, { registry, terminals });
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute });
+      await api.register(diagnoseRoutes, { registry });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

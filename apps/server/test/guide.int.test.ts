@@ -46,6 +46,15 @@ describe('guided labs over the API', () => {
     expect(again.json().message).toContain('File exists');
   });
 
+  it('answers {guide: null} for a lab not started from the catalog', async () => {
+    expect((await api('POST', '/labs', { name: 's-plain' })).statusCode).toBe(201);
+    const r = await api('GET', '/labs/s-plain/guide');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ guide: null });
+    await destroyLab('s-plain');
+    expect((await api('GET', '/labs/s-plain/guide')).statusCode).toBe(404);
+  });
+
   it('rejects unknown catalog labs and hostile names', async () => {
     expect((await api('POST', '/catalog/nope/start', {})).statusCode).toBe(404);
     expect((await api('POST', '/catalog/..%2F..%2Fetc/start', {})).statusCode).toBe(404);

@@ -53,6 +53,38 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/** A guided lab as the server describes it (GET /catalog, GET /labs/:lab/guide). */
+export interface GuideStep {
+  id: string;
+  title: string;
+  markdown: string;
+  checks: string[];
+}
+
+export interface GuideLab {
+  id: string;
+  title: string;
+  summary: string;
+  requires: string[];
+  /** Kernel features the lab needs and this machine lacks (empty: runnable). */
+  missing: string[];
+  steps: GuideStep[];
+}
+
+export interface GuideCheckResult {
+  title: string;
+  ok: boolean;
+  detail?: string;
+  hints: string[];
+}
+
+export interface GuideStepResult {
+  step: string;
+  title: string;
+  ok: boolean;
+  checks: GuideCheckResult[];
+}
+
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
@@ -123,6 +155,14 @@ export const api = {
   exec: (name: string, node: string, argv: string[]) => request<ExecResult>('POST', `${lab(name)}/nodes/${seg(node)}/exec`, { argv }),
   putPositions: (name: string, positions: Record<string, Position>) =>
     request<{ positions: Record<string, Position> }>('PUT', `${lab(name)}/positions`, { positions }),
+  catalog: () => request<{ labs: GuideLab[] }>('GET', '/catalog').then((r) => r.labs),
+  startGuided: (id: string, name?: string) => request<{ name: string; lab: string }>('POST', `/catalog/${seg(id)}/start`, name ? { name } : {}),
+  /** `{guide: null}` for a lab not started from the catalog. */
+  guide: (name: string) => request<(GuideLab & { guide: string; passed: string[] }) | { guide: null }>('GET', `${lab(name)}/guide`),
+  /** `step` is 1-based; without it every step is checked. */
+  checkGuide: (name: string, step?: number) =>
+    request<{ results: GuideStepResult[]; passed: string[] }>('POST', `${lab(name)}/guide/check`, step === undefined ? {} : { step }),
+  solveGuide: (name: string, step: number) => request<{ solved: string[] }>('POST', `${lab(name)}/guide/solve`, { step }),
   exportUrl: (name: string, format: 'sh' | 'yaml' | 'clab' | 'log') => `${BASE}${lab(name)}/export?format=${format}`,
 };
 

@@ -63,9 +63,12 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     }
   };
 
-  r.get('/labs/:lab/guide', { schema: { summary: 'The guided lab a running lab follows, and progress', params: S.LabParams } }, async (req) => {
+  r.get('/labs/:lab/guide', { schema: { summary: 'The guided lab a running lab follows and its progress; {guide: null} for a lab not started from the catalog', params: S.LabParams } }, async (req) => {
+    await opts.registry.get(req.params.lab); // 404 unless running
+    // Not an error: most labs have no guide, and a page asks for every lab it opens.
+    if (!labStore.loadGuide(req.params.lab)) return { guide: null };
     const lab = await guided(req.params.lab);
-    return { ...publicLab(lab, []), passed: labStore.loadGuide(req.params.lab)?.passed ?? [] };
+    return { guide: lab.id, ...publicLab(lab, []), passed: labStore.loadGuide(req.params.lab)?.passed ?? [] };
   });
 
   r.post('/labs/:lab/guide/check', { schema: { summary: 'Check one step (or all) against the kernel', params: S.LabParams, body: StepBody } }, async (req) => {

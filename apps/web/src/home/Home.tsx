@@ -10,6 +10,7 @@ import { useAction } from '../ui/useAction.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { catalog } from './catalog.ts';
+import { GuidedLabs } from '../guide/GuidedLabs.tsx';
 
 function useLabs() {
   const [labs, setLabs] = useState<LabSummary[] | null>(null);
@@ -293,6 +294,7 @@ export function Home() {
             </table>
           )}
         </section>
+        <GuidedLabs />
         <section aria-labelledby="new-title">
           <h2 id="new-title">New lab</h2>
           <ul className="catalog">

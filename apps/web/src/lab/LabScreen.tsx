@@ -18,6 +18,7 @@ import { resolve } from '../selection.ts';
 import { takeNotices } from '../notices.ts';
 import { LabContext, type LabContextValue } from './context.ts';
 import { Toolbar } from './Toolbar.tsx';
+import { GuidePanel } from '../guide/GuidePanel.tsx';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
 
@@ -234,6 +235,7 @@ export function LabScreen({ name }: { name: string }) {
           <aside className="side-panel" aria-label="Inspector">
             <SidePanel state={state} selection={selection} />
           </aside>
+          <GuidePanel lab={name} store={store} />
         </main>
         <CommandLog lab={name} log={state.log} />
         <TerminalDock lab={name} />

@@ -23,6 +23,7 @@ import {
   listLabs,
   listNamespaces,
 } from '@nslab/driver';
+import { formatDiagnosis, runDiagnose } from './diagnose.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -37,6 +38,7 @@ Usage:
   nslab list [--json]                                              running labs
   nslab inspect <NAME> [--json]                                    the lab's real state, read from the kernel
   nslab exec <NAME> <NODE> -- <cmd> [args...]                      run a command in a node ("host" = the lab host)
+  nslab diagnose <NAME> <FROM> <TO> [--json]                       why can't FROM reach TO (a node or an address)? then the real ping
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
   nslab doctor [--json] [--refresh]                                kernel features this machine supports
   nslab serve [--host 127.0.0.1] [--port 7070]                     start the web server (prints a URL with an access token)
@@ -63,6 +65,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'inspect': return await inspect(rest, io);
       case 'exec': return await exec(rest, io);
       case 'export': return await exportLab(rest, io);
+      case 'diagnose': return await diagnoseCmd(rest, io);
       case 'doctor': return await doctor(rest, io);
       case 'serve': return await serveCmd(rest, io);
       case 'lab': return await labCmd(rest, io);
@@ -180,6 +183,13 @@ async function exec(args: string[], io: Io): Promise<number> {
   io.out(r.stdout);
   io.err(r.stderr);
   return r.code ?? 128 + 9;
+}
+
+async function diagnoseCmd(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const d = await runDiagnose(need(positionals[0], 'lab name'), need(positionals[1], 'from (a node)'), need(positionals[2], 'to (a node or an address)'));
+  io.out(values.json ? JSON.stringify(d, null, 2) + '\n' : formatDiagnosis(d));
+  return d.ping.ok ? 0 : 1;
 }
 
 async function exportLab(args: string[], io: Io): Promise<number> {

@@ -4,3 +4,4 @@ export * from './check.ts';
 export * from './parse.ts';
 export * from './load.ts';
 export * from './solve.ts';
+export * from './diagnose-live.ts';

@@ -9,3 +9,4 @@ export * from './parse.ts';
 export * from './export.ts';
 export * from './observed.ts';
 export * from './edit.ts';
+export * from './diagnose.ts';

@@ -37,7 +37,8 @@ function newestMtime(dir: string): number {
 function ensureBuilt(): void {
   const index = join(web, 'dist/index.html');
   if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(web, 'src'))) return;
-  execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe' });
+  // NODE_ENV=production: vitest sets it to 'test', which would make Vite build React's development bundle.
+  execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
 }
 
 const treeitem = (label: RegExp) => page.getByRole('treeitem', { name: label });

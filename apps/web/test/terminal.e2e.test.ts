@@ -82,7 +82,8 @@ async function openTerminalOn(node: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!process.env.NSLAB_E2E_WEBROOT) execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe' });
+  // NODE_ENV=production: vitest sets it to 'test', which would make Vite build React's development bundle.
+  if (!process.env.NSLAB_E2E_WEBROOT) execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
   for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
   s = await buildApp({ token: TOKEN, webRoot });
   const r = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: LAB, yaml: readFileSync(join(root, 'labs/veth-pair/topology.yaml'), 'utf8') } });

@@ -118,22 +118,27 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
     [lab],
   );
 
-  const recheck = useMemo(
-    () =>
-      new Debounced(async () => {
-        const { guide: g, passed: p, expanded: x } = latest.current;
-        if (!g) return;
-        const id = currentStep(
-          g.steps.map((s) => s.id),
-          p,
-          x,
-        );
-        const step = g.steps.find((s) => s.id === id);
-        if (step) await check(step, true);
-      }, 800),
-    [check],
-  );
-  useEffect(() => () => recheck.dispose(), [recheck]);
+  // Created in an effect, not memoized: a memoized scheduler disposed by a (StrictMode or real)
+  // unmount would be reused dead on remount and never fire again.
+  const recheckRef = useRef<Debounced | null>(null);
+  useEffect(() => {
+    const d = new Debounced(async () => {
+      const { guide: g, passed: p, expanded: x } = latest.current;
+      if (!g) return;
+      const id = currentStep(
+        g.steps.map((s) => s.id),
+        p,
+        x,
+      );
+      const step = g.steps.find((s) => s.id === id);
+      if (step) await check(step, true);
+    }, 800);
+    recheckRef.current = d;
+    return () => {
+      d.dispose();
+      if (recheckRef.current === d) recheckRef.current = null;
+    };
+  }, [check]);
 
   // Every change the kernel reports (not the first snapshot) schedules a re-check.
   useEffect(() => {
@@ -142,9 +147,9 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
       if (s.lab === prev) return;
       const had = prev;
       prev = s.lab;
-      if (had && latest.current.guide && s.status !== 'destroyed') recheck.trigger();
+      if (had && latest.current.guide && s.status !== 'destroyed') recheckRef.current?.trigger();
     });
-  }, [store, recheck]);
+  }, [store]);
 
   if (!guide) return null;
   const ids = guide.steps.map((s) => s.id);

@@ -8,6 +8,9 @@ const SCROLLBACK = 256 * 1024;
 /** Server-side output buffer per client before the shell is paused (bounded memory under floods). */
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
+/** For clients that ack: output sent but not yet rendered by the browser. */
+const ACK_WINDOW = 256 * 1024;
+const ACK_RESUME = 64 * 1024;
 
 export interface TerminalClient {
   /** One message: the opcode byte, then the payload (sent without copying it). */
@@ -24,6 +27,10 @@ export class TerminalSession {
   private inFlight = 0;
   private clientPaused = false;
   private pressurePaused = false;
+  private ackMode = false;
+  private ackPaused = false;
+  private sentOutput = 0;
+  private ackedOutput = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private exitInfo: { code: number | null; signal: number | null; reason: string } | null = null;
 
@@ -59,6 +66,13 @@ export class TerminalSession {
     const c = this.client;
     if (!c) return;
     const size = payload.length + 1;
+    if (op === TerminalOpcode.OUTPUT) {
+      this.sentOutput += payload.length;
+      if (this.ackMode && !this.ackPaused && this.sentOutput - this.ackedOutput > ACK_WINDOW) {
+        this.ackPaused = true;
+        this.updatePause();
+      }
+    }
     this.inFlight += size;
     if (this.inFlight > HIGH_WATER && !this.pressurePaused) {
       this.pressurePaused = true;
@@ -76,7 +90,7 @@ export class TerminalSession {
   private updatePause(): void {
     if (this.exitInfo) return;
     // Detached sessions keep reading (into the bounded scrollback) so the shell never blocks.
-    if (this.client && (this.clientPaused || this.pressurePaused)) this.shell.pause();
+    if (this.client && (this.clientPaused || this.pressurePaused || this.ackPaused)) this.shell.pause();
     else this.shell.resume();
   }
 
@@ -88,6 +102,10 @@ export class TerminalSession {
     this.inFlight = 0;
     this.clientPaused = false;
     this.pressurePaused = false;
+    this.ackMode = false;
+    this.ackPaused = false;
+    this.sentOutput = 0;
+    this.ackedOutput = 0;
     this.sendFrame(TerminalOpcode.SESSION, Buffer.from(JSON.stringify({ session: this.id, lab: this.lab, node: this.node })));
     const replay = trimToCharBoundary(Buffer.concat(this.scrollback));
     if (replay.length) this.sendFrame(TerminalOpcode.OUTPUT, replay);
@@ -136,6 +154,17 @@ export class TerminalSession {
         this.clientPaused = false;
         this.updatePause();
         break;
+      case TerminalOpcode.ACK: {
+        const n = Number(payload.toString('ascii'));
+        if (!Number.isSafeInteger(n) || n < 0) break;
+        this.ackMode = true;
+        this.ackedOutput = Math.min(this.sentOutput, this.ackedOutput + n);
+        if (this.ackPaused && this.sentOutput - this.ackedOutput < ACK_RESUME) {
+          this.ackPaused = false;
+          this.updatePause();
+        }
+        break;
+      }
       default:
         break;
     }

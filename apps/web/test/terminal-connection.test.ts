@@ -150,11 +150,24 @@ describe('TerminalConnection', () => {
     expect(ws().ops()).not.toContain('3');
     writes[writes.length - keep]!.cb!();
     expect(conn.pending).toBeLessThan(LOW_WATER);
-    expect(ws().ops().slice(-2)).toEqual(['2', '3']);
+    // Acks ('4') interleave with rendering; the flow-control frames are PAUSE then RESUME.
+    expect(ws().ops().filter((o) => o === '2' || o === '3')).toEqual(['2', '3']);
     expect(conn.paused).toBe(false);
     // Ctrl-C still goes out while output is flowing.
     conn.input('\x03');
     expect(ws().ops().at(-1)).toBe('0');
+  });
+
+  it('acknowledges rendered output in 32 KiB steps so the server can bound what is in flight', () => {
+    const { term, ws } = setup();
+    ws().open();
+    ws().frame(TerminalOpcode.SESSION, session());
+    const chunk = new Uint8Array(20 * 1024).fill(0x79);
+    for (let i = 0; i < 4; i++) ws().frame(TerminalOpcode.OUTPUT, chunk);
+    expect(ws().ops()).not.toContain('4'); // nothing rendered yet: nothing acked
+    for (const w of term.writes.splice(0)) w.cb!();
+    const acks = ws().sent.filter((f) => f[0] === TerminalOpcode.ACK).map((f) => Number(new TextDecoder().decode(f.subarray(1))));
+    expect(acks).toEqual([40 * 1024, 40 * 1024]);
   });
 
   it('on exit shows the reason in the terminal, marks it exited and does not reconnect', () => {

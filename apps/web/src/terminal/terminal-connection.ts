@@ -84,6 +84,9 @@ export function exitMessage(e: ExitInfo): string {
   return `\r\n\x1b[0;1;33m[${describeExit(e)}]\x1b[0m\r\n`;
 }
 
+/** Ack after this many rendered bytes: small against the server's 256 KiB window. */
+const ACK_EVERY = 32 * 1024;
+
 export class TerminalConnection {
   session: string | null = null;
   status: TerminalStatus = 'connecting';
@@ -104,6 +107,8 @@ export class TerminalConnection {
   private lastSize = { cols: 0, rows: 0 };
   private readonly high: number;
   private readonly low: number;
+  /** Rendered bytes not yet acknowledged to the server (see TerminalOpcode.ACK). */
+  private toAck = 0;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.high = opts.highWater ?? HIGH_WATER;
@@ -118,6 +123,7 @@ export class TerminalConnection {
       if (ws !== this.socket) return;
       // The server resets its pause state per connection; so do we.
       this.paused = false;
+      this.toAck = 0;
       const { cols, rows } = this.opts.term;
       this.lastSize = { cols, rows };
       ws.send(frame(TerminalOpcode.RESIZE, encoder.encode(JSON.stringify({ columns: cols, rows }))));
@@ -166,9 +172,17 @@ export class TerminalConnection {
     const n = bytes.length;
     this.received += n;
     this.pending += n;
+    const ws = this.socket;
     this.opts.term.write(bytes, () => {
       this.pending -= n;
       if (this.paused && this.pending < this.low) this.setPaused(false);
+      // Acks let the server bound what is in flight, socket buffers included.
+      if (ws !== this.socket) return;
+      this.toAck += n;
+      if (this.toAck >= ACK_EVERY) {
+        this.send(frame(TerminalOpcode.ACK, encoder.encode(String(this.toAck))));
+        this.toAck = 0;
+      }
     });
     if (!this.paused && this.pending > this.high) this.setPaused(true);
   }

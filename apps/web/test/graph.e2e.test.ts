@@ -4,10 +4,10 @@
 // edits, in the page (without reload) for changes made behind its back. Runs as root.
 /// <reference types="node" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBuilt, launchChromium } from './e2e.ts';
 import { destroyLab, execInLab, findSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 
@@ -24,22 +24,6 @@ let page: Page;
 let base = '';
 const consoleErrors: string[] = [];
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const f of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, f.name);
-    t = Math.max(t, f.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds the app when dist is missing or older than its sources. */
-function ensureBuilt(): void {
-  const index = join(web, 'dist/index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(web, 'src'))) return;
-  // NODE_ENV=production: vitest sets it to 'test', which would make Vite build React's development bundle.
-  execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
-}
 
 const treeitem = (label: RegExp) => page.getByRole('treeitem', { name: label });
 /** A namespace's outline item (its name, then hints such as "lo down"). */
@@ -72,10 +56,7 @@ beforeAll(async () => {
   for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
   s = await buildApp({ token: TOKEN, webRoot: join(web, 'dist') });
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   page.on('console', (m) => {

@@ -3,10 +3,10 @@
 // reads what xterm rendered. Runs as root (it deploys a lab).
 /// <reference types="node" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBuilt, launchChromium } from './e2e.ts';
 import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 
@@ -82,17 +82,13 @@ async function openTerminalOn(node: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  // NODE_ENV=production: vitest sets it to 'test', which would make Vite build React's development bundle.
-  if (!process.env.NSLAB_E2E_WEBROOT) execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
+  if (!process.env.NSLAB_E2E_WEBROOT) ensureBuilt();
   for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
   s = await buildApp({ token: TOKEN, webRoot });
   const r = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: LAB, yaml: readFileSync(join(root, 'labs/veth-pair/topology.yaml'), 'utf8') } });
   expect(r.statusCode, r.body).toBe(201);
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
   page.on('pageerror', (e) => console.error('page error:', e));
 });

@@ -1,0 +1,34 @@
+// Shared by the browser tests: a production build of the app that is never older than its sources,
+// and Debian's Chromium the way this machine can run it (never a downloaded browser).
+/// <reference types="node" />
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const root = join(import.meta.dirname, '../../..');
+export const web = join(root, 'apps/web');
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, f.name);
+    t = Math.max(t, f.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the app when dist is missing or older than its sources. */
+export function ensureBuilt(): void {
+  const index = join(web, 'dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(web, 'src'))) return;
+  // NODE_ENV=production: vitest sets it to 'test', which would make Vite build React's development bundle.
+  execFileSync('pnpm', ['-C', 'apps/web', 'run', 'build'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

@@ -11,6 +11,7 @@ import { mininetUnavailable, runMininet, type MininetTiming } from './mininet.ts
 import { destroyLeftoverLabs, profileNslab, runNslab, type NslabProfile, type NslabTiming } from './nslab.ts';
 import { describe, type NsStrategy } from './whatif.ts';
 import { starAddress } from './star.ts';
+import { cpuBusy, waitQuiet as waitUntilQuiet } from './machine.ts';
 import { fmtMs, median, medMin, min, ratio, table } from './stats.ts';
 import { run } from '../packages/driver/src/index.ts';
 
@@ -44,27 +45,11 @@ const WHAT_IF: NsStrategy[] = [
   { kind: 'xargs', parallel: 1 },
 ];
 
-/** Share of CPU time not idle over `ms` (all cores), from /proc/stat. */
-async function cpuBusy(ms: number): Promise<number> {
-  const read = () => {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const idle = f[3]! + (f[4] ?? 0);
-    return { idle, total: f.reduce((a, b) => a + b, 0) };
-  };
-  const a = read();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = read();
-  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
-}
-
 let quietWaitMs = 0;
 
 /** Before each timed step: wait (up to 30 s) until the machine is quiet, so other work does not land in one side's numbers. */
 async function waitQuiet(): Promise<void> {
-  const t0 = performance.now();
-  let busy = await cpuBusy(250);
-  while (busy > 0.25 && performance.now() - t0 < 30_000) busy = await cpuBusy(500);
-  const waited = performance.now() - t0 - 250;
+  const waited = await waitUntilQuiet();
   if (waited > 100) {
     quietWaitMs += waited;
     log(`(waited ${(waited / 1000).toFixed(1)} s for other work to finish)`);

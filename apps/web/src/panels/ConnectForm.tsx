@@ -1,6 +1,7 @@
 // The veth form that a drag (or "New veth pair…") opens: both ends' names proposed, editable and
 // checked as you type; ending on a bridge plugs that end into it.
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useModal } from '../ui/useModal.ts';
+import { useId, useMemo, useState } from 'react';
 import type { Edit, ObservedLab } from '@nslab/model';
 import { checkInterfaceName } from '../checks.ts';
 import { bridgeId } from '../graph/elements.ts';
@@ -44,13 +45,7 @@ export function vethEdits(x: End, y: End, nameX: string, nameY: string): Edit[] 
 }
 
 export function ConnectForm({ request, lab, onClose }: { request: ConnectRequest | null; lab: ObservedLab | null; onClose(): void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (request && !d.open) d.showModal();
-    if (!request && d.open) d.close();
-  }, [request]);
+  const ref = useModal(request !== null);
   return (
     <dialog ref={ref} className="dialog connect-dialog" onClose={onClose} aria-labelledby="connect-title">
       {request && lab && <ConnectBody key={`${request.from}>${request.to ?? ''}`} request={request} lab={lab} onClose={onClose} />}

@@ -1,5 +1,5 @@
 // A modal yes/no built on <dialog>, so focus is trapped and Escape cancels without extra code.
-import { useEffect, useRef } from 'react';
+import { useModal } from './useModal.ts';
 
 export interface ConfirmRequest {
   title: string;
@@ -10,13 +10,7 @@ export interface ConfirmRequest {
 }
 
 export function Confirm({ request, onClose }: { request: ConfirmRequest | null; onClose(): void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (request && !d.open) d.showModal();
-    if (!request && d.open) d.close();
-  }, [request]);
+  const ref = useModal(request !== null);
   return (
     <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby="confirm-title">
       {request && (

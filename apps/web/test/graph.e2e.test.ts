@@ -115,6 +115,8 @@ describe('the topology graph in a real browser', () => {
     await dialog.getByRole('button', { name: 'Create veth pair' }).click();
     await treeitem(/^ns1:veth-ns1-ns2 ↔ ns2:veth-ns2-ns1/).waitFor();
     await page.keyboard.press('Escape'); // leave connect mode
+    // The pair appears with its first patch, DOWN; the patches bringing both ends up follow it.
+    await page.waitForFunction(() => window.__nslab_cy!.edges().some((e) => e.data('sourceLabel') === 'veth-ns1-ns2' && e.data('targetLabel') === 'veth-ns2-ns1'));
     const edge = await page.evaluate(() => window.__nslab_cy!.edges().map((e) => e.data()));
     expect(edge).toHaveLength(1);
     expect(edge[0]).toMatchObject({ source: 'ns1', target: 'ns2', sourceLabel: 'veth-ns1-ns2', targetLabel: 'veth-ns2-ns1' });

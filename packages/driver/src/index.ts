@@ -8,3 +8,6 @@ export { stateDir } from './state-dir.ts';
 export * from './watch.ts';
 export * from './lab-store.ts';
 export * from './shell.ts';
+export * from './counters.ts';
+export * from './pcap.ts';
+export * from './capture.ts';

@@ -169,3 +169,68 @@ export function spawnLines(argv: readonly string[], onLine: (line: string) => vo
     exited,
   };
 }
+
+export interface PipedHandle extends StreamHandle {
+  /** Writes to the process's stdin; false once it is gone. */
+  write(text: string): boolean;
+  /** The last few kilobytes the process wrote to stderr (why it died). */
+  stderr(): string;
+}
+
+/**
+ * A long-running process that answers requests: lines written to its stdin, its stdout delivered
+ * line by line. Closing our end of stdin (our own exit included) is its cue to quit.
+ */
+export function spawnPiped(argv: readonly string[], onLine: (line: string) => void): PipedHandle {
+  const [cmd, ...args] = argv;
+  const child = spawn(cmd!, args, { env: { ...CLEAN_ENV }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let buf = '';
+  let err = '';
+  let gone = false;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buf += chunk;
+    let start = 0;
+    let nl: number;
+    while ((nl = buf.indexOf('\n', start)) >= 0) {
+      onLine(buf.slice(start, nl));
+      start = nl + 1;
+    }
+    buf = buf.slice(start);
+    if (buf.length > 1 << 20) buf = '';
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    err = (err + chunk).slice(-4096);
+  });
+  child.stdin!.on('error', () => {
+    /* it exited; `exited` tells */
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => {
+      gone = true;
+      resolve(code);
+    });
+    child.on('error', () => {
+      gone = true;
+      resolve(null);
+    });
+  });
+  return {
+    pid: child.pid,
+    write(text: string) {
+      if (gone || !child.stdin!.writable) return false;
+      child.stdin!.write(text);
+      return true;
+    },
+    stderr: () => err,
+    kill() {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    },
+    exited,
+  };
+}

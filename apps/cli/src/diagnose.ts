@@ -24,7 +24,10 @@ export function formatDiagnosis(d: LiveDiagnosis): string {
     const mark = d.problem?.hop === i ? '✗' : ' ';
     out.push(` ${mark} ${String(i).padStart(2)} ${h.node}${h.interface ? `:${h.interface}` : ''}  ${h.what}`);
   });
-  if (d.problem) {
+  if (d.problem?.cause === 'not-followed') {
+    const p = d.problem;
+    out.push('', `no verdict: the walk stops at ${p.node}${p.interface ? `:${p.interface}` : ''}: ${p.message}`);
+  } else if (d.problem) {
     const p = d.problem;
     out.push('', `problem (${p.cause}) at ${p.node}${p.interface ? `:${p.interface}` : ''}: ${p.message}`);
     if (p.fix.length) {
@@ -37,6 +40,7 @@ export function formatDiagnosis(d: LiveDiagnosis): string {
   out.push('');
   const pinged = d.ping.address ? `ping -c1 -W1 ${d.ping.address} from ${d.from}` : 'no ping';
   if (!d.ping.address) out.push(`${pinged}: ${d.ping.output}`);
+  else if (d.problem?.cause === 'not-followed') out.push(`${pinged}: the real ping ${d.ping.ok ? 'succeeds' : 'fails'}`);
   else if (d.problem && !d.ping.ok) out.push(`${pinged}: the real ping agrees: it fails`);
   else if (d.problem && d.ping.ok) out.push(`${pinged}: …but the real ping succeeds — nslab's walk missed something (or the problem does not stop a ping)`);
   else if (d.ping.ok) out.push(`${pinged}: the real ping agrees: it succeeds`);

@@ -25,7 +25,10 @@ export type Cause =
   | 'arp-incomplete'
   | 'wrong-neighbour-mac'
   | 'routing-loop'
-  | 'unreachable';
+  | 'unreachable'
+  | 'vxlan-mismatch'
+  /** The path goes through something nslab does not follow (a macvlan, a vxlan without a known far end...): no verdict. */
+  | 'not-followed';
 
 export interface Hop {
   node: string;
@@ -60,6 +63,8 @@ export interface Diagnosis {
 export type NatTables = Record<string, string>;
 
 const FORWARD = 'net.ipv4.ip_forward';
+/** Interface kinds the walk moves packets through; anything else stops it without a verdict. */
+const FOLLOWED = new Set(['veth', 'bridge', 'loopback', 'vxlan']);
 const MAX_STEPS = 32;
 
 // ---------- small helpers ----------
@@ -108,6 +113,8 @@ class Walker {
   private dir: 'forward' | 'return' = 'forward';
   /** The target was named by node (so its address may be changed by a fix), not by address. */
   targetNamed = false;
+  /** VXLAN underlay walks in progress (one inside another means a loop). */
+  tunnelDepth = 0;
 
   constructor(
     readonly lab: ObservedLab,
@@ -182,8 +189,56 @@ class Walker {
   }
 
   /**
-   * The layer-2 segment behind an interface, whatever the admin state: veth peers, bridge ports
-   * and the bridge itself. Returns every element with the element it was reached from.
+   * The far end of a VXLAN: the vxlan interface in the node that owns our remote address, with
+   * the same VNI and port, that sends back to us. `why` says what is wrong when there is none.
+   */
+  tunnel(e: End): { far?: End; why?: string; followable: boolean } {
+    const k = key(e.node.name, e.iface.name);
+    const cached = this.tunnels.get(k);
+    if (cached) return cached;
+    const found = this.findTunnel(e);
+    this.tunnels.set(k, found);
+    return found;
+  }
+  private readonly tunnels = new Map<string, { far?: End; why?: string; followable: boolean }>();
+
+  private findTunnel({ node, iface }: End): { far?: End; why?: string; followable: boolean } {
+    const d = iface.details ?? {};
+    const remote = typeof d.remote === 'string' ? d.remote : undefined;
+    const me = `${show(iface.name)} in ${this.where(node.name)}`;
+    if (!remote) return { followable: false, why: `${me} has no fixed remote (it learns where to send, or uses a multicast group)` };
+    const owner = this.ownerOf(remote);
+    if (!owner) return { followable: false, why: `${me} sends to ${remote}, which is not in this lab` };
+    const id = d.id;
+    const port = d.dstport ?? 4789;
+    const mine = new Set(node.interfaces.flatMap((i) => i.addresses.map(ipOf)));
+    const there = owner.node.interfaces.filter((x) => x.kind === 'vxlan');
+    const far = there.find((x) => {
+      const o = x.details ?? {};
+      return o.id === id && (o.dstport ?? 4789) === port && (typeof o.remote !== 'string' || mine.has(o.remote)) && (typeof o.local !== 'string' || o.local === remote);
+    });
+    if (far) return { far: { node: owner.node, iface: far }, followable: true };
+    const at = this.where(owner.node.name);
+    if (!there.length) return { followable: true, why: `${me} sends VNI ${String(id)} to ${remote} (${at}), but ${at} has no vxlan interface to receive it` };
+    const diffs = there.map((x) => {
+      const o = x.details ?? {};
+      const what: string[] = [];
+      if (o.id !== id) what.push(`VNI ${String(o.id)}, not ${String(id)}`);
+      if ((o.dstport ?? 4789) !== port) what.push(`port ${String(o.dstport ?? 4789)}, not ${String(port)}`);
+      if (typeof o.remote === 'string' && !mine.has(o.remote)) what.push(`remote ${o.remote}, which is not ${this.where(node.name)}`);
+      if (typeof o.local === 'string' && o.local !== remote) what.push(`local ${o.local}, not ${remote}`);
+      return `${show(x.name)} has ${what.join(', ')}`;
+    });
+    return {
+      followable: true,
+      why: `${me} sends VNI ${String(id)} to ${remote}:${String(port)}, but no vxlan in ${at} matches it: ${diffs.join('; ')} (vxlan settings are fixed when the interface is created: delete it and add it again)`,
+    };
+  }
+
+  /**
+   * The layer-2 segment behind an interface, whatever the admin state: veth peers, bridge ports,
+   * the bridge itself and the far end of a VXLAN. Returns every element with the element it was
+   * reached from.
    */
   segment(start: End): Map<string, { end: End; from?: string }> {
     const seen = new Map<string, { end: End; from?: string }>();
@@ -209,6 +264,7 @@ class Walker {
         if (br?.kind === 'bridge') add({ node, iface: br }, k);
       }
       if (iface.kind === 'bridge') for (const p of node.interfaces) if (p.master === iface.name) add({ node, iface: p }, k);
+      if (iface.kind === 'vxlan') add(this.tunnel(end).far, k);
     }
     return seen;
   }
@@ -401,6 +457,8 @@ function crossLink(w: Walker, cur: ObservedNode, egress: ObservedInterface, next
   for (const [idx, e] of chain.entries()) {
     if (idx === 0) continue;
     const en = e.node.name;
+    const prev = chain[idx - 1]!;
+    if (e.iface.kind === 'vxlan' && prev.iface.kind === 'vxlan' && prev.node.name !== en && !underlay(w, prev, e)) return undefined;
     const kind = e.iface.kind === 'bridge' ? `through bridge ${show(e.iface.name)}` : e.iface.master ? `bridge port ${show(e.iface.name)}` : `into ${w.where(en)} on ${show(e.iface.name)}`;
     w.hop(en, e.iface.name, kind);
     if (!e.iface.up) {
@@ -438,16 +496,51 @@ function crossLink(w: Walker, cur: ObservedNode, egress: ObservedInterface, next
   return owner.node;
 }
 
+/**
+ * A frame crossing a VXLAN tunnel from `near` to `far`: the encapsulated UDP packet must make it
+ * across the underlay, so walk that packet like any other.
+ */
+function underlay(w: Walker, near: End, far: End): boolean {
+  const d = near.iface.details ?? {};
+  const remote = String(d.remote);
+  w.hop(near.node.name, near.iface.name, `${show(near.iface.name)} wraps the frame in UDP to ${remote}:${String(d.dstport ?? 4789)} (VNI ${String(d.id)}): the underlay carries it`);
+  // An underlay that only reaches the remote through the overlay itself would never end.
+  if (w.tunnelDepth >= 4) return w.fail('routing-loop', near.node.name, near.iface.name, `the underlay route to ${remote} goes back into the tunnel it carries`, []);
+  const st: WalkState = { src: '', nat: [], routers: [], forwardRouters: [] };
+  w.tunnelDepth++;
+  const got = carry(w, near.node, remote, st, 'forward');
+  const delivered = !!got && deliver(w, got, remote, false);
+  w.tunnelDepth--;
+  if (!delivered) return false;
+  w.hop(far.node.name, far.iface.name, `${show(far.iface.name)} in ${w.where(far.node.name)} unwraps it (VNI ${String(d.id)})`);
+  return true;
+}
+
 /** Nobody on the egress segment owns the next hop: say why. */
 function noOwner(w: Walker, cur: ObservedNode, egress: ObservedInterface, seg: Map<string, { end: End }>, nexthop: string, viaGateway: boolean, dst: string): undefined {
   const n = cur.name;
-  // A tunnel or virtual device nslab does not follow (vxlan, macvlan...): stop without blaming anything.
-  const opaque = [...seg.values()].map((v) => v.end).find((e) => !['veth', 'bridge', 'loopback'].includes(e.iface.kind) || (e.iface.kind === 'veth' && !e.iface.peer?.node));
-  if (opaque) {
-    w.hop(opaque.node.name, opaque.iface.name, `${show(opaque.iface.name)} is a ${opaque.iface.kind === 'veth' ? 'veth whose peer is outside the lab' : show(opaque.iface.kind)}: nslab does not follow packets through it, so the walk stops here without a verdict`);
+  // A VXLAN whose far end does not match: the frames are sent, and nobody takes them.
+  const ends = [...seg.values()].map((v) => v.end);
+  const badTunnel = ends.find((e) => e.iface.kind === 'vxlan' && w.tunnel(e).followable && !w.tunnel(e).far);
+  if (badTunnel) {
+    w.hop(badTunnel.node.name, badTunnel.iface.name, `${show(badTunnel.iface.name)} is a VXLAN tunnel on the way to ${nexthop}`);
+    w.fail('vxlan-mismatch', badTunnel.node.name, badTunnel.iface.name, w.tunnel(badTunnel).why!, []);
     return undefined;
   }
+  // A device nslab does not follow (macvlan, a vxlan with no fixed remote...): say so, blame nothing.
+  const opaque = ends.find((e) => !FOLLOWED.has(e.iface.kind) || (e.iface.kind === 'veth' && !e.iface.peer?.node) || (e.iface.kind === 'vxlan' && !w.tunnel(e).far));
   const global = w.ownerOf(nexthop);
+  const hidden = opaque ?? (global && !FOLLOWED.has(global.iface.kind) ? global : undefined);
+  if (hidden) {
+    const kind = hidden.iface.kind;
+    const what = kind === 'veth' ? 'a veth whose peer is outside the lab' : `a ${show(kind)}`;
+    const at = `${show(hidden.iface.name)} in ${w.where(hidden.node.name)}`;
+    const lead = hidden === opaque ? `the way to ${nexthop} goes through ${at}, ${what}` : `${nexthop} is on ${at}, ${what}`;
+    const why = kind === 'vxlan' ? w.tunnel(hidden).why! : `nslab does not follow packets through ${kind === 'veth' ? 'it' : `${show(kind)} interfaces`}`;
+    w.hop(hidden.node.name, hidden.iface.name, `${at} is ${what}: the walk cannot follow the packet further`);
+    w.fail('not-followed', hidden.node.name, hidden.iface.name, `${lead}: ${why}, so the walk cannot say whether this hop works — the real ping decides`, []);
+    return undefined;
+  }
   // The owner is cabled to a bridge port that is not in the bridge.
   if (global) {
     const p = global.iface.peer;

@@ -329,3 +329,78 @@ describe('diagnose: the first broken hop, with the fix', () => {
     expect(JSON.stringify(diagnose(lab, 'ns1', 'ns2'))).toBe(JSON.stringify(diagnose(structuredClone(lab), 'ns1', 'ns2')));
   });
 });
+
+// labs/vxlan: podA - hostA:br0 - vxlan42 ==(underlay 192.168.1.0/24)== vxlan42 - hostB:br0 - podB.
+const overlay = (o: { idB?: number; remoteB?: string | null } = {}) => {
+  const l = new Lab().node('hostA').node('hostB').node('podA').node('podB');
+  l.add('hostA', 'eth0', ['192.168.1.1/24']);
+  l.add('hostB', 'eth0', ['192.168.1.2/24']);
+  l.veth('hostA:eth0', 'hostB:eth0');
+  for (const [h, me, other, id] of [['hostA', '192.168.1.1', '192.168.1.2', 42], ['hostB', '192.168.1.2', '192.168.1.1', o.idB ?? 42]] as const) {
+    l.add(h, 'br0', [], { kind: 'bridge' });
+    const remote = h === 'hostB' && o.remoteB !== undefined ? o.remoteB : other;
+    l.add(h, 'vxlan42', [], { kind: 'vxlan', master: 'br0' }).details = { id, dev: 'eth0', local: me, dstport: 4789, ...(remote ? { remote } : {}) };
+  }
+  l.add('podA', 'eth0', ['10.0.0.1/24']);
+  l.add('podB', 'eth0', ['10.0.0.2/24']);
+  return l.veth('podA:eth0', 'hostA:veth-a', { masterB: 'br0' }).veth('podB:eth0', 'hostB:veth-b', { masterB: 'br0' });
+};
+
+// labs/macvlan: lan:eth0 <-> host:eth0 (the parent), mv1 in ns1 and mv2 in ns2 (parents not visible from there).
+const macvlans = () => {
+  const l = new Lab().node('lan').node('ns1').node('ns2');
+  l.add('lan', 'eth0', ['192.168.50.1/24']);
+  l.veth('lan:eth0', 'host:eth0');
+  l.add('ns1', 'mv1', ['192.168.50.11/24'], { kind: 'macvlan' }).details = { mode: 'bridge' };
+  l.add('ns2', 'mv2', ['192.168.50.12/24'], { kind: 'macvlan' }).details = { mode: 'bridge' };
+  return l;
+};
+
+describe('diagnose: tunnels and devices it cannot follow', () => {
+  it('follows a VXLAN to its far end, walking the underlay packet on the way', () => {
+    const d = diagnose(overlay().build(), 'podA', 'podB');
+    expect(d.problem, JSON.stringify(d.problem)).toBeUndefined();
+    expect(d.ok).toBe(true);
+    const where = d.path.map((h) => `${h.node}:${h.interface ?? ''}`);
+    // There: through hostA's bridge, into the tunnel, across the underlay, out of hostB's bridge.
+    expect(where.indexOf('hostA:vxlan42')).toBeLessThan(where.indexOf('hostB:eth0'));
+    expect(where.indexOf('hostB:eth0')).toBeLessThan(where.indexOf('hostB:veth-b'));
+    expect(d.path.some((h) => h.what.includes('wraps the frame in UDP to 192.168.1.2:4789 (VNI 42)'))).toBe(true);
+    expect(d.path.some((h) => h.direction === 'return' && h.what.includes('UDP to 192.168.1.1:4789'))).toBe(true);
+  });
+
+  it('finds a break behind the tunnel, or in its underlay', () => {
+    const port = overlay();
+    port.get('hostB', 'veth-b').up = false;
+    expect(problem(port.build(), 'podA', '10.0.0.2')).toMatchObject({ cause: 'interface-down', node: 'hostB', interface: 'veth-b', fix: ['ip -n hostB link set dev veth-b up'] });
+    const under = overlay();
+    under.get('hostB', 'eth0').up = false;
+    const p = problem(under.build(), 'podA', '10.0.0.2');
+    expect(p).toMatchObject({ cause: 'peer-down', node: 'hostB', interface: 'eth0', fix: ['ip -n hostB link set dev eth0 up'] });
+    expect(p.hop.what).toContain('into hostB on eth0');
+  });
+
+  it('says which setting of the far vxlan does not match, with no command to type', () => {
+    const p = problem(overlay({ idB: 43 }).build(), 'podA', 'podB');
+    expect(p).toMatchObject({ cause: 'vxlan-mismatch', node: 'hostA', interface: 'vxlan42', fix: [] });
+    expect(p.message).toContain('vxlan42 in hostA sends VNI 42 to 192.168.1.2:4789, but no vxlan in hostB matches it: vxlan42 has VNI 43, not 42');
+  });
+
+  it('stops without a verdict at a vxlan with no fixed remote', () => {
+    const p = problem(overlay({ remoteB: null }).build(), 'podB', 'podA');
+    expect(p).toMatchObject({ cause: 'not-followed', node: 'hostB', interface: 'vxlan42', fix: [] });
+    expect(p.message).toContain('vxlan42 in hostB has no fixed remote');
+    expect(p.message).toContain('the real ping decides');
+  });
+
+  it('stops without a verdict at a macvlan instead of blaming the wire', () => {
+    // Out of a macvlan: nothing on its "wire" is visible.
+    const out = problem(macvlans().build(), 'ns1', '192.168.50.12');
+    expect(out).toMatchObject({ cause: 'not-followed', node: 'ns1', interface: 'mv1', fix: [] });
+    expect(out.message).toBe('the way to 192.168.50.12 goes through mv1 in ns1, a macvlan: nslab does not follow packets through macvlan interfaces, so the walk cannot say whether this hop works — the real ping decides');
+    // Into one, from the parent's wire: the target is on a macvlan, not "not on eth0's wire".
+    const into = problem(macvlans().build(), 'lan', 'ns1');
+    expect(into).toMatchObject({ cause: 'not-followed', node: 'ns1', interface: 'mv1' });
+    expect(into.message).toMatch(/^192\.168\.50\.11 is on mv1 in ns1, a macvlan: /);
+  });
+});

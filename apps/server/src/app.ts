@@ -25,6 +25,11 @@ export interface AppOptions {
   limits?: Partial<Limits>;
   /** How long a terminal whose connection dropped waits for its client to reattach. */
   terminalGraceMs?: number;
+  /**
+   * On close, leave open terminals with the pty host (for a restart to adopt) instead of ending
+   * them. `nslab serve` does; tests and embedders default to a clean close.
+   */
+  keepTerminals?: boolean;
   /** Built web app to serve at /. */
   webRoot?: string;
   logger?: boolean;
@@ -62,6 +67,11 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       message: `too many changes: at most ${ctx.max} per minute; try again in ${ctx.after}`,
     }),
   });
+  // Before @fastify/websocket's own preClose (hooks run in order), so terminals close with our code and reason.
+  app.addHook('preClose', async () => {
+    if (opts.keepTerminals) terminals.releaseAll('the server is restarting');
+    else terminals.closeAll('the server is shutting down');
+  });
   await app.register(websocket, { options: { maxPayload: limits.wsMaxPayload } });
   await app.register(swagger, {
     openapi: {
@@ -90,8 +100,6 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     app.get('/', async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
   app.addHook('onClose', async () => {
-    // Shells are the server's children: they go with it (labs themselves keep running).
-    terminals.closeAll('the server is shutting down');
     await registry.close();
   });
   await app.ready();

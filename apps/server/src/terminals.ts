@@ -1,7 +1,8 @@
 // Terminal sessions: a real shell per session inside a lab node, survives a dropped connection for
-// a grace period (scrollback replayed on reattach), and never outlives its node or lab.
+// a grace period (scrollback replayed on reattach), and never outlives its node or lab. The shells
+// are held by the driver's pty host, so a restarted server adopts them (`adopt`).
 import { randomBytes } from 'node:crypto';
-import { openShell, type Shell, type Sandbox } from '@nslab/driver';
+import { listShells, openShell, reattachShell, type Shell, type Sandbox } from '@nslab/driver';
 import { TerminalOpcode } from '@nslab/protocol';
 
 const SCROLLBACK = 256 * 1024;
@@ -19,8 +20,6 @@ export interface TerminalClient {
 }
 
 export class TerminalSession {
-  readonly id = randomBytes(12).toString('base64url');
-  private readonly shell: Shell;
   private scrollback: Buffer[] = [];
   private scrollbackBytes = 0;
   private client: TerminalClient | null = null;
@@ -35,14 +34,16 @@ export class TerminalSession {
   private exitInfo: { code: number | null; signal: number | null; reason: string } | null = null;
 
   constructor(
+    readonly id: string,
     readonly lab: string,
     readonly node: string,
-    sandbox: Sandbox,
-    size: { cols: number; rows: number },
+    private readonly shell: Shell,
     private readonly graceMs: number,
     private readonly onGone: (s: TerminalSession) => void,
+    /** Output from before this server (an adopted shell's scrollback). */
+    replay?: Buffer,
   ) {
-    this.shell = openShell(sandbox, node, size);
+    if (replay?.length) this.output(replay);
     this.shell.onData((d) => this.output(d));
     this.shell.onExit((e) => this.exited({ code: e.exitCode, signal: e.signal ?? null, reason: 'exited' }));
   }
@@ -186,6 +187,24 @@ export class TerminalSession {
     this.onGone(this);
   }
 
+  /** Start the grace period of a session nobody is attached to yet (adopted after a restart). */
+  awaitClient(): void {
+    if (this.client || this.exitInfo || this.graceTimer) return;
+    this.graceTimer = setTimeout(() => this.kill('no client reattached'), this.graceMs);
+  }
+
+  /** The server is going away but the shell should not: let the pty host keep it. */
+  release(reason: string): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    const c = this.client;
+    this.client = null;
+    // 1012 "service restart": the web app reconnects with its session id.
+    c?.close(1012, reason.slice(0, 100));
+    this.shell.detach();
+    this.onGone(this);
+  }
+
   /** End the session for good: the whole process tree goes, the client is told why. */
   kill(reason: string): void {
     if (!this.exitInfo) this.exitInfo = { code: null, signal: 9, reason };
@@ -208,10 +227,39 @@ export class TerminalManager {
 
   constructor(private readonly graceMs: number) {}
 
-  create(lab: string, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): TerminalSession {
-    const s = new TerminalSession(lab, node, sandbox, size, this.graceMs, (gone) => this.sessions.delete(gone.id));
+  async create(lab: string, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): Promise<TerminalSession> {
+    const id = randomBytes(12).toString('base64url');
+    const shell = await openShell(sandbox, node, { id, lab, cols: size.cols, rows: size.rows, graceMs: this.graceMs });
+    return this.track(new TerminalSession(id, lab, node, shell, this.graceMs, (gone) => this.forget(gone)));
+  }
+
+  private track(s: TerminalSession): TerminalSession {
     this.sessions.set(s.id, s);
     return s;
+  }
+
+  private forget(s: TerminalSession): void {
+    if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
+  }
+
+  /**
+   * After a restart: take over the shells the pty host kept for labs this server knows, so their
+   * browsers can reattach (with scrollback) within the grace period. Returns how many.
+   */
+  async adopt(isKnownLab: (lab: string) => boolean): Promise<number> {
+    let n = 0;
+    for (const info of await listShells()) {
+      if (this.sessions.has(info.id) || !isKnownLab(info.lab)) continue;
+      try {
+        const shell = await reattachShell(info.id);
+        const s = this.track(new TerminalSession(info.id, info.lab, info.node, shell, this.graceMs, (gone) => this.forget(gone), shell.replay));
+        s.awaitClient();
+        n++;
+      } catch {
+        /* it ended meanwhile */
+      }
+    }
+    return n;
   }
 
   get(id: string): TerminalSession | undefined {
@@ -238,5 +286,10 @@ export class TerminalManager {
 
   closeAll(reason: string): void {
     for (const s of [...this.sessions.values()]) s.kill(reason);
+  }
+
+  /** Server shutdown that a restart will follow: shells stay with the pty host. */
+  releaseAll(reason: string): void {
+    for (const s of [...this.sessions.values()]) s.release(reason);
   }
 }

@@ -1,6 +1,7 @@
 // Terminals on real ptys inside real lab namespaces, over the ttyd-style binary protocol.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { WebSocket } from 'ws';
@@ -62,8 +63,8 @@ class Term {
 let base = '';
 
 /** A real WebSocket over loopback TCP to the listening server, as a browser would connect. */
-async function open(node: string, query = ''): Promise<Term> {
-  const ws = new WebSocket(`${base}/api/v1/labs/t-term/nodes/${node}/terminal${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+async function open(node: string, query = '', server = base): Promise<Term> {
+  const ws = new WebSocket(`${server}/api/v1/labs/t-term/nodes/${node}/terminal${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -71,6 +72,32 @@ async function open(node: string, query = ''): Promise<Term> {
   const t = new Term(ws);
   t.frame(TerminalOpcode.RESIZE, JSON.stringify({ columns: 100, rows: 30 }));
   return t;
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+/** `nslab serve` as its own process, the way it runs for real (so it can be killed -9). */
+async function startServer(): Promise<{ ws: string; kill: (sig: NodeJS.Signals) => void; exited: Promise<unknown> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'apps/cli/src/main.ts'), 'serve', '--port', '0'], {
+    cwd: root, env: { ...process.env, NSLAB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /(http:\/\/[^/\s]+)\/\?token=/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { ws: url.replace(/^http/, 'ws'), kill: (sig) => child.kill(sig), exited };
 }
 
 beforeAll(async () => {
@@ -204,6 +231,52 @@ describe('terminals', () => {
     for (const t of open6) t.ws.close(1000);
     await Promise.all(open6.map((t) => t.closed));
   });
+
+  it('a shell survives the server being killed (-9) and restarted: same session, its state and scrollback', async () => {
+    const a = await startServer();
+    try {
+      const t = await open('ns1', '', a.ws);
+      await t.waitFor(/root@ns1/);
+      await t.run('cd /tmp; export PROBE=kept-"$((6*7))"; sleep 1000 & true');
+      const pid = Number(/\n(\d+)\r?\n/.exec(await t.run('echo $$'))![1]);
+      const id = t.session;
+      a.kill('SIGKILL');
+      await a.exited;
+      await t.closed;
+      // Nobody holds the session now but the pty host: the shell is still there.
+      expect(alive(pid)).toBe(true);
+      const b = await startServer();
+      try {
+        const again = await open('ns1', `?session=${id}`, b.ws);
+        await again.waitFor(/PROBE=kept/); // the scrollback from before the crash
+        expect(again.session).toBe(id);
+        const out = await again.run('echo "$PROBE $(pwd) $(jobs -r | wc -l)"');
+        expect(out).toContain('kept-42 /tmp 1');
+        // A graceful stop (SIGTERM) hands the shell back to the host too, and the client is told to come back.
+        b.kill('SIGTERM');
+        expect(await again.closed).toBe(1012);
+        await b.exited;
+      } finally {
+        b.kill('SIGKILL');
+      }
+      const c = await startServer();
+      try {
+        const third = await open('ns1', `?session=${id}`, c.ws);
+        await third.waitFor(/kept-42 \/tmp 1/);
+        expect((await third.run('echo $$'))).toContain(String(pid));
+        third.ws.close(1000);
+        await third.closed;
+        // Closed for good: the shell and its background job are gone.
+        for (const end = Date.now() + 2000; Date.now() < end && alive(pid); ) await new Promise((r) => setTimeout(r, 20));
+        expect(alive(pid)).toBe(false);
+      } finally {
+        c.kill('SIGKILL');
+        await c.exited;
+      }
+    } finally {
+      a.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('deleting the namespace closes its terminals with a message', async () => {
     const t = await open('ns2');

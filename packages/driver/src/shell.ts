@@ -1,9 +1,10 @@
-// Interactive shells in a lab node, on a real pty. Lives here because the driver is the only
-// place that starts processes.
-import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
+// Interactive shells in a lab node, on a real pty held by the pty host so they outlive a server
+// restart. Lives here because the driver is the only place that starts processes.
 import type { Sandbox } from './sandbox.ts';
 import { CLEAN_ENV } from './run.ts';
-import { pidsInSession } from './proc.ts';
+import { attachHostedShell, listHostedShells, openHostedShell, type HostedShell, type SessionInfo } from './pty-host/client.ts';
+
+export type { HostedShell, SessionInfo } from './pty-host/client.ts';
 
 export interface ShellOptions {
   cols: number;
@@ -20,6 +21,8 @@ export interface Shell {
   resume(): void;
   /** Kill the shell and everything it started (its whole session), then the pty. */
   kill(): void;
+  /** Let go of the shell without killing it; the pty host keeps it for its grace period. */
+  detach(): void;
 }
 
 function prompt(node: string): string {
@@ -27,53 +30,28 @@ function prompt(node: string): string {
   return `\\[\\e[1;32m\\]root@${node}\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ `;
 }
 
-export function openShell(sb: Sandbox, node: string, opts: ShellOptions): Shell {
+export interface ShellRequest extends ShellOptions {
+  /** Chosen by the caller so it can find the shell again after a restart. */
+  id: string;
+  lab: string;
+  /** With nobody attached (say, the server is restarting), the shell lives this long. */
+  graceMs: number;
+}
+
+/** A new login shell in `node`, held by the pty host (see pty-host/main.ts). */
+export async function openShell(sb: Sandbox, node: string, req: ShellRequest): Promise<HostedShell> {
   const bash = ['bash', '--norc', '--noprofile', '-i'];
   const argv = node === 'host' ? sb.enter(bash) : sb.enter(['ip', 'netns', 'exec', node, ...bash]);
   const env = { ...CLEAN_ENV, HOME: '/root', TERM: 'xterm-256color', COLORTERM: 'truecolor', PS1: prompt(node), NSLAB_NODE: node };
-  const p: IPty = spawnPty(argv[0]!, argv.slice(1), {
-    name: 'xterm-256color',
-    cols: opts.cols,
-    rows: opts.rows,
-    cwd: '/',
-    env,
-    encoding: null,
-  });
-  let exited = false;
-  p.onExit(() => {
-    exited = true;
-  });
-  return {
-    pid: p.pid,
-    onData: (cb) => p.onData((d) => cb(d as unknown as Buffer)),
-    onExit: (cb) => p.onExit(cb),
-    write: (d) => {
-      if (!exited) p.write(typeof d === 'string' ? d : (d as unknown as string));
-    },
-    resize: (cols, rows) => {
-      // node-pty throws EBADF when resizing a pty whose process already exited.
-      if (exited) return;
-      try {
-        p.resize(cols, rows);
-      } catch {
-        /* raced with exit */
-      }
-    },
-    pause: () => p.pause(),
-    resume: () => p.resume(),
-    kill: () => {
-      for (const pid of pidsInSession(p.pid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      try {
-        p.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-    },
-  };
+  return openHostedShell({ id: req.id, lab: req.lab, node, argv, env, cols: req.cols, rows: req.rows, graceMs: req.graceMs });
+}
+
+/** Re-attach to a shell opened before (by this server or a previous one); its scrollback comes in `replay`. */
+export function reattachShell(id: string): Promise<HostedShell> {
+  return attachHostedShell(id);
+}
+
+/** The shells the pty host holds (none if it is not running). */
+export function listShells(): Promise<SessionInfo[]> {
+  return listHostedShells();
 }

@@ -82,7 +82,7 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
           if (opts.terminals.count(labName) >= opts.registry.limits.terminalsPerLab) {
             return fail('LIMIT_TERMINALS', `this server allows at most ${opts.registry.limits.terminalsPerLab} terminals per lab`);
           }
-          session = opts.terminals.create(labName, node, lab.sandbox, size);
+          session = await opts.terminals.create(labName, node, lab.sandbox, size);
         }
         if (socket.readyState !== socket.OPEN) {
           session.detach(client);

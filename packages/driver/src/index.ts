@@ -9,3 +9,5 @@ export * from './watch.ts';
 export * from './lab-store.ts';
 export * from './shell.ts';
 export * from './counters.ts';
+export * from './pcap.ts';
+export * from './capture.ts';

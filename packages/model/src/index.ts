@@ -10,3 +10,4 @@ export * from './export.ts';
 export * from './observed.ts';
 export * from './edit.ts';
 export * from './diagnose.ts';
+export * from './capture-filter.ts';

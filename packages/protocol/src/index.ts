@@ -1,2 +1,3 @@
 export * from './messages.ts';
 export * from './terminal.ts';
+export * from './capture.ts';

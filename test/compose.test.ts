@@ -82,7 +82,8 @@ describe('Dockerfile', () => {
   it('serves on 0.0.0.0:7070', () => {
     expect(cmdLine).toBeDefined();
     const argv = JSON.parse(cmdLine!.replace(/^CMD\s+/, '')) as string[];
-    expect(argv.slice(0, 3)).toEqual(['pnpm', 'nslab', 'serve']);
+    // The bundle `pnpm build` makes, under bare node (what `pnpm start` runs).
+    expect(argv.slice(0, 3)).toEqual(['node', 'dist/nslab.mjs', 'serve']);
     expect(argv[argv.indexOf('--host') + 1]).toBe('0.0.0.0');
     expect(argv[argv.indexOf('--port') + 1]).toBe('7070');
   });
@@ -94,7 +95,7 @@ describe('Dockerfile', () => {
     }
     expect(dockerfile).toContain('pnpm@12.4.2');
     expect(dockerfile).toContain('pnpm install --frozen-lockfile');
-    // `nslab serve` serves the built web app at /.
+    // Builds the web app served at / and the server bundle the CMD runs.
     expect(dockerfile).toMatch(/^RUN pnpm (run )?build\b/m);
   });
 });

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   TopologyError,
@@ -20,6 +19,7 @@ import {
   destroyLab,
   execInLab,
   inspectLab,
+  installRoot,
   listLabs,
   listNamespaces,
 } from '@nslab/driver';
@@ -225,7 +225,7 @@ async function serveCmd(args: string[], io: Io): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535 (got "${values.port}")`);
   const { serve } = await import('@nslab/server');
-  const webRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const webRoot = join(installRoot(), 'apps/web/dist');
   const stop = await serve({ host: values.host!, port, webRoot }, io.out);
   await new Promise<void>((resolve) => {
     const done = () => resolve();

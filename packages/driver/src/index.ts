@@ -5,6 +5,7 @@ export * from './observe.ts';
 export * from './capabilities.ts';
 export * from './lab.ts';
 export { stateDir } from './state-dir.ts';
+export { installRoot } from './install-root.ts';
 export * from './watch.ts';
 export * from './lab-store.ts';
 export * from './shell.ts';

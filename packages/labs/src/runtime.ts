@@ -1,15 +1,15 @@
 // Guided labs on a live sandbox (start, check, solve), shared by the CLI and the server. Kept out
 // of the package index so the browser can import the pure parts without the driver.
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { emptyTopology, parseTopology, requiredCapabilities, type Topology } from '@nslab/model';
 import { checkLab, type LabProbe, type StepResult } from './check.ts';
 import type { Lab } from './format.ts';
 import { catalogIds, loadLab } from './load.ts';
 import { runCommands, solveStep } from './solve.ts';
-import { deployLab, detectCapabilities, execInLab, inspectLab, labStore, missingCapabilities, MissingCapabilityError } from '@nslab/driver';
+import { deployLab, detectCapabilities, execInLab, inspectLab, installRoot, labStore, missingCapabilities, MissingCapabilityError } from '@nslab/driver';
 
 export function labsDir(): string {
-  return process.env.NSLAB_LABS_DIR ?? fileURLToPath(new URL('../../../labs', import.meta.url));
+  return process.env.NSLAB_LABS_DIR ?? join(installRoot(), 'labs');
 }
 
 export function startingTopology(lab: Lab): Topology {

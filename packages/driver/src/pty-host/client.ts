@@ -12,7 +12,8 @@ import { encodeFrame, Frame, FrameReader, PTY_HOST_VERSION, type HelloRequest, t
 export type { SessionInfo } from './frames.ts';
 
 export function ptyHostSocket(): string {
-  return join(stateDir(), 'pty-host.sock');
+  // Overridable so a test can make a server start its own host rather than share the running one.
+  return process.env.NSLAB_PTY_HOST_SOCKET ?? join(stateDir(), 'pty-host.sock');
 }
 
 /** The host's entry: next to this file when run from source (tsx), `pty-host.mjs` beside a bundle. */

@@ -7,7 +7,8 @@
 //     connected clients; VmRSS from /proc/PID/status idle, with the clients, and after bursts of changes.
 // Markdown report on stdout, progress on stderr. Knobs: BENCH_SERVER_SIZES=1,100,300
 // BENCH_SERVER_SAMPLES=100 BENCH_SERVER_CLIENTS=10 BENCH_SERVER_BURSTS=10 BENCH_SERVER_GAP_MS=50
-// BENCH_SERVER_BUNDLE=0 (skips the what-if: the same server bundled by esbuild, run by bare node).
+// BENCH_SERVER_TSX=0 (skips the comparison run from source through tsx, `pnpm nslab serve`).
+// The server measured is what `pnpm start` runs: dist/nslab.mjs under bare node (rebuilt first).
 //
 // The bench keeps its labs apart from everyone else's: its own state and data directories and its own
 // uid range (NSLAB_STATE_DIR=/run/nslab-bench, a temporary NSLAB_DATA_DIR, NSLAB_UID_BASE=2000000000),
@@ -25,7 +26,7 @@ import { fmtBytes, fmtMs, median, percentile, table } from './stats.ts';
 import { childrenRss, cpuBusy, otherWorkMeter, procMemory, waitQuiet } from './machine.ts';
 import { diffSnapshots, hostSnapshot, settle } from './hoststate.ts';
 import { LabClient } from './wsclient.ts';
-import { bundleCli, type Bundle } from './bundle.ts';
+import { buildServer } from '../scripts/build-server.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const STATE_DIR = '/run/nslab-bench';
@@ -60,7 +61,7 @@ const CLIENTS = intEnv('BENCH_SERVER_CLIENTS', 10, 1, 100);
 const BURSTS = intEnv('BENCH_SERVER_BURSTS', 10, 0, 20);
 const GAP_MS = intEnv('BENCH_SERVER_GAP_MS', 50, 0, 5000);
 const WARMUP = 5;
-const BUNDLE = process.env.BENCH_SERVER_BUNDLE !== '0';
+const TSX = process.env.BENCH_SERVER_TSX !== '0';
 const TOKEN = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 const tag = process.pid.toString(36);
 
@@ -185,10 +186,10 @@ interface MemResult {
   pid: number;
 }
 
-type Runtime = { kind: 'tsx' } | { kind: 'bundle'; bundle: Bundle };
+type Runtime = { kind: 'tsx' } | { kind: 'bundle'; main: string };
 
 function serverArgv(rt: Runtime): string[] {
-  const main = rt.kind === 'tsx' ? ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts')] : [rt.bundle.main];
+  const main = rt.kind === 'tsx' ? ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts')] : [rt.main];
   return [...main, 'serve', '--host', '127.0.0.1', '--port', '0'];
 }
 
@@ -296,7 +297,7 @@ async function memory(n: number, rt: Runtime): Promise<MemResult> {
       c.close();
       clients.splice(clients.indexOf(c), 1);
     }
-    return { runtime: rt.kind === 'tsx' ? 'node --import tsx apps/cli/src/main.ts serve' : 'what-if: node main.mjs serve (esbuild bundle)', n, points, hwm, connectMs, bursts, pid };
+    return { runtime: rt.kind === 'tsx' ? '`pnpm nslab serve` (from source, tsx)' : '`pnpm start` (node dist/nslab.mjs serve)', n, points, hwm, connectMs, bursts, pid };
   } finally {
     await stopServer();
   }
@@ -354,22 +355,12 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   for (const n of SIZES) results.push(await latency(n));
   const big = Math.max(...SIZES);
-  const mems: MemResult[] = [await memory(big, { kind: 'tsx' })];
+  const mems: MemResult[] = [await memory(big, { kind: 'bundle', main: await buildServer() })];
   const refs: [string, number][] = [
     ['`node -e "setInterval(…)"` (bare Node, nothing loaded)', await idleRss([])],
     ['`node --import tsx -e "setInterval(…)"` (the tsx loader, nothing else)', await idleRss(['--import', 'tsx'])],
   ];
-  if (BUNDLE) {
-    let bundle: Bundle | null = null;
-    try {
-      bundle = await bundleCli(ROOT);
-      mems.push(await memory(big, { kind: 'bundle', bundle }));
-    } catch (e) {
-      log(`what-if bundle skipped: ${(e as Error).message}`);
-    } finally {
-      bundle?.dispose();
-    }
-  }
+  if (TSX) mems.push(await memory(big, { kind: 'tsx' }));
   const mem = mems[0]!;
   await destroy(`bench-srv-${tag}-n${big}`);
   await settle();
@@ -457,7 +448,7 @@ async function main(): Promise<void> {
   }
   memRows.push(['peak over the whole run (VmHWM)', fmtBytes(mem.hwm), ...mems.slice(1).map((m) => fmtBytes(m.hwm)), '', mem.hwm <= MB150 ? 'met' : '**missed**']);
   out.push(
-    table(['state', `VmRSS, ${mem.runtime}`, ...mems.slice(1).map((m) => `VmRSS, ${m.runtime}`), 'child processes (tsx run): count: VmRSS summed', 'goal ≤ 150 MB'], memRows),
+    table(['state', `VmRSS, ${mem.runtime}`, ...mems.slice(1).map((m) => `VmRSS, ${m.runtime}`), 'child processes: count: VmRSS summed', 'goal ≤ 150 MB'], memRows),
     '',
   );
   out.push('Reference points, same machine (idle process, VmRSS after 3 s):', '');
@@ -476,7 +467,7 @@ async function main(): Promise<void> {
     );
     const brows = mems.flatMap((m) =>
       m.bursts.map((b, i) => [
-        m === mem ? 'tsx' : 'bundle',
+        m.runtime.includes('tsx') ? 'tsx' : 'bundle',
         String(i + 1),
         fmtMs(b.loopMs),
         fmtMs(b.ms),

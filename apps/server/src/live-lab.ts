@@ -5,11 +5,13 @@ import { dirname } from 'node:path';
 import { HOST, type ObservedLab } from '@nslab/model';
 import {
   assembleLab,
+  CounterSampler,
   labStore,
   listNamespaces,
   mapLimit,
   readNode,
   watchLab,
+  type CounterSample,
   type DirtySet,
   type LabWatcher,
   type NodeRaw,
@@ -19,6 +21,8 @@ import {
   PROTOCOL_VERSION,
   type CommandLogEntry,
   type CommandSource,
+  type CountersMessage,
+  type InterfaceCounters,
   type LogMessage,
   type PatchMessage,
   type Position,
@@ -31,7 +35,19 @@ const LOG_KEEP = 500;
 /** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
 const COALESCE_MS = 15;
 
+/** Live counters: one sample per second while anyone watches. */
+const COUNTERS_INTERVAL_MS = 1000;
+/** After a failed sample (sampler killed, lab going away) wait longer before starting a new one. */
+const COUNTERS_RETRY_MS = 5000;
+
 type Listener = (m: ServerMessage) => void;
+
+/** One counters sample, whole (for a client's first) and as the change since the previous sample. */
+export interface CountersUpdate {
+  full: CountersMessage;
+  delta: CountersMessage;
+}
+type CountersListener = (u: CountersUpdate) => void;
 
 export class LiveLab {
   private seq = 0;
@@ -53,6 +69,11 @@ export class LiveLab {
   private again = false;
   private lastFlush = 0;
   private closed = false;
+  private countersListeners = new Set<CountersListener>();
+  private sampler: CounterSampler | null = null;
+  private countersTimer: NodeJS.Timeout | undefined;
+  /** node -> its counters as last published (JSON), to send only what changed. */
+  private countersJson = new Map<string, string>();
   positions: Record<string, Position>;
 
   private constructor(readonly sandbox: Sandbox) {
@@ -289,11 +310,85 @@ export class LiveLab {
     return this.listeners.size;
   }
 
+  /**
+   * Live counters while at least one watcher is registered: one sampler process and a timer then,
+   * none otherwise. Returns the function that stops watching.
+   */
+  watchCounters(l: CountersListener): () => void {
+    if (this.closed) return () => {};
+    this.countersListeners.add(l);
+    if (!this.sampler) {
+      this.sampler = new CounterSampler(this.sandbox);
+      this.countersJson.clear();
+      this.countersTimer = setTimeout(() => void this.sampleCounters(), 0);
+    }
+    return () => {
+      this.countersListeners.delete(l);
+      if (this.countersListeners.size === 0) this.stopCounters();
+    };
+  }
+
+  /** Pid of the running counter sampler, if any (tests, benchmarks). */
+  get countersPid(): number | undefined {
+    return this.sampler?.pid;
+  }
+
+  private stopCounters(): void {
+    if (this.countersTimer) clearTimeout(this.countersTimer);
+    this.countersTimer = undefined;
+    this.sampler?.close();
+    this.sampler = null;
+    this.countersJson.clear();
+  }
+
+  private async sampleCounters(): Promise<void> {
+    this.countersTimer = undefined;
+    const sampler = this.sampler;
+    if (!sampler) return;
+    const started = performance.now();
+    let wait = COUNTERS_INTERVAL_MS;
+    try {
+      const sample = await sampler.sample();
+      if (this.sampler !== sampler) return; // stopped (or restarted) meanwhile
+      this.publishCounters(sample);
+    } catch {
+      if (this.sampler !== sampler) return;
+      // The sampler restarts with the next sample; a lab that is gone is closed by the monitor.
+      wait = COUNTERS_RETRY_MS;
+    }
+    // The next sample is due an interval after this one started; a slow sample delays it rather
+    // than overlapping it.
+    this.countersTimer = setTimeout(() => void this.sampleCounters(), Math.max(0, wait - (performance.now() - started)));
+  }
+
+  private publishCounters(sample: CounterSample): void {
+    // Null-prototype objects: a namespace or interface may be called "__proto__".
+    const all: CountersMessage['nodes'] = Object.create(null);
+    const changed: CountersMessage['nodes'] = Object.create(null);
+    const seen = new Map<string, string>();
+    for (const [node, ifaces] of sample.nodes) {
+      const perIface: Record<string, InterfaceCounters> = Object.create(null);
+      for (const [name, c] of ifaces) perIface[name] = c;
+      const json = JSON.stringify(perIface);
+      all[node] = perIface;
+      if (this.countersJson.get(node) !== json) changed[node] = perIface;
+      seen.set(node, json);
+    }
+    this.countersJson = seen;
+    const update: CountersUpdate = {
+      full: { type: 'counters', time: sample.time, full: true, nodes: all },
+      delta: { type: 'counters', time: sample.time, full: false, nodes: changed },
+    };
+    for (const l of this.countersListeners) l(update);
+  }
+
   /** The lab is gone: tell every client, stop watching. */
   close(destroyed: boolean): void {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.countersListeners.clear();
+    this.stopCounters();
     this.watcher?.close();
     this.logWatch?.close();
     if (destroyed) {

@@ -63,7 +63,30 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ServerMessage = SnapshotMessage | PatchMessage | LogMessage | LabGoneMessage | ErrorMessage;
+/** Packets and bytes an interface has received and sent since it was created (the kernel's counters). */
+export interface InterfaceCounters {
+  rxBytes: number;
+  rxPackets: number;
+  txBytes: number;
+  txPackets: number;
+}
+
+/**
+ * Live counters, about once a second, only to a client that asked ({type:"counters", on:true}).
+ * Ephemeral: no `seq`, never replayed. The first one after asking is `full` (every namespace, the
+ * lab host as "host"); later ones carry only the namespaces whose counters changed since the
+ * previous counters message, each sent whole; a namespace left out stood still.
+ */
+export interface CountersMessage {
+  type: 'counters';
+  /** When the sample was taken, ms since the epoch (server clock): rates are differences over this. */
+  time: number;
+  full: boolean;
+  /** node -> interface -> counters. */
+  nodes: Record<string, Record<string, InterfaceCounters>>;
+}
+
+export type ServerMessage = SnapshotMessage | PatchMessage | LogMessage | LabGoneMessage | ErrorMessage | CountersMessage;
 
 /** Sent by the client first; `lastSeq` asks for what it missed since a previous connection. */
 export interface HelloMessage {
@@ -72,7 +95,13 @@ export interface HelloMessage {
   lastSeq?: number;
 }
 
-export type ClientMessage = HelloMessage;
+/** Start (on) or stop (off) live counters for this connection; only after the hello. */
+export interface CountersRequest {
+  type: 'counters';
+  on: boolean;
+}
+
+export type ClientMessage = HelloMessage | CountersRequest;
 
 export class ProtocolError extends Error {
   readonly code = 'BAD_MESSAGE';
@@ -88,6 +117,10 @@ export function decodeClientMessage(text: string): ClientMessage {
   if (typeof v !== 'object' || v === null) throw new ProtocolError('message must be an object');
   const m = v as Record<string, unknown>;
   if (m.type !== 'hello') throw new ProtocolError(`type: unknown message type ${JSON.stringify(m.type)}`);
+  if (m.type === 'counters') {
+    if (typeof m.on !== 'boolean') throw new ProtocolError('on: must be true or false');
+    return { type: 'counters', on: m.on };
+  }
   if (m.version !== PROTOCOL_VERSION) throw new ProtocolError(`version: server speaks ${PROTOCOL_VERSION}, client sent ${JSON.stringify(m.version)}`);
   if (m.lastSeq !== undefined && !(Number.isSafeInteger(m.lastSeq) && (m.lastSeq as number) >= 0)) {
     throw new ProtocolError('lastSeq: must be a non-negative integer');

@@ -1,11 +1,13 @@
 // Live state over WebSocket. The client speaks first ({type:"hello", version, lastSeq?}); the server
 // answers with a snapshot (or, for a client resuming from lastSeq, just what it missed), then
-// patches and command-log entries as the kernel changes.
+// patches and command-log entries as the kernel changes. After the hello, {type:"counters", on}
+// starts or stops live counters for this connection (sampled only while some client wants them).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
 import { decodeClientMessage, ProtocolError, type ServerMessage } from '@nslab/protocol';
 import { toErrorBody } from '../errors.ts';
+import type { LiveLab } from '../live-lab.ts';
 import type { LabRegistry } from '../registry.ts';
 import * as S from './schemas.ts';
 
@@ -42,13 +44,52 @@ export async function eventRoutes(app: FastifyInstance, opts: { registry: LabReg
     }
     const helloTimer = setTimeout(() => socket.close(1008, 'expected a hello message'), 10_000);
     let started = false;
+    // Live counters: what the client last asked for, applied once its lab is live.
+    let liveLab: LiveLab | null = null;
+    let wantCounters = false;
+    let stopCounters: (() => void) | null = null;
+    const applyCounters = () => {
+      if (!liveLab || socket.readyState !== socket.OPEN) return;
+      if (wantCounters && !stopCounters) {
+        let sentFull = false;
+        stopCounters = liveLab.watchCounters((u) => {
+          send(sentFull ? u.delta : u.full);
+          sentFull = true;
+        });
+      } else if (!wantCounters && stopCounters) {
+        stopCounters();
+        stopCounters = null;
+      }
+    };
+    socket.on('close', () => {
+      wantCounters = false;
+      stopCounters?.();
+      stopCounters = null;
+    });
     socket.on('message', (data) => {
-      if (started) return; // clients only listen after the hello
+      if (started) {
+        let m;
+        try {
+          m = decodeClientMessage(data.toString());
+        } catch (e) {
+          send({ type: 'error', code: 'BAD_MESSAGE', message: e instanceof ProtocolError ? e.message : 'bad message' });
+          socket.close(1008, 'bad message');
+          return;
+        }
+        // A second hello changes nothing: the stream is already running.
+        if (m.type === 'counters') {
+          wantCounters = m.on;
+          applyCounters();
+        }
+        return;
+      }
       started = true;
       clearTimeout(helloTimer);
       let lastSeq: number | undefined;
       try {
-        lastSeq = decodeClientMessage(data.toString()).lastSeq;
+        const hello = decodeClientMessage(data.toString());
+        if (hello.type !== 'hello') throw new ProtocolError('type: the first message must be a hello');
+        lastSeq = hello.lastSeq;
       } catch (e) {
         const message = e instanceof ProtocolError ? e.message : 'bad hello';
         send({ type: 'error', code: 'BAD_MESSAGE', message });
@@ -91,6 +132,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { registry: LabReg
       }
       for (const m of queued) if (!('seq' in m) || m.seq > upTo) send(m);
       live = true;
+      liveLab = lab;
+      applyCounters();
     };
   });
 }

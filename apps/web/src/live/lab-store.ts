@@ -1,8 +1,11 @@
 // The lab as the kernel last reported it: a snapshot, then patches from the event socket. Nothing
 // here is ever written from a REST response: an edit shows up only when the kernel's patch does, so
 // a click and a command typed in a terminal look exactly the same.
+// Live counters are asked for only while the page is visible, and kept apart from the lab state
+// (their own subscription): a sample a second re-renders only what shows traffic.
 import type { ObservedLab } from '@nslab/model';
 import { applyPatch, PROTOCOL_VERSION, type CommandLogEntry, type Position, type ServerMessage } from '@nslab/protocol';
+import { applyCounters, noTraffic, type Traffic } from './traffic.ts';
 
 /** How many log entries the page keeps (the server keeps its own, exportable as a script). */
 export const LOG_KEEP = 2000;
@@ -56,6 +59,8 @@ export function reduce(s: LabState, m: ServerMessage): Reduced {
       return { state: { ...s, seq: Math.max(s.seq, m.seq), status: 'destroyed' } };
     case 'error':
       return { state: { ...s, status: 'error', error: m.message } };
+    case 'counters':
+      return { state: s }; // not lab state: see LabStore.getTraffic
   }
 }
 
@@ -71,12 +76,32 @@ export interface SocketLike {
   onerror: ((ev: unknown) => void) | null;
 }
 
+/** Whether the page is being looked at (tests pass a fake). */
+export interface Visibility {
+  visible(): boolean;
+  /** Calls `onChange` whenever visible() may have changed; returns the unsubscribe. */
+  subscribe(onChange: () => void): () => void;
+}
+
+const documentVisibility: Visibility = {
+  visible: () => typeof document !== 'undefined' && document.visibilityState === 'visible',
+  subscribe: (onChange) => {
+    if (typeof document === 'undefined') return () => {};
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
+  },
+};
+
 export interface LabStoreOptions {
   /** Opens the event socket (tests pass a fake). */
   open?: (url: string) => SocketLike;
   /** ws(s)://host of the page. */
   origin?: string;
+  /** Live counters are wanted while this says visible (default: the document's visibility). */
+  visibility?: Visibility;
 }
+
+export type TrafficListener = (t: Traffic) => void;
 
 // Errors after which retrying cannot help until the learner does something.
 const FATAL = new Set(['INVALID_NAME', 'LAB_NOT_FOUND', 'BAD_MESSAGE', 'UNAUTHORIZED']);
@@ -91,12 +116,20 @@ export class LabStore {
   private fatal = false;
   private readonly open: (url: string) => SocketLike;
   private readonly url: string;
+  private readonly visibility: Visibility;
+  private traffic: Traffic = noTraffic;
+  private trafficListeners = new Set<TrafficListener>();
+  /** What the server was last told about counters on the current socket. */
+  private countersOn = false;
+  private helloSent = false;
+  private unwatchVisibility: (() => void) | null = null;
 
   constructor(
     readonly name: string,
     opts: LabStoreOptions = {},
   ) {
     this.open = opts.open ?? ((u) => new WebSocket(u) as unknown as SocketLike);
+    this.visibility = opts.visibility ?? documentVisibility;
     const origin = opts.origin ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`;
     this.url = `${origin}/api/v1/labs/${encodeURIComponent(name)}/events`;
   }
@@ -108,8 +141,19 @@ export class LabStore {
     return () => this.listeners.delete(l);
   };
 
+  getTraffic = (): Traffic => this.traffic;
+
+  subscribeTraffic = (l: TrafficListener): (() => void) => {
+    this.trafficListeners.add(l);
+    return () => this.trafficListeners.delete(l);
+  };
+
   /** Applies one message (exposed for tests; the socket calls it). */
   receive(m: ServerMessage): void {
+    if (m.type === 'counters') {
+      if (this.countersOn) this.setTraffic(applyCounters(this.traffic, m));
+      return;
+    }
     const { state, resync } = reduce(this.state, m);
     if (m.type === 'error' && FATAL.has(m.code)) this.fatal = true;
     if (resync) {
@@ -124,6 +168,7 @@ export class LabStore {
 
   connect(): void {
     this.stopped = false;
+    this.unwatchVisibility ??= this.visibility.subscribe(() => this.syncCounters());
     if (this.socket || this.timer) return;
     this.open_();
   }
@@ -138,9 +183,13 @@ export class LabStore {
       return;
     }
     this.socket = ws;
+    this.helloSent = false;
+    this.countersOn = false;
     ws.onopen = () => {
       const resume = this.state.lab && this.state.seq > 0 ? { lastSeq: this.state.seq } : {};
       ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...resume }));
+      this.helloSent = true;
+      this.syncCounters();
       // Resuming gets only what was missed (possibly nothing), so there is no snapshot to wait for.
       if ('lastSeq' in resume) this.setState({ ...this.state, status: 'live' }, null);
     };
@@ -158,7 +207,12 @@ export class LabStore {
       /* onclose follows and reconnects */
     };
     ws.onclose = () => {
-      if (this.socket === ws) this.socket = null;
+      if (this.socket === ws) {
+        this.socket = null;
+        this.helloSent = false;
+        this.countersOn = false;
+        this.setTraffic(noTraffic);
+      }
       if (this.stopped || this.fatal || this.state.status === 'destroyed') return;
       this.setState({ ...this.state, status: this.state.lab ? 'reconnecting' : 'connecting' }, null);
       this.scheduleReconnect();
@@ -168,6 +222,11 @@ export class LabStore {
   /** Stops listening (the screen went away); connect() starts again. */
   close(): void {
     this.stopped = true;
+    this.unwatchVisibility?.();
+    this.unwatchVisibility = null;
+    this.countersOn = false;
+    this.helloSent = false;
+    this.setTraffic(noTraffic);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ws = this.socket;
@@ -190,6 +249,24 @@ export class LabStore {
       this.timer = null;
       this.open_();
     }, delay);
+  }
+
+  /** Tells the server whether this page wants counters now (visible) and forgets rates it stops. */
+  private syncCounters(): void {
+    const ws = this.socket;
+    if (!ws || !this.helloSent || ws.readyState !== 1) return;
+    const want = this.visibility.visible();
+    if (want === this.countersOn) return;
+    this.countersOn = want;
+    ws.send(JSON.stringify({ type: 'counters', on: want }));
+    // Rates resume from the next full sample; stale ones must not linger on the canvas meanwhile.
+    if (!want) this.setTraffic(noTraffic);
+  }
+
+  private setTraffic(t: Traffic): void {
+    if (t === this.traffic) return;
+    this.traffic = t;
+    for (const l of [...this.trafficListeners]) l(t);
   }
 
   private setState(s: LabState, cause: ServerMessage | null): void {

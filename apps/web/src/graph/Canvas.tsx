@@ -6,6 +6,7 @@ import cytoscape, { type Core, type EventObject, type NodeSingular, type Positio
 import type { Position, ServerMessage } from '@nslab/protocol';
 import { api } from '../api.ts';
 import type { LabState, LabStore } from '../live/lab-store.ts';
+import { formatBytesRate, linkRate, trafficLevel, type Traffic } from '../live/traffic.ts';
 import { diffElements, labElements, type EdgeData, type ElementDef, type NodeData } from './elements.ts';
 import { placeNew } from './placement.ts';
 import { graphStyle } from './style.ts';
@@ -358,6 +359,20 @@ export function Canvas(props: CanvasProps) {
     const unsubscribe = store.subscribe(sync);
     sync(store.getState(), null);
 
+    // Live traffic, once a second: only edges whose width level or rate text changed are touched.
+    const applyTraffic = (t: Traffic) => {
+      cy.batch(() => {
+        cy.edges('.veth').forEach((e) => {
+          const d = e.data() as EdgeData;
+          const bps = linkRate(t.rates, d.a, d.b);
+          const traffic = trafficLevel(bps);
+          const rate = traffic > 0 ? formatBytesRate(bps) : '';
+          if ((e.data('traffic') ?? 0) !== traffic || (e.data('rate') ?? '') !== rate) e.data({ traffic, rate });
+        });
+      });
+    };
+    const unsubscribeTraffic = store.subscribeTraffic(applyTraffic);
+
     propsRef.current.onReady({
       fit: () => fitAll(cy, true),
       zoomBy: (f) => {
@@ -374,6 +389,7 @@ export function Canvas(props: CanvasProps) {
 
     return () => {
       unsubscribe();
+      unsubscribeTraffic();
       resize.disconnect();
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('keyup', onKey);

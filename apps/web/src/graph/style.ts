@@ -109,6 +109,22 @@ export const graphStyle: StylesheetJson = [
   { selector: 'edge.no-carrier', style: { 'line-color': COLOURS.noCarrier, 'line-style': 'dotted' } },
   { selector: 'edge.unsafe', style: { color: COLOURS.unsafe } },
   { selector: 'edge.loop', style: { 'loop-direction': '0deg', 'loop-sweep': '-40deg', 'control-point-step-size': 60 } },
+  // Live traffic (data set by the canvas from the counters): wider per decade of bytes/s, rate written along the edge.
+  {
+    selector: 'edge[traffic > 0]',
+    style: {
+      width: 'mapData(traffic, 1, 5, 3.5, 10)',
+      label: 'data(rate)',
+      'font-size': 9,
+      'font-weight': 'bold',
+      color: '#0369a1',
+      // A pill on the line itself: readable over the wire and apart from the end labels.
+      'text-background-color': '#e0f2fe',
+      'text-background-opacity': 1,
+      'text-background-shape': 'roundrectangle',
+      'text-background-padding': '2px',
+    },
+  },
   {
     selector: '.match',
     style: { 'underlay-color': '#facc15', 'underlay-opacity': 0.55, 'underlay-padding': 8, 'underlay-shape': 'round-rectangle' },

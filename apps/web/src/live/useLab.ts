@@ -1,5 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import type { LabState, LabStore } from './lab-store.ts';
+import type { Traffic } from './traffic.ts';
 import type { Editor, EditorState } from '../edit/editor.ts';
 
 export function useLabState(store: LabStore): LabState {
@@ -8,4 +9,9 @@ export function useLabState(store: LabStore): LabState {
 
 export function useEditorState(editor: Editor): EditorState {
   return useSyncExternalStore(editor.subscribe, editor.getState);
+}
+
+/** Live counters and rates (re-renders about once a second while the page is visible). */
+export function useTraffic(store: LabStore): Traffic {
+  return useSyncExternalStore(store.subscribeTraffic, store.getTraffic);
 }

@@ -1,4 +1,5 @@
-// One interface, live: state, MAC, MTU, master, addresses (CIDR checked as you type), counters.
+// One interface, live: state, MAC, MTU, master, addresses (CIDR checked as you type), counters
+// and, while the page is visible, their rates.
 // Each control keeps its own error beside it; values shown are always the kernel's, never ours.
 import { useId, useState } from 'react';
 import type { ObservedInterface, ObservedNode } from '@nslab/model';
@@ -9,6 +10,8 @@ import { useAction } from '../ui/useAction.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useLab } from '../lab/context.ts';
 import { elementOfIface } from '../selection.ts';
+import { useTraffic } from '../live/useLab.ts';
+import { formatBytesRate, formatPacketRate, rateKey, type InterfaceRates } from '../live/traffic.ts';
 
 const STATE_TEXT = { up: 'up', down: 'down', 'no-carrier': 'no carrier' } as const;
 
@@ -23,22 +26,47 @@ function fmt(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function Counters({ i }: { i: ObservedInterface }) {
-  if (!i.stats) return null;
-  const s = i.stats;
+const STILL: InterfaceRates = { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
+
+/** Totals (live ones while counters stream, else as last read) and, once known, rates per second. */
+export function Counters({ node, i }: { node: string; i: ObservedInterface }) {
+  const { store } = useLab();
+  const traffic = useTraffic(store);
+  const s = traffic.totals.get(node)?.get(i.name) ?? i.stats;
+  if (!s) return null;
+  const r = traffic.ready ? (traffic.rates.get(rateKey(node, i.name)) ?? STILL) : null;
+  const rate = (pps: number, bps: number) => (
+    <span className={pps > 0 ? 'rate moving' : 'rate'}>
+      {formatPacketRate(pps)} · {formatBytesRate(bps)}
+    </span>
+  );
   return (
-    <dl className="counters">
+    <dl className="counters" data-counters={i.name}>
       <dt>RX</dt>
       <dd>
         {s.rxPackets} pkts · {fmt(s.rxBytes)}
-        {s.rxDropped > 0 && <span className="warn"> · {s.rxDropped} dropped</span>}
+        {i.stats && i.stats.rxDropped > 0 && <span className="warn"> · {i.stats.rxDropped} dropped</span>}
+        {r && rate(r.rxPackets, r.rxBytes)}
       </dd>
       <dt>TX</dt>
       <dd>
         {s.txPackets} pkts · {fmt(s.txBytes)}
-        {s.txDropped > 0 && <span className="warn"> · {s.txDropped} dropped</span>}
+        {i.stats && i.stats.txDropped > 0 && <span className="warn"> · {i.stats.txDropped} dropped</span>}
+        {r && rate(r.txPackets, r.txBytes)}
       </dd>
     </dl>
+  );
+}
+
+/** In a folded interface's summary: its traffic right now, when there is any. */
+function RateBadge({ node, name }: { node: string; name: string }) {
+  const { store } = useLab();
+  const r = useTraffic(store).rates.get(rateKey(node, name));
+  if (!r) return null;
+  return (
+    <span className="rate-badge" title={`RX ${formatPacketRate(r.rxPackets)}, ${formatBytesRate(r.rxBytes)} · TX ${formatPacketRate(r.txPackets)}, ${formatBytesRate(r.txBytes)}`}>
+      {formatBytesRate(r.rxBytes + r.txBytes)}
+    </span>
   );
 }
 
@@ -210,6 +238,7 @@ export function InterfaceEditor({ node, i, showPeer = true, open = false }: { no
         </span>
         <span className="muted">{i.kind}</span>
         <StatePill i={i} />
+        <RateBadge node={node.name} name={i.name} />
         {!i.unsafeName && <UpDown node={node.name} i={i} />}
         {i.addresses.length > 0 && <span className="mono muted addr-summary">{i.addresses.filter((a) => !a.startsWith('fe80:')).join(', ')}</span>}
       </summary>
@@ -242,7 +271,7 @@ export function InterfaceEditor({ node, i, showPeer = true, open = false }: { no
             {i.addresses.length === 0 && <li className="muted">no addresses</li>}
           </ul>
           <AddressAdder node={node.name} iface={i.name} />
-          <Counters i={i} />
+          <Counters node={node.name} i={i} />
         </div>
       )}
     </details>

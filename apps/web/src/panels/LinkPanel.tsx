@@ -4,6 +4,17 @@ import { useAction } from '../ui/useAction.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useLab } from '../lab/context.ts';
 import { InterfaceEditor } from './InterfaceEditor.tsx';
+import { useTraffic } from '../live/useLab.ts';
+import { formatBytesRate, linkRate } from '../live/traffic.ts';
+
+/** Both directions together, as the canvas draws it. */
+function LinkTraffic({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {
+  const { store } = useLab();
+  const t = useTraffic(store);
+  if (!t.ready) return null;
+  const bps = linkRate(t.rates, link.a, link.b);
+  return <p className="muted link-traffic">Traffic now: <span className={bps > 0 ? 'rate-badge' : 'mono'}>{formatBytesRate(bps)}</span></p>;
+}
 
 export function LinkPanel({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {
   const { editor, select, store, notify } = useLab();
@@ -39,6 +50,7 @@ export function LinkPanel({ link }: { link: Extract<Resolved, { kind: 'link' }> 
         </div>
       )}
       <ErrorNote error={act.error} />
+      <LinkTraffic link={link} />
       {ends.map((e) => {
         const node = lab?.nodes.find((n) => n.name === e.node);
         return (

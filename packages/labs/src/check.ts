@@ -1,7 +1,8 @@
 // Runs a step's checks against a live lab. Pure over a probe (observe + exec), so unit tests use a
 // fake lab and CI the real kernel. A failed check explains itself: hints the lab author attached
 // (each guarded by a condition on the real state) plus what the state itself shows.
-import { cidrContains, parseCidr, splitShellWords, HOST, type ObservedInterface, type ObservedLab, type ObservedNode } from '@nslab/model';
+import { assumeFixed, splitShellWords, HOST, type Diagnosis, type ObservedInterface, type ObservedLab, type ObservedNode } from '@nslab/model';
+import { walk } from './diagnose-live.ts';
 import type { Check, CheckSpec, Lab, Step } from './format.ts';
 import { describeCheck } from './describe.ts';
 
@@ -78,52 +79,35 @@ function upHints(ctx: Ctx, n: string, x: ObservedInterface): string[] {
   return [];
 }
 
-/** Why `from` cannot reach address `to`, from the observed state (first broken thing found). */
-export function diagnosePing(lab: ObservedLab, from: string, to: string): string[] {
-  const ctx: Ctx = { lab, probe: undefined as never };
-  const src = node(ctx, from);
-  if (!src) return [`there is no namespace ${from}`];
-  const own = src.interfaces.find((i) => i.addresses.some((a) => ipOf(a) === to));
-  if (own) {
-    const lo = src.interfaces.find((i) => i.kind === 'loopback');
-    if (lo && !lo.up) return [`${from}'s lo is down — that is why pinging ${to} from ${from} fails: packets to your own address go through loopback. ${ipCmd(from)} link set dev lo up`];
-    if (!own.up) return [`${own.name} is DOWN, and its address ${to} with it: ${ipCmd(from)} link set dev ${own.name} up`];
-    return [];
-  }
+/** A failed ping lists at most this many problems, in path order. */
+const MAX_PING_HINTS = 3;
+
+/**
+ * One walk as a hint: the first broken hop's message with the commands that fix it, or, when the
+ * walk finds every hop in order, what it could not see.
+ */
+export function diagnosisHint(d: Diagnosis): string | undefined {
+  const p = d.problem;
+  if (p) return p.fix.length ? `${p.message}: ${p.fix.join(' && ')}` : p.message;
+  // An IPv6 target is not walked: nothing to say beyond the failed ping itself.
+  if (!d.path.some((h) => h.direction === 'return')) return undefined;
+  return `every hop from ${d.from} to ${d.target?.address ?? d.to} and back looks right in the kernel's state (addresses, links, bridges, routes, forwarding): what drops the ping is something the walk does not read, such as an iptables filter rule — or ARP was still resolving, so check again`;
+}
+
+/**
+ * Why a ping failed, from the diagnosis walker. A link left down is assumed brought up and the walk
+ * goes on, so a learner sees every interface to bring up along the path at once.
+ */
+export async function pingHints(probe: Pick<LabProbe, 'exec'>, lab: ObservedLab, from: string, to: string): Promise<string[]> {
   const out: string[] = [];
-  // Who owns the target, and do the two sides agree on the subnet?
-  const owner = lab.nodes.flatMap((n) => n.interfaces.map((i) => ({ n, i }))).find(({ i }) => i.addresses.some((a) => ipOf(a) === to));
-  const connected = src.interfaces.filter((i) => i.addresses.some((a) => !a.includes(':') && cidrContains(a, to)));
-  if (connected.length === 0) {
-    const hasDefault = src.routes.some((r) => r.dst === 'default');
-    const targetCidr = owner?.i.addresses.find((a) => ipOf(a) === to);
-    const mine = src.interfaces.flatMap((i) => i.addresses.filter((a) => !a.startsWith('fe80') && !a.startsWith('127.') && a !== '::1/128'));
-    if (targetCidr && mine.length) {
-      const close = mine.find((m) => cidrContains(targetCidr, ipOf(m)) || cidrContains(m, to) || ipOf(m).split('.').slice(0, 2).join('.') === to.split('.').slice(0, 2).join('.'));
-      if (close) out.push(`${targetCidr} is in a different subnet from ${close}: both ends need the same prefix length to be on one link`);
-    }
-    if (!hasDefault && !src.routes.some((r) => r.dst !== 'default' && !r.dst.includes(':') && parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`) && cidrContains(r.dst.includes('/') ? r.dst : `${r.dst}/32`, to))) {
-      out.push(mine.length === 0 ? `${from} has no address yet: ${ipCmd(from)} addr add <address>/<prefix> dev <interface>` : `${from} has no route to ${to}: no address in its subnet and no default gateway`);
-    }
-    return out;
+  let state: ObservedLab | undefined = lab;
+  for (let i = 0; state && i < MAX_PING_HINTS; i++) {
+    const d = await walk(probe, state, from, to);
+    if (i > 0 && !d.problem) break;
+    const hint = diagnosisHint(d);
+    if (hint) out.push(hint);
+    state = d.problem && assumeFixed(state, d.problem);
   }
-  for (const i of connected) out.push(...upHints(ctx, from, i));
-  if (owner && owner.n.name !== from) {
-    if (!owner.i.up) out.push(`${owner.i.name} in ${nsArg(owner.n.name)} (which has ${to}) is DOWN: ${ipCmd(owner.n.name)} link set dev ${owner.i.name} up`);
-    const tc = owner.i.addresses.find((a) => ipOf(a) === to)!;
-    const mc = connected[0]!.addresses.find((a) => cidrContains(a, to))!;
-    if (!cidrContains(tc, ipOf(mc))) out.push(`${tc} is in a different subnet from ${mc}: both ends need the same prefix length to be on one link`);
-  }
-  // A bridge in between: are the ports attached and up?
-  for (const b of lab.bridges) {
-    const br = iface(ctx, b.node, b.name);
-    if (br && !br.up && b.ports.length) out.push(`bridge ${b.name} is DOWN: ${ipCmd(b.node)} link set dev ${b.name} up`);
-    for (const p of b.ports) {
-      const port = iface(ctx, b.node, p);
-      if (port && !port.up) out.push(`bridge port ${p} is DOWN: ${ipCmd(b.node)} link set dev ${p} up`);
-    }
-  }
-  if (!owner) out.push(`no interface in the lab has ${to}`);
   return out;
 }
 
@@ -245,7 +229,8 @@ async function evaluate(c: Check, ctx: Ctx): Promise<Outcome> {
     }
     const success = r.code === 0;
     if (success === want) return { ok: true };
-    return { ok: false, detail: want ? `ping from ${c.ping.from} to ${c.ping.to} failed` : `${c.ping.from} can still reach ${c.ping.to}`, auto: want ? diagnosePing(ctx.lab, c.ping.from, c.ping.to) : [] };
+    if (!want) return { ok: false, detail: `${c.ping.from} can still reach ${c.ping.to}`, auto: [] };
+    return { ok: false, detail: `ping from ${c.ping.from} to ${c.ping.to} failed`, auto: await pingHints(ctx.probe, ctx.lab, c.ping.from, c.ping.to) };
   }
   if ('iptables' in c) {
     const n = c.iptables.node ?? HOST;

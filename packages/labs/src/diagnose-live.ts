@@ -1,7 +1,7 @@
 // "Why can't A reach B?" on a live lab: observe, read NAT tables of the routers on the way (only
 // when the walk crossed one), walk, then run the real ping so the learner sees whether they agree.
 // Pure over a probe (observe + exec), like check.ts.
-import { diagnose, parseIp, type Diagnosis, type NatTables } from '@nslab/model';
+import { diagnose, parseIp, type Diagnosis, type NatTables, type ObservedLab } from '@nslab/model';
 import type { LabProbe } from './check.ts';
 
 export interface LiveDiagnosis extends Diagnosis {
@@ -13,8 +13,11 @@ export interface LiveDiagnosis extends Diagnosis {
   };
 }
 
-export async function diagnoseLive(probe: LabProbe, from: string, to: string): Promise<LiveDiagnosis> {
-  const lab = await probe.observe();
+/**
+ * The walk over an observed lab, with the NAT tables of the routers it crossed read through the
+ * probe (the one walker behind `nslab diagnose`, the API and the ping checks' hints).
+ */
+export async function walk(probe: Pick<LabProbe, 'exec'>, lab: ObservedLab, from: string, to: string): Promise<Diagnosis> {
   let d = diagnose(lab, from, to);
   // NAT only matters across routers: read iptables-save -t nat in the forwarding nodes the walk crossed.
   const crossed = [...new Set(d.path.filter((h) => h.what.endsWith('(forwarded)')).map((h) => h.node))];
@@ -27,6 +30,11 @@ export async function diagnoseLive(probe: LabProbe, from: string, to: string): P
     }
     d = diagnose(lab, from, to, nat);
   }
+  return d;
+}
+
+export async function diagnoseLive(probe: LabProbe, from: string, to: string): Promise<LiveDiagnosis> {
+  const d = await walk(probe, await probe.observe(), from, to);
   const address = d.target?.address ?? (parseIp(to) ? to : undefined);
   if (!address) return { ...d, ping: { ok: false, output: `${to} has no address to ping` } };
   const argv = ['ping', '-c', '1', '-W', '1', address];

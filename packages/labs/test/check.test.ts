@@ -1,7 +1,7 @@
 // The checker over a fake probe: a hand-built ObservedLab and scripted command results.
 import { describe, expect, it } from 'vitest';
 import type { ObservedInterface, ObservedLab, ObservedNode } from '@nslab/model';
-import { checkLab, checkStep, diagnosePing, type Check, type CheckSpec, type ExecResult, type LabProbe, type Step } from '../src/index.ts';
+import { checkLab, checkStep, type Check, type CheckSpec, type ExecResult, type LabProbe, type Step } from '../src/index.ts';
 
 type Partialish = Partial<ObservedInterface> & { name: string };
 
@@ -253,42 +253,72 @@ describe('ping and its automatic hints', () => {
 
   it('own address with lo down: blames lo', async () => {
     const r = await one({ ping: { from: 'ns1', to: '10.5.1.10' } });
-    expect(r.hints).toEqual(["ns1's lo is down — that is why pinging 10.5.1.10 from ns1 fails: packets to your own address go through loopback. ip -n ns1 link set dev lo up"]);
+    expect(r.hints).toEqual(["ns1's lo is down — that is why pinging 10.5.1.10 from ns1 fails: packets to your own address go through loopback: ip -n ns1 link set dev lo up"]);
   });
 
   it('subnet mismatch between the two ends', async () => {
     // The target's subnet covers the source, but not the other way round.
     const wide = mutate((x) => (find(x, 'ns2', 'int1').addresses = ['10.5.2.11/16']));
+    // The target was named by its address, so the source's side is the one to change.
     expect((await one({ ping: { from: 'ns1', to: '10.5.2.11' } }, wide)).hints).toEqual([
-      '10.5.2.11/16 is in a different subnet from 10.5.1.10/24: both ends need the same prefix length to be on one link',
-      'ns1 has no route to 10.5.2.11: no address in its subnet and no default gateway',
+      '10.5.2.11/16 is in a different subnet from 10.5.1.10/24: both ends of one link need addresses in the same subnet, with the same prefix length: ip -n ns1 addr del 10.5.1.10/24 dev int0 && ip -n ns1 addr add 10.5.1.10/16 dev int0',
     ]);
     // The source's subnet covers the target, but the target's does not cover the source.
     const narrow = mutate((x) => (find(x, 'ns2', 'int1').addresses = ['10.5.1.11/32']));
-    expect((await one({ ping: { from: 'ns1', to: '10.5.1.11' } }, narrow)).hints).toEqual(['10.5.1.11/32 is in a different subnet from 10.5.1.10/24: both ends need the same prefix length to be on one link']);
+    expect((await one({ ping: { from: 'ns1', to: '10.5.1.11' } }, narrow)).hints).toEqual([
+      '10.5.1.11/32 is in a different subnet from 10.5.1.10/24: both ends of one link need addresses in the same subnet, with the same prefix length: ip -n ns2 addr del 10.5.1.11/32 dev int1 && ip -n ns2 addr add 10.5.1.11/24 dev int1',
+    ]);
   });
 
-  it('target DOWN, bridge port DOWN, bridge DOWN', async () => {
+  it('target DOWN, bridge port DOWN, bridge DOWN: every link to bring up, in path order', async () => {
     const l = mutate((x) => {
       find(x, 'ns2', 'int1').up = false;
       find(x, 'host', 'br-int1').up = false;
       find(x, 'host', 'br0').up = false;
     });
     expect((await one({ ping: { from: 'ns1', to: '10.5.1.11' } }, l)).hints).toEqual([
-      'int1 in ns2 (which has 10.5.1.11) is DOWN: ip -n ns2 link set dev int1 up',
-      'bridge br0 is DOWN: ip link set dev br0 up',
-      'bridge port br-int1 is DOWN: ip link set dev br-int1 up',
+      'bridge br0 is DOWN in the lab host: it forwards nothing between its ports: ip link set dev br0 up',
+      'bridge port br-int1 is DOWN: frames stop at br0: ip link set dev br-int1 up',
+      'int1 is still DOWN in ns2, so 10.5.1.11 does not answer: ip -n ns2 link set dev int1 up',
     ]);
   });
 
   it('no route, no address, nobody has the target', async () => {
-    expect(diagnosePing(bridgeLab(), 'ns1', '192.168.9.9')).toEqual(['ns1 has no route to 192.168.9.9: no address in its subnet and no default gateway']);
+    const hints = async (lab: ObservedLab, to: string) => (await one({ ping: { from: 'ns1', to } }, lab)).hints;
+    // ns2's own default route leads to an address nobody has: not offered as a gateway.
+    expect(await hints(bridgeLab(), '192.168.9.9')).toEqual(['ns1 has no route to 192.168.9.9: no address in its subnet and no default gateway']);
     const l = mutate((x) => {
       find(x, 'ns1', 'int0').addresses = [];
       x.nodes.find((n) => n.name === 'ns1')!.routes = [];
     });
-    expect(diagnosePing(l, 'ns1', '10.5.1.11')).toEqual(['ns1 has no address yet: ip -n ns1 addr add <address>/<prefix> dev <interface>']);
-    expect(diagnosePing(bridgeLab(), 'ns1', '10.5.1.99')).toEqual(['no interface in the lab has 10.5.1.99']);
+    // A free address in the target's subnet, on the interface that shares its wire.
+    expect(await hints(l, '10.5.1.11')).toEqual(['ns1 has no address yet on int0, so it has no route to 10.5.1.11: ip -n ns1 addr add 10.5.1.1/24 dev int0']);
+    expect(await hints(bridgeLab(), '10.5.1.99')).toEqual(['ns1 sends to 10.5.1.99 out of int0, but nobody in the lab has 10.5.1.99']);
+  });
+
+  it('a failed ping over a path that looks right says what the walk cannot see', async () => {
+    expect((await one({ ping: { from: 'ns1', to: '10.5.1.11' } })).hints).toEqual([
+      "every hop from ns1 to 10.5.1.11 and back looks right in the kernel's state (addresses, links, bridges, routes, forwarding): what drops the ping is something the walk does not read, such as an iptables filter rule — or ARP was still resolving, so check again",
+    ]);
+  });
+
+  it('reads the NAT table of a router on the way: a private source without MASQUERADE', async () => {
+    // ns1 (10.5.1.10) -> br0 (10.5.1.1, the lab host forwards) -> uplink -> wan (203.0.113.2).
+    const l = mutate((x) => {
+      const host = x.nodes.find((n) => n.name === 'host')!;
+      host.sysctls['net.ipv4.ip_forward'] = '1';
+      find(x, 'host', 'br0').addresses = ['10.5.1.1/24'];
+      host.interfaces.push(ifc({ name: 'uplink', addresses: ['203.0.113.1/24'], peer: { node: 'wan', interface: 'eth0', ifindex: 2 } }));
+      host.routes = [{ dst: '10.5.1.0/24', dev: 'br0' }, { dst: '203.0.113.0/24', dev: 'uplink' }];
+      x.nodes.push(nd('wan', [lo(true), ifc({ name: 'eth0', addresses: ['203.0.113.2/24'], peer: { node: 'host', interface: 'uplink', ifindex: 9 } })], { routes: [{ dst: '203.0.113.0/24', dev: 'eth0' }] }));
+      x.nodes.find((n) => n.name === 'ns1')!.routes.push({ dst: 'default', via: '10.5.1.1', dev: 'int0' });
+    });
+    const p = fake(l, (n, a) => (n === 'host' && a[0] === 'iptables-save' ? ok('*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n') : undefined));
+    const r = (await checkStep(step({ ping: { from: 'ns1', to: '203.0.113.2' } }), p)).checks[0]!;
+    expect(p.calls).toContain('host: iptables-save -t nat');
+    expect(r.hints).toEqual([
+      'missing NAT: wan has no route back to the private address 10.5.1.10, and the lab host sends it out of uplink without MASQUERADE: iptables -t nat -A POSTROUTING -s 10.5.1.0/24 -o uplink -j MASQUERADE',
+    ]);
   });
 
   it('retries once while an earlier ARP resolution is still pending in the source', async () => {

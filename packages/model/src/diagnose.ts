@@ -315,7 +315,8 @@ class Walker {
           if (!my.some((m) => sameSubnet(m, a))) continue;
           const local = e.node.interfaces.some((x) => x.addresses.some((y) => ipOf(y) === dst));
           const r = local ? undefined : this.lookup(e.node, dst);
-          if (!local && (!r || (r.via && mine.has(r.via)))) continue;
+          // No way on, a way straight back to us, or a next hop nobody in the lab has: not a gateway.
+          if (!local && (!r || (r.via && (mine.has(r.via) || !this.ownerOf(r.via))))) continue;
           candidates.push({ ip: ipOf(a), dev: i.name, node: e.node.name, score: (this.forwards(e.node) ? 2 : 0) + (r?.dst !== 'default' ? 1 : 0) });
         }
       }
@@ -557,6 +558,17 @@ function noOwner(w: Walker, cur: ObservedNode, egress: ObservedInterface, seg: M
         return undefined;
       }
     }
+    // Our own cable ends in the bridge's node without reaching the bridge the owner is on.
+    const ownerBridge = [...w.segment(global).values()].map((v) => v.end).find((e) => e.iface.kind === 'bridge');
+    const loose = ownerBridge && w.endpoints(seg).find((e) => e.node.name === ownerBridge.node.name && e.iface.kind === 'veth' && !v4Addrs(e.iface).length);
+    if (ownerBridge && loose) {
+      const [ln, li, br] = [loose.node.name, loose.iface.name, ownerBridge.iface.name];
+      w.hop(ln, li, `${show(li)} is the cable from ${w.where(n)}`);
+      w.fail('port-not-attached', ln, li,
+        `${show(li)} is not attached to ${show(br)}: the cable from ${w.where(n)} ends in ${w.where(ln)} without reaching the bridge ${nexthop} is on`,
+        [`${w.ip(ln)} link set dev ${li} master ${br}`], w.safe({ n: ln, i: li }, { n: ln, i: br }));
+      return undefined;
+    }
   }
   // Someone on this wire has no address: give it the one we are looking for.
   if (!viaGateway || !global) {
@@ -645,16 +657,26 @@ function noRoute(w: Walker, cur: ObservedNode, dst: string, st: WalkState, direc
     differentSubnet(w, near, far, change);
     return;
   }
+  // A source with no address at all: that comes before any talk of routes.
+  if (direction === 'forward' && !forwarder && !cur.interfaces.some((i) => i.kind !== 'loopback' && v4Addrs(i).length)) {
+    const wired = cur.interfaces.filter((i) => i.kind !== 'loopback').map((i) => show(i.name));
+    const nobody = owner ? '' : `; nobody in the lab has ${dst} yet either`;
+    w.fail('no-address', n, undefined,
+      `${w.where(n)} has no IPv4 address yet${wired.length ? ` (on ${wired.join(', ')})` : ''}, so it has no route to ${dst}${nobody}`, []);
+    return;
+  }
   if (direction === 'return') {
     // The reply to a private source dies here: did a router on the way forget NAT?
     const original = st.nat.length === 0;
     const edge = [...st.forwardRouters].reverse().find((r) => r.node !== n);
     // NAT is the answer only from a private source to a public destination (st.src is the replier).
-    if (original && isPrivate(dst) && !isPrivate(st.src) && edge && w.nat?.[edge.node] !== undefined && natRules(w.nat[edge.node]).length === 0) {
+    // A rule that matched would have rewritten the source (st.nat): any rules there are for other packets.
+    if (original && isPrivate(dst) && !isPrivate(st.src) && edge && w.nat?.[edge.node] !== undefined) {
       const srcCidr = sourceCidr(w, dst);
+      const others = natRules(w.nat[edge.node]).length;
       w.hop(edge.node, edge.egress, `${w.where(edge.node)} forwarded it without rewriting the private source ${dst}`);
       w.fail('missing-nat', edge.node, edge.egress,
-        `missing NAT: ${w.where(n)} has no route back to the private address ${dst}, and ${w.where(edge.node)} sends it out of ${show(edge.egress)} without MASQUERADE`,
+        `missing NAT: ${w.where(n)} has no route back to the private address ${dst}, and ${w.where(edge.node)} sends it out of ${show(edge.egress)} without MASQUERADE${others ? ` (its ${others === 1 ? 'NAT rule matches' : `${others} NAT rules match`} other packets, not these)` : ''}`,
         [`${w.nsExec(edge.node)}iptables -t nat -A POSTROUTING -s ${srcCidr} -o ${edge.egress} -j MASQUERADE`], w.safe({ n: edge.node, i: edge.egress }));
       return;
     }
@@ -805,4 +827,30 @@ export function diagnose(lab: ObservedLab, from: string, to: string, nat?: NatTa
     break;
   }
   return result(target);
+}
+
+/** Causes whose fix is "bring this interface up", which `assumeFixed` can play forward. */
+const LINK_DOWN: ReadonlySet<Cause> = new Set(['lo-down', 'interface-down', 'peer-down', 'bridge-down']);
+
+/**
+ * The lab as it would be once a link-state problem is fixed (the interface up, with carrier, and
+ * the connected routes the kernel adds back), so the walk can go on to the next problem; undefined
+ * for any other cause, whose fix nslab does not play forward.
+ */
+export function assumeFixed(lab: ObservedLab, p: DiagnosisProblem): ObservedLab | undefined {
+  if (!LINK_DOWN.has(p.cause) || p.interface === undefined) return undefined;
+  const next = structuredClone(lab);
+  const node = next.nodes.find((n) => n.name === p.node);
+  const i = node?.interfaces.find((x) => x.name === p.interface);
+  if (!node || !i || i.up) return undefined;
+  i.up = true;
+  i.state = 'UP';
+  const peer = i.peer?.node ? next.nodes.find((n) => n.name === i.peer!.node)?.interfaces.find((x) => x.name === i.peer!.interface) : undefined;
+  i.carrier = i.kind === 'loopback' || i.kind === 'bridge' || !i.peer || !!peer?.up;
+  if (peer?.up) peer.carrier = true;
+  for (const a of v4Addrs(i)) {
+    const dst = subnetOf(a);
+    if (!node.routes.some((r) => r.dst === dst && r.dev === i.name)) node.routes.push({ dst, dev: i.name, protocol: 'kernel', scope: 'link', prefsrc: ipOf(a) });
+  }
+  return next;
 }

@@ -282,6 +282,10 @@ describe('diagnose: the first broken hop, with the fix', () => {
     expect(problem(natLab().build(), 'app1', 'internet').cause).toBe('no-return-route');
     // SNAT counts too.
     expect(diagnose(natLab().build(), 'app1', 'internet', { host: '-A POSTROUTING -o uplink -j SNAT --to-source 203.0.113.1\n' }).ok).toBe(true);
+    // A MASQUERADE for the wrong outgoing interface matches other packets: still missing NAT, said so.
+    const wrong = problem(natLab().build(), 'app1', 'internet', { host: '*nat\n-A POSTROUTING -s 10.10.0.0/24 -o br0 -j MASQUERADE\nCOMMIT\n' });
+    expect(wrong).toMatchObject({ cause: 'missing-nat', fix: ['iptables -t nat -A POSTROUTING -s 10.10.0.0/24 -o uplink -j MASQUERADE'] });
+    expect(wrong.message).toContain('without MASQUERADE (its NAT rule matches other packets, not these)');
     // Between two private networks, a return route is the answer, not NAT.
     const r = routed();
     (r as unknown as { statics: [string, ObservedRoute][] }).statics.splice(1, 1);
@@ -402,5 +406,28 @@ describe('diagnose: tunnels and devices it cannot follow', () => {
     const into = problem(macvlans().build(), 'lan', 'ns1');
     expect(into).toMatchObject({ cause: 'not-followed', node: 'ns1', interface: 'mv1' });
     expect(into.message).toMatch(/^192\.168\.50\.11 is on mv1 in ns1, a macvlan: /);
+  });
+});
+
+describe('diagnose: what comes before routes', () => {
+  it('a source with no address at all says so, and whether anyone has the target', () => {
+    const l = new Lab().node('ns1').node('ns2').veth('ns1:eth0', 'ns2:eth0');
+    const p = problem(l.build(), 'ns1', '10.1.5.11');
+    expect(p).toMatchObject({ cause: 'no-address', node: 'ns1', fix: [] });
+    expect(p.message).toBe('ns1 has no IPv4 address yet (on eth0), so it has no route to 10.1.5.11; nobody in the lab has 10.1.5.11 yet either');
+  });
+
+  it("the source's own cable not plugged into the bridge the target is on", () => {
+    // labs/docker-bridge: c1 is on docker0; c2's host end veth-c2 is up but in no bridge.
+    const l = new Lab().node('c1').node('c2');
+    l.add('host', 'docker0', ['172.17.0.1/16'], { kind: 'bridge' });
+    l.add('c1', 'eth0', ['172.17.0.2/16']);
+    l.add('c2', 'eth0', ['172.17.0.3/16']);
+    l.veth('c1:eth0', 'host:veth-c1', { masterB: 'docker0' }).veth('c2:eth0', 'host:veth-c2');
+    const p = problem(l.build(), 'c2', 'c1');
+    expect(p).toMatchObject({ cause: 'port-not-attached', node: 'host', interface: 'veth-c2', fix: ['ip link set dev veth-c2 master docker0'] });
+    expect(p.message).toBe('veth-c2 is not attached to docker0: the cable from c2 ends in the lab host without reaching the bridge 172.17.0.2 is on');
+    // Pinging the bridge's own address finds the same loose end.
+    expect(problem(l.build(), 'c2', '172.17.0.1')).toMatchObject({ cause: 'port-not-attached', interface: 'veth-c2' });
   });
 });

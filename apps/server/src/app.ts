@@ -50,11 +50,14 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  const terminals = new TerminalManager(opts.terminalGraceMs ?? 60_000);
-  const registry = new LabRegistry(limits, {
+  const registry: LabRegistry = new LabRegistry(limits, {
     // A terminal never outlives its namespace or its lab, and says why it closed.
     onNodesRemoved: (lab, nodes) => nodes.forEach((n) => terminals.closeNode(lab, n, `namespace ${n} was deleted`)),
     onLabGone: (lab) => terminals.closeLab(lab, `lab ${lab} was destroyed`),
+  });
+  // Commands typed in terminals join the lab's command log.
+  const terminals = new TerminalManager(opts.terminalGraceMs ?? 60_000, (lab, cmds) => {
+    void registry.get(lab).then((l) => l.appendLog('terminal', cmds.map((c) => ({ line: c.line, ok: c.ok, ...(c.ok ? {} : { error: `exit status ${c.status}` }) })))).catch(() => {});
   });
   installErrorHandler(app);
   installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });

@@ -2,7 +2,8 @@
 // a grace period (scrollback replayed on reattach), and never outlives its node or lab. The shells
 // are held by the driver's pty host, so a restarted server adopts them (`adopt`).
 import { randomBytes } from 'node:crypto';
-import { listShells, openShell, reattachShell, type Shell, type Sandbox } from '@nslab/driver';
+import { findSandbox, listShells, openShell, reattachShell, type Shell, type Sandbox } from '@nslab/driver';
+import { TerminalHistory, type TypedCommand } from './terminal-history.ts';
 import { TerminalOpcode } from '@nslab/protocol';
 
 const SCROLLBACK = 256 * 1024;
@@ -224,12 +225,29 @@ function trimToCharBoundary(b: Buffer): Buffer {
 
 export class TerminalManager {
   private sessions = new Map<string, TerminalSession>();
+  private histories = new Map<string, TerminalHistory>();
 
-  constructor(private readonly graceMs: number) {}
+  constructor(
+    private readonly graceMs: number,
+    /** Commands typed in a lab's terminals, as they complete (for its command log). */
+    private readonly onCommands: (lab: string, cmds: TypedCommand[]) => void = () => {},
+  ) {}
+
+  private watchHistory(lab: string, sandbox: Sandbox): void {
+    if (!this.histories.has(lab)) this.histories.set(lab, new TerminalHistory(sandbox, (cmds) => this.onCommands(lab, cmds)));
+  }
+
+  private unwatchHistory(lab: string): void {
+    const h = this.histories.get(lab);
+    h?.drain();
+    h?.close();
+    this.histories.delete(lab);
+  }
 
   async create(lab: string, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): Promise<TerminalSession> {
     const id = randomBytes(12).toString('base64url');
     const shell = await openShell(sandbox, node, { id, lab, cols: size.cols, rows: size.rows, graceMs: this.graceMs });
+    this.watchHistory(lab, sandbox);
     return this.track(new TerminalSession(id, lab, node, shell, this.graceMs, (gone) => this.forget(gone)));
   }
 
@@ -250,8 +268,11 @@ export class TerminalManager {
     let n = 0;
     for (const info of await listShells()) {
       if (this.sessions.has(info.id) || !isKnownLab(info.lab)) continue;
+      const sandbox = findSandbox(info.lab);
+      if (!sandbox) continue;
       try {
         const shell = await reattachShell(info.id);
+        this.watchHistory(info.lab, sandbox);
         const s = this.track(new TerminalSession(info.id, info.lab, info.node, shell, this.graceMs, (gone) => this.forget(gone), shell.replay));
         s.awaitClient();
         n++;
@@ -282,14 +303,17 @@ export class TerminalManager {
 
   closeLab(lab: string, reason: string): void {
     for (const s of [...this.sessions.values()]) if (s.lab === lab) s.kill(reason);
+    this.unwatchHistory(lab);
   }
 
   closeAll(reason: string): void {
     for (const s of [...this.sessions.values()]) s.kill(reason);
+    for (const lab of [...this.histories.keys()]) this.unwatchHistory(lab);
   }
 
   /** Server shutdown that a restart will follow: shells stay with the pty host. */
   releaseAll(reason: string): void {
     for (const s of [...this.sessions.values()]) s.release(reason);
+    for (const lab of [...this.histories.keys()]) this.unwatchHistory(lab);
   }
 }

@@ -134,6 +134,29 @@ describe('terminals', () => {
     await t.closed;
   });
 
+  it('commands typed in a terminal join the command log, with their namespace and status', async () => {
+    const t = await open('ns1');
+    await t.waitFor(/root@ns1/);
+    const log = async () => ((await s.app.inject({ method: 'GET', url: '/api/v1/labs/t-term/log', headers: AUTH })).json() as { entries: { id: number; source: string; line: string; ok: boolean }[] }).entries;
+    const before = Math.max(0, ...(await log()).map((e) => e.id));
+    // Typed bare (t.run would append its marker to the line and its status).
+    for (const cmd of ['ip link set dev lo up', 'false', '', 'true']) t.type(`${cmd}\r`);
+    const end = Date.now() + 5000;
+    let lines: { source: string; line: string; ok: boolean }[] = [];
+    while (Date.now() < end) {
+      lines = (await log()).filter((e) => e.source === 'terminal' && e.id > before);
+      if (lines.some((l) => l.line === 'ip netns exec ns1 true')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The empty line repeats `history 1` in the shell: it is not logged again.
+    expect(lines.map((l) => [l.line, l.ok])).toEqual([
+      ['ip netns exec ns1 ip link set dev lo up', true],
+      ['ip netns exec ns1 false', false],
+      ['ip netns exec ns1 true', true],
+    ]);
+    t.ws.close(1000);
+  });
+
   it('the lab host shell lists only the lab\'s namespaces', async () => {
     const t = await open('host');
     await t.waitFor(/root@host/);

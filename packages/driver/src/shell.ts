@@ -1,7 +1,7 @@
 // Interactive shells in a lab node, on a real pty held by the pty host so they outlive a server
 // restart. Lives here because the driver is the only place that starts processes.
 import type { Sandbox } from './sandbox.ts';
-import { CLEAN_ENV } from './run.ts';
+import { CLEAN_ENV, run } from './run.ts';
 import { attachHostedShell, listHostedShells, openHostedShell, type HostedShell, type SessionInfo } from './pty-host/client.ts';
 
 export type { HostedShell, SessionInfo } from './pty-host/client.ts';
@@ -25,6 +25,25 @@ export interface Shell {
   detach(): void;
 }
 
+/** In the sandbox's /run: one line per command typed in any of its terminals (for the command log). */
+export const COMMANDS_FILE = 'nslab-commands';
+
+// Fixed text, evaluated by bash at each prompt: session, node, exit status, `history 1` (number and
+// command, tabs and newlines flattened). Appended with one write, so concurrent shells never interleave.
+const RECORD_COMMAND =
+  '__nslab_s=$?; __nslab_h=$(HISTTIMEFORMAT= history 1); ' +
+  `printf '%s\t%s\t%s\t%s\n' "$NSLAB_TERM" "$NSLAB_NODE" "$__nslab_s" "\${__nslab_h//[$'\t\n']/ }" >> /run/${COMMANDS_FILE} 2>/dev/null`;
+
+/**
+ * Move the commands file aside (to `<file>.taken`, replacing the previous one) inside the sandbox, as
+ * its root: the server's uid is not mapped there and cannot create names in its /run. False when
+ * there was nothing to take.
+ */
+export async function takeCommandsFile(sb: Sandbox): Promise<boolean> {
+  const r = await run(sb.enter(['mv', '-f', '--', `/run/${COMMANDS_FILE}`, `/run/${COMMANDS_FILE}.taken`]), { timeoutMs: 5000 });
+  return r.code === 0;
+}
+
 function prompt(node: string): string {
   // Names reaching here passed checkNodeName (letters, digits, _ . -): nothing for bash to expand.
   return `\\[\\e[1;32m\\]root@${node}\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ `;
@@ -42,7 +61,10 @@ export interface ShellRequest extends ShellOptions {
 export async function openShell(sb: Sandbox, node: string, req: ShellRequest): Promise<HostedShell> {
   const bash = ['bash', '--norc', '--noprofile', '-i'];
   const argv = node === 'host' ? sb.enter(bash) : sb.enter(['ip', 'netns', 'exec', node, ...bash]);
-  const env = { ...CLEAN_ENV, HOME: '/root', TERM: 'xterm-256color', COLORTERM: 'truecolor', PS1: prompt(node), NSLAB_NODE: node };
+  const env = {
+    ...CLEAN_ENV, HOME: '/root', TERM: 'xterm-256color', COLORTERM: 'truecolor', PS1: prompt(node), NSLAB_NODE: node,
+    NSLAB_TERM: req.id, PROMPT_COMMAND: RECORD_COMMAND,
+  };
   return openHostedShell({ id: req.id, lab: req.lab, node, argv, env, cols: req.cols, rows: req.rows, graceMs: req.graceMs });
 }
 

@@ -4,7 +4,8 @@ import type { ObservedBridge, ObservedLab, ObservedNode } from '@nslab/model';
 
 export const PROTOCOL_VERSION = 1;
 
-export type CommandSource = 'ui' | 'api' | 'cli' | 'lab' | 'kernel' | 'deploy';
+/** Who ran it; 'terminal' is a command typed in a lab terminal (the line says in which namespace). */
+export type CommandSource = 'ui' | 'api' | 'cli' | 'lab' | 'kernel' | 'deploy' | 'terminal';
 
 /** One executed command, as a learner could type it. */
 export interface CommandLogEntry {

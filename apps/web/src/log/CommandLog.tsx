@@ -6,7 +6,7 @@ import { api } from '../api.ts';
 
 const SHOWN = 300;
 
-const SOURCE_TEXT: Record<string, string> = { ui: 'you', api: 'api', cli: 'cli', lab: 'lab', kernel: 'kernel', deploy: 'deploy' };
+const SOURCE_TEXT: Record<string, string> = { ui: 'you', api: 'api', cli: 'cli', lab: 'lab', kernel: 'kernel', deploy: 'deploy', terminal: 'terminal' };
 
 // One formatter for every row: toLocaleTimeString builds a new one per call, which shows at thousands of rows.
 const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });

@@ -84,7 +84,8 @@ async function openTerminalOn(node: string): Promise<void> {
 beforeAll(async () => {
   if (!process.env.NSLAB_E2E_WEBROOT) ensureBuilt();
   for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
-  s = await buildApp({ token: TOKEN, webRoot });
+  // keepTerminals: the restart test hands shells to the next server, as `nslab serve` does.
+  s = await buildApp({ token: TOKEN, webRoot, keepTerminals: true });
   const r = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: LAB, yaml: readFileSync(join(root, 'labs/veth-pair/topology.yaml'), 'utf8') } });
   expect(r.statusCode, r.body).toBe(201);
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
@@ -237,6 +238,21 @@ describe('terminal in the browser', () => {
     expect(Math.max(...lags)).toBeLessThan(1000);
     // Still a working shell afterwards.
     expect(await run('echo after-"flood"')).toContain('after-flood');
+  });
+
+  it('a server restart keeps the shell: the tab reconnects to the same session with its state', async () => {
+    await page.locator('.nslab-dock-tab[data-node="ns1"]').click();
+    await page.locator('.nslab-term-pane[data-active="true"] .xterm-screen').click();
+    await run('export KEPT=across-"restart"; cd /tmp');
+    const port = Number(new URL(base).port);
+    // What `nslab serve` does on SIGTERM, then a new server on the same port adopting the shells.
+    await s.app.close();
+    s = await buildApp({ token: TOKEN, webRoot, keepTerminals: true });
+    await s.registry.adoptAll();
+    expect(await s.terminals.adopt((lab) => lab === LAB)).toBe(2);
+    await s.app.listen({ host: '127.0.0.1', port });
+    await page.locator('.nslab-dock-tab[data-node="ns1"][data-status="open"]').waitFor({ timeout: 15_000 });
+    expect(await run('echo "$KEPT in $(pwd)"')).toMatch(/^across-restart in \/tmp\s*$/m);
   });
 
   it('closing a tab ends its shell on the server', async () => {

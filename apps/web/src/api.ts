@@ -3,6 +3,7 @@
 // command log can tell a click from a script.
 import type { Edit, ObservedLab } from '@nslab/model';
 import type { CommandLogEntry, Position } from '@nslab/protocol';
+import type { LiveDiagnosis } from './diagnose/diagnosis.ts';
 
 const BASE = '/api/v1';
 
@@ -163,6 +164,8 @@ export const api = {
   checkGuide: (name: string, step?: number) =>
     request<{ results: GuideStepResult[]; passed: string[] }>('POST', `${lab(name)}/guide/check`, step === undefined ? {} : { step }),
   solveGuide: (name: string, step: number) => request<{ solved: string[] }>('POST', `${lab(name)}/guide/solve`, { step }),
+  /** "Why can't FROM reach TO?": the walk, its first broken hop with the fix, and the real ping. */
+  diagnose: (name: string, from: string, to: string) => request<LiveDiagnosis>('GET', `${lab(name)}/diagnose?from=${seg(from)}&to=${seg(to)}`),
   exportUrl: (name: string, format: 'sh' | 'yaml' | 'clab' | 'log') => `${BASE}${lab(name)}/export?format=${format}`,
 };
 

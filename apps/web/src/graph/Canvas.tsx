@@ -10,6 +10,7 @@ import { formatBytesRate, linkRate, trafficLevel, type Traffic } from '../live/t
 import { diffElements, labElements, type EdgeData, type ElementDef, type NodeData } from './elements.ts';
 import { placeNew } from './placement.ts';
 import { graphStyle } from './style.ts';
+import type { Highlight } from '../diagnose/diagnosis.ts';
 
 export interface CanvasApi {
   fit(): void;
@@ -28,6 +29,8 @@ export interface CanvasProps {
   onConnect(from: string, to: string): void;
   onOpenTerminal(node: string): void;
   onReady(api: CanvasApi): void;
+  /** A diagnosis to show: the walked path, and the broken hop (or where the walk had to stop). */
+  highlight?: Highlight | null;
 }
 
 declare global {
@@ -40,7 +43,7 @@ declare global {
 const SAVE_DELAY_MS = 400;
 /** A position patch for an element moved here this recently is our own echo (or stale): ignored. */
 const ECHO_MS = 3000;
-const TRANSIENT = ['sel', 'match', 'drop-target'];
+const TRANSIENT = ['sel', 'match', 'drop-target', 'diag-path', 'diag-broken', 'diag-unknown'];
 /** Fitting a small lab should not blow two nodes up to fill the screen. */
 const FIT_MAX_ZOOM = 1.3;
 
@@ -123,7 +126,7 @@ export function Canvas(props: CanvasProps) {
   const propsRef = useRef(props);
   propsRef.current = props;
   const connectRef = useRef({ mode: props.connectMode, shift: false });
-  const applyRef = useRef<{ applySelection(): void; applySearch(): void; applyConnect(): void } | null>(null);
+  const applyRef = useRef<{ applySelection(): void; applySearch(): void; applyConnect(): void; applyHighlight(): void } | null>(null);
 
   useEffect(() => {
     const el = container.current!;
@@ -253,6 +256,7 @@ export function Canvas(props: CanvasProps) {
       else if (!firstRender && diff.added.some((e) => e.group === 'nodes') && !inView(cy, diff.added.filter((e) => e.group === 'nodes').map((e) => e.data.id))) fitAll(cy, true);
       applySelection();
       applySearch();
+      applyHighlight();
     };
 
     // --- selection and search (classes we own, kept across diffs) --------------------------------
@@ -270,7 +274,16 @@ export function Canvas(props: CanvasProps) {
         if (q) cy.nodes().not('.ghost').filter((n) => String(n.data('label')).split('\n')[0]!.toLowerCase().includes(q) || n.id().toLowerCase().includes(q)).addClass('match');
       });
     };
-    applyRef.current = { applySelection, applySearch, applyConnect: () => applyConnect() };
+    const applyHighlight = () => {
+      const h = propsRef.current.highlight;
+      cy.batch(() => {
+        cy.$('.diag-path, .diag-broken, .diag-unknown').removeClass('diag-path diag-broken diag-unknown');
+        if (!h) return;
+        for (const id of h.path) cy.getElementById(id).addClass('diag-path');
+        for (const id of h.broken) cy.getElementById(id).addClass(h.verdict === 'unknown' ? 'diag-unknown' : 'diag-broken');
+      });
+    };
+    applyRef.current = { applySelection, applySearch, applyConnect: () => applyConnect(), applyHighlight };
 
     // --- gestures -------------------------------------------------------------------------------
     cy.on('tap', (evt: EventObject) => {
@@ -406,6 +419,7 @@ export function Canvas(props: CanvasProps) {
 
   useEffect(() => applyRef.current?.applySelection(), [props.selection]);
   useEffect(() => applyRef.current?.applySearch(), [props.search]);
+  useEffect(() => applyRef.current?.applyHighlight(), [props.highlight]);
   useEffect(() => {
     connectRef.current.mode = props.connectMode;
     applyRef.current?.applyConnect();

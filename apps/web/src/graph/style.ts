@@ -129,6 +129,12 @@ export const graphStyle: StylesheetJson = [
     selector: '.match',
     style: { 'underlay-color': '#facc15', 'underlay-opacity': 0.55, 'underlay-padding': 8, 'underlay-shape': 'round-rectangle' },
   },
+  // A diagnosis: a light halo along the walked path, a strong one where it broke (or had to stop).
+  { selector: '.diag-path', style: { 'underlay-color': '#60a5fa', 'underlay-opacity': 0.3, 'underlay-padding': 5, 'underlay-shape': 'round-rectangle' } },
+  { selector: '.diag-broken', style: { 'underlay-color': '#dc2626', 'underlay-opacity': 0.45, 'underlay-padding': 9, 'underlay-shape': 'round-rectangle' } },
+  { selector: 'node.diag-broken', style: { 'border-color': '#dc2626', 'border-width': 3.5, 'border-style': 'solid' } },
+  { selector: 'edge.diag-broken', style: { width: 4.5 } },
+  { selector: '.diag-unknown', style: { 'underlay-color': '#f59e0b', 'underlay-opacity': 0.45, 'underlay-padding': 9, 'underlay-shape': 'round-rectangle' } },
   { selector: 'node:active', style: { 'overlay-opacity': 0.08, 'overlay-padding': 4 } },
   { selector: 'node.sel', style: { 'border-color': COLOURS.select, 'border-width': 3.5, 'border-style': 'solid' } },
   { selector: 'edge.sel', style: { 'line-color': COLOURS.select, width: 4 } },

@@ -19,6 +19,8 @@ import { takeNotices } from '../notices.ts';
 import { LabContext, type LabContextValue } from './context.ts';
 import { Toolbar } from './Toolbar.tsx';
 import { GuidePanel } from '../guide/GuidePanel.tsx';
+import { DiagnosePanel, type DiagnoseRequest } from '../diagnose/DiagnosePanel.tsx';
+import type { Highlight } from '../diagnose/diagnosis.ts';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
 
@@ -46,6 +48,8 @@ export function LabScreen({ name }: { name: string }) {
   const [confirmReq, setConfirmReq] = useState<ConfirmRequest | null>(null);
   const [notices, setNotices] = useState<string[]>(() => takeNotices(name));
   const [canvas, setCanvas] = useState<CanvasApi | null>(null);
+  const [diagnoseReq, setDiagnoseReq] = useState<DiagnoseRequest | null>(null);
+  const [highlight, setHighlight] = useState<Highlight | null>(null);
   const canvasRef = useRef<CanvasApi | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const keyAct = useAction();
@@ -75,6 +79,7 @@ export function LabScreen({ name }: { name: string }) {
       confirm: setConfirmReq,
       connect: (from: string, to?: string) => setConnectReq(to ? { from, to } : { from }),
       notify,
+      diagnose: (from?: string) => setDiagnoseReq({ ...(from !== undefined ? { from } : {}), n: Date.now() }),
     }),
     [name, store, editor, select, notify],
   );
@@ -140,6 +145,16 @@ export function LabScreen({ name }: { name: string }) {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [selection, connectMode, deleteSelection, editor, keyAct]);
+
+  // The diagnosis column narrows the canvas: show the whole lab in what is left.
+  const diagnosing = diagnoseReq !== null;
+  const wasDiagnosing = useRef(diagnosing);
+  useEffect(() => {
+    if (wasDiagnosing.current === diagnosing) return;
+    wasDiagnosing.current = diagnosing;
+    const t = setTimeout(() => canvasRef.current?.fit(), 60);
+    return () => clearTimeout(t);
+  }, [diagnosing]);
 
   const onSelectOutline = useCallback((id: string) => select(id, true), [select]);
   const onReady = useCallback((c: CanvasApi) => {
@@ -212,7 +227,7 @@ export function LabScreen({ name }: { name: string }) {
         <ErrorNote error={keyAct.error} />
         <main className="lab-main">
           <Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} />
-          <div className="canvas-wrap">
+          <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'}>
             <Canvas
               store={store}
               lab={name}
@@ -223,6 +238,7 @@ export function LabScreen({ name }: { name: string }) {
               onConnect={(from, to) => setConnectReq({ from, to })}
               onOpenTerminal={(node) => openTerminal(name, node)}
               onReady={onReady}
+              highlight={highlight}
             />
             {!state.lab && state.status !== 'error' && <div className="canvas-empty">Waiting for the kernel's view of {name}…</div>}
             {state.lab && state.lab.nodes.length <= 1 && (
@@ -231,6 +247,7 @@ export function LabScreen({ name }: { name: string }) {
               </div>
             )}
             <Legend />
+            <DiagnosePanel lab={state.lab} selection={selection} request={diagnoseReq} onClose={() => setDiagnoseReq(null)} onHighlight={setHighlight} />
           </div>
           <aside className="side-panel" aria-label="Inspector">
             <SidePanel state={state} selection={selection} />

@@ -65,7 +65,7 @@ export interface ToolbarProps {
 }
 
 export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, adding, onAdding }: ToolbarProps) {
-  const { lab: name, editor, notify } = useLab();
+  const { lab: name, editor, notify, diagnose } = useLab();
   const undoAct = useAction();
   const last = editorState.undo.at(-1);
   return (
@@ -99,6 +99,11 @@ export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, 
             })}
           >
             ↶ Undo{last ? <span className="sr-only">: {last.label}</span> : null}
+          </button>
+        </div>
+        <div className="group" aria-label="Diagnose">
+          <button type="button" disabled={!lab} onClick={() => diagnose()} title="Why can't a node reach another? Walks a ping and finds the first broken hop">
+            Why can't it reach…?
           </button>
         </div>
         <div className="group" aria-label="View">

@@ -16,6 +16,8 @@ export interface LabContextValue {
   connect(from: string, to?: string): void;
   /** Tells the learner what an edit did beyond its commands (the server's notes). */
   notify(text: string): void;
+  /** Opens "why can't it reach…?" from `from` (the selected node when not given). */
+  diagnose(from?: string): void;
 }
 
 export const LabContext = createContext<LabContextValue | null>(null);

@@ -117,7 +117,7 @@ function RouteAdder({ node }: { node: ObservedNode }) {
 }
 
 export function NamespacePanel({ node }: { node: ObservedNode }) {
-  const { lab, editor, openTerminal, confirm, connect, select, notify } = useLab();
+  const { lab, editor, openTerminal, confirm, connect, select, notify, diagnose } = useLab();
   const act = useAction();
   const host = node.kind === 'host';
   const title = host ? 'Lab host' : displayName(node.name);
@@ -158,6 +158,9 @@ export function NamespacePanel({ node }: { node: ObservedNode }) {
           </button>
           <button type="button" onClick={() => connect(node.name)}>
             New veth pair…
+          </button>
+          <button type="button" onClick={() => diagnose(host ? 'host' : node.name)} title="Walk a ping from here and find the first broken hop">
+            Why can't it reach…?
           </button>
           {!host && (
             <button type="button" className="danger" onClick={remove} disabled={act.busy}>

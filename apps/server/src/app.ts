@@ -16,6 +16,8 @@ import { eventRoutes } from './routes/events.ts';
 import { terminalRoutes } from './routes/terminal.ts';
 import { guideRoutes } from './routes/guide.ts';
 import { diagnoseRoutes } from './routes/diagnose.ts';
+import { captureRoutes } from './routes/captures.ts';
+import { CaptureManager } from './captures.ts';
 import { TerminalManager } from './terminals.ts';
 
 export interface AppOptions {
@@ -39,6 +41,7 @@ export interface NslabApp {
   app: FastifyInstance;
   registry: LabRegistry;
   terminals: TerminalManager;
+  captures: CaptureManager;
 }
 
 export async function buildApp(opts: AppOptions): Promise<NslabApp> {
@@ -53,12 +56,16 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   const registry: LabRegistry = new LabRegistry(limits, {
     // A terminal never outlives its namespace or its lab, and says why it closed.
     onNodesRemoved: (lab, nodes) => nodes.forEach((n) => terminals.closeNode(lab, n, `namespace ${n} was deleted`)),
-    onLabGone: (lab) => terminals.closeLab(lab, `lab ${lab} was destroyed`),
+    onLabGone: (lab) => {
+      terminals.closeLab(lab, `lab ${lab} was destroyed`);
+      captures.forgetLab(lab, `lab ${lab} was destroyed`);
+    },
   });
   // Commands typed in terminals join the lab's command log.
   const terminals = new TerminalManager(opts.terminalGraceMs ?? 60_000, (lab, cmds) => {
     void registry.get(lab).then((l) => l.appendLog('terminal', cmds.map((c) => ({ line: c.line, ok: c.ok, ...(c.ok ? {} : { error: `exit status ${c.status}` }) })))).catch(() => {});
   });
+  const captures = new CaptureManager(limits);
   installErrorHandler(app);
   installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
   installSecurityHeaders(app);
@@ -90,6 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(terminalRoutes, { registry, terminals });
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
+      await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
@@ -103,8 +111,9 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     app.get('/', async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
   app.addHook('onClose', async () => {
+    await captures.closeAll('the server is shutting down');
     await registry.close();
   });
   await app.ready();
-  return { app, registry, terminals };
+  return { app, registry, terminals, captures };
 }

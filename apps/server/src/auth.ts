@@ -43,6 +43,13 @@ function bearerToken(req: FastifyRequest): string | undefined {
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
 function deny(reply: FastifyReply, status: number, code: string, message: string): void {
+  const raw = reply.request.raw;
+  if (raw.headers.upgrade) {
+    // A refused WebSocket upgrade: @fastify/websocket's own clean-up never runs because we answer
+    // before its hook, and nothing reads the paused socket, so it would stay open for good (and
+    // hold up server close). Close it once the refusal is written.
+    reply.raw.once('finish', () => raw.socket.end(() => raw.socket.destroy()));
+  }
   void reply.code(status).header('cache-control', 'no-store').send({ code, message });
 }
 

@@ -10,6 +10,16 @@ export interface Limits {
   wsMaxPayload: number;
   /** Mutating requests per client per minute. */
   mutationsPerMinute: number;
+  /** Packet captures running at once in one lab. */
+  capturesPerLab: number;
+  /** Stopped captures kept per lab for download (oldest discarded first). */
+  capturesKeptPerLab: number;
+  /** A capture stops itself after this long. */
+  captureMaxDurationMs: number;
+  /** A capture stops itself before its pcap passes this size (bytes, file header included). */
+  captureMaxBytes: number;
+  /** Decoded lines queued for one capture viewer; beyond this, new lines are dropped and counted. */
+  captureClientQueueLines: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -22,4 +32,9 @@ export const DEFAULT_LIMITS: Limits = {
   bodyLimit: 1024 * 1024,
   wsMaxPayload: 64 * 1024,
   mutationsPerMinute: 600,
+  capturesPerLab: 4,
+  capturesKeptPerLab: 4,
+  captureMaxDurationMs: 10 * 60_000,
+  captureMaxBytes: 32 * 1024 * 1024,
+  captureClientQueueLines: 20_000,
 };

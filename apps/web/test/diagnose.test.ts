@@ -59,6 +59,17 @@ describe('the graph highlight', () => {
     expect(h.path).toEqual(expect.arrayContaining(['ns1', 'ns2', 'host:br0', 'veth:host:br-int1=ns2:int1']));
   });
 
+  it('a walk that cannot follow a macvlan marks where it stopped as unknown, and leaves it to the ping', () => {
+    const lab = routed(vethPair());
+    const mv = find(lab, 'ns1', 'veth-01');
+    Object.assign(mv, { kind: 'macvlan', peer: undefined, details: { mode: 'bridge' } });
+    lab.links = [];
+    const d = diagnose(lab, 'ns1', '10.1.5.11');
+    expect(d.problem?.cause).toBe('not-followed');
+    expect(highlightOf(lab, d)).toMatchObject({ broken: ['ns1'], verdict: 'unknown' });
+    expect(pingAgrees({ ...d, ping: { ok: true, output: '', address: '10.1.5.11' } })).toBeNull();
+  });
+
   it('says whether the real ping agrees', () => {
     const lab = routed(bridgeLab());
     expect(pingAgrees(live(lab, 'ns1', 'ns2', true))).toBe(true);

@@ -2,7 +2,7 @@
 // cookie, so requests carry no token of their own. Mutations say they come from the UI, so the
 // command log can tell a click from a script.
 import type { Edit, ObservedLab } from '@nslab/model';
-import type { CommandLogEntry, Position } from '@nslab/protocol';
+import type { CaptureInfo, CommandLogEntry, Position } from '@nslab/protocol';
 import type { LiveDiagnosis } from './diagnose/diagnosis.ts';
 
 const BASE = '/api/v1';
@@ -167,6 +167,14 @@ export const api = {
   /** "Why can't FROM reach TO?": the walk, its first broken hop with the fix, and the real ping. */
   diagnose: (name: string, from: string, to: string) => request<LiveDiagnosis>('GET', `${lab(name)}/diagnose?from=${seg(from)}&to=${seg(to)}`),
   exportUrl: (name: string, format: 'sh' | 'yaml' | 'clab' | 'log') => `${BASE}${lab(name)}/export?format=${format}`,
+  /** Packet captures: tcpdump on one interface inside the lab; lines stream over captureEventsPath. */
+  startCapture: (name: string, body: { node: string; interface: string; filter?: string; linkHeader?: boolean }) =>
+    request<CaptureInfo>('POST', `${lab(name)}/captures`, body),
+  listCaptures: (name: string) => request<{ captures: CaptureInfo[] }>('GET', `${lab(name)}/captures`).then((r) => r.captures),
+  stopCapture: (name: string, id: string) => request<CaptureInfo>('POST', `${lab(name)}/captures/${seg(id)}/stop`),
+  discardCapture: (name: string, id: string) => request<void>('DELETE', `${lab(name)}/captures/${seg(id)}`),
+  pcapUrl: (name: string, id: string) => `${BASE}${lab(name)}/captures/${seg(id)}/pcap`,
+  captureEventsPath: (name: string, id: string) => `${BASE}${lab(name)}/captures/${seg(id)}/events`,
 };
 
 /** Sends an edit through the REST route made for its kind (the same routes a script would use). */

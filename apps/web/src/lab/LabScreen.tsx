@@ -12,6 +12,7 @@ import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useAction } from '../ui/useAction.ts';
 import { TerminalDock } from '../terminal/TerminalDock.tsx';
+import { CaptureDock } from '../capture/CaptureDock.tsx';
 import { openTerminal, openTerminalCount } from '../terminal/terminal-store.ts';
 import { linkClick } from '../router.ts';
 import { resolve } from '../selection.ts';
@@ -255,6 +256,7 @@ export function LabScreen({ name }: { name: string }) {
           <GuidePanel lab={name} store={store} />
         </main>
         <CommandLog lab={name} log={state.log} />
+        <CaptureDock lab={name} />
         <TerminalDock lab={name} />
         <ConnectForm request={connectReq} lab={state.lab} onClose={() => setConnectReq(null)} />
         <Confirm request={confirmReq} onClose={() => setConfirmReq(null)} />

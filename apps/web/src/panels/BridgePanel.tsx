@@ -6,6 +6,7 @@ import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useLab } from '../lab/context.ts';
 import { elementOfIface } from '../selection.ts';
 import { StatePill, UpDown } from './InterfaceEditor.tsx';
+import { CaptureButton } from '../capture/CaptureButton.tsx';
 
 export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridge: ObservedBridge; iface: ObservedInterface | undefined }) {
   const { editor, select, store, notify } = useLab();
@@ -26,6 +27,7 @@ export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridg
       {iface && !iface.unsafeName && (
         <div className="actions">
           <UpDown node={node.name} i={iface} />
+          <CaptureButton node={node.name} iface={bridge.name} kind="bridge" />
           <button
             type="button"
             className="danger"

@@ -12,6 +12,7 @@ import { useLab } from '../lab/context.ts';
 import { elementOfIface } from '../selection.ts';
 import { useTraffic } from '../live/useLab.ts';
 import { formatBytesRate, formatPacketRate, rateKey, type InterfaceRates } from '../live/traffic.ts';
+import { CaptureButton } from '../capture/CaptureButton.tsx';
 
 const STATE_TEXT = { up: 'up', down: 'down', 'no-carrier': 'no carrier' } as const;
 
@@ -249,6 +250,7 @@ export function InterfaceEditor({ node, i, showPeer = true, open = false }: { no
           <div className="row">
             <span className="muted">MAC</span>
             <span className="mono">{i.mac}</span>
+            <CaptureButton node={node.name} iface={i.name} kind={i.kind} />
           </div>
           <MtuField key={`${i.mtu}`} node={node.name} i={i} />
           <MasterField node={node.name} i={i} bridges={bridges} />

@@ -7,11 +7,15 @@
 // "Every namespace moving" is a broadcast ping (255.255.255.255 out of eth0) from h1 every 0.2 s: it reaches each namespace through
 // the bridge (they ignore broadcast echoes), so every sample changes all 301 nodes and every
 // counters message is as large as a full one. The ping's own CPU is the lab's, not counted.
-// Also: one sample timed in this process, and what one `ip -s -j link` per namespace per second
-// (the obvious alternative) would cost.
+// Also: one sample timed in this process, what one `ip -s -j link` per namespace per second (the
+// obvious alternative) would cost, and the browser's side: the lab open in headless Chromium with
+// every edge's traffic changing each second, the page's main-thread busy time (CDP
+// Performance.getMetrics TaskDuration) with counters on (visible) against off (page hidden).
+// BENCH_COUNTERS_BROWSER=0 skips that part.
 // Markdown report on stdout, progress on stderr. Labs, state and uids are the bench's own
-// (NSLAB_STATE_DIR=/run/nslab-bench-counters, NSLAB_UID_BASE=3000000000); it destroys only labs named
-// `bench-ctr-…` there.
+// (NSLAB_STATE_DIR=/run/nslab-bench-counters, NSLAB_UID_BASE=3600000000: a uid range no other bench
+// uses, since two state dirs with one base share uids and destroying a lab in one kills the other's);
+// it destroys only labs named `bench-ctr-…` there.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,11 +28,12 @@ import { childPids, cpuBusy, waitQuiet } from './machine.ts';
 import { starTopology } from './star.ts';
 import { fmtBytes, fmtMs, median, table } from './stats.ts';
 import { LabClient } from './wsclient.ts';
+import { ensureBuilt, launchChromium } from '../apps/web/test/e2e.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 process.env.NSLAB_STATE_DIR = '/run/nslab-bench-counters';
 process.env.NSLAB_DATA_DIR = mkdtempSync(join(tmpdir(), 'nslab-bench-ctr-data-'));
-process.env.NSLAB_UID_BASE = '3000000000';
+process.env.NSLAB_UID_BASE = '3600000000';
 const DATA_DIR = process.env.NSLAB_DATA_DIR;
 
 function intEnv(name: string, dflt: number, lo: number, hi: number): number {
@@ -41,6 +46,7 @@ function intEnv(name: string, dflt: number, lo: number, hi: number): number {
 const N = intEnv('BENCH_COUNTERS_N', 300, 2, 500);
 const SECONDS = intEnv('BENCH_COUNTERS_SECONDS', 20, 3, 300);
 const SETTLE_S = intEnv('BENCH_COUNTERS_SETTLE', 30, 0, 300);
+const BROWSER = process.env.BENCH_COUNTERS_BROWSER !== '0';
 const TOKEN = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 const LAB = `bench-ctr-${process.pid.toString(36)}`;
 
@@ -173,6 +179,60 @@ async function perProcessSweep(): Promise<{ cpu: number; wall: number }> {
   return { cpu: children() - c0 + (self() - s0), wall };
 }
 
+/** What the bench reads of the app's canvas (`window.__nslab_cy`, a Cytoscape instance). */
+type VethEdges = { length: number; filter(f: (e: { data(k: string): unknown }) => boolean): { length: number } };
+type CyWindow = { __nslab_cy?: { edges(selector: string): VethEdges } };
+
+interface BrowserCost {
+  on: number;
+  off: number;
+  edgesMoving: number;
+  edges: number;
+}
+
+/** The page's main-thread busy share with counters on and off, every edge's traffic changing. */
+async function browserCost(origin: string): Promise<BrowserCost> {
+  ensureBuilt();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${origin}/labs/${LAB}?token=${TOKEN}`);
+    await page.waitForFunction((n) => ((window as unknown as CyWindow).__nslab_cy?.edges('.veth').length ?? 0) >= n, N, { timeout: 60_000 });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const busy = async (): Promise<number> => {
+      const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      return metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN;
+    };
+    const share = async (): Promise<number> => {
+      const b0 = await busy();
+      const t = performance.now();
+      await sleep(SECONDS * 1000);
+      return (await busy() - b0) / ((performance.now() - t) / 1000);
+    };
+    // A string: tsx would name the getter with a helper the page does not have.
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(`Object.defineProperty(document, 'visibilityState', { configurable: true, value: ${JSON.stringify(hidden ? 'hidden' : 'visible')} });
+        document.dispatchEvent(new Event('visibilitychange'));`);
+    pinger = execInLab(LAB, 'h1', ['ping', '-b', '-q', '-i', '0.2', '-w', String(2 * SECONDS + 15), '-I', 'eth0', '255.255.255.255'], { timeoutMs: (2 * SECONDS + 40) * 1000 });
+    await page.waitForFunction(() => (window as unknown as CyWindow).__nslab_cy!.edges('.veth').filter((e) => Number(e.data('traffic') ?? 0) > 0).length > 10, undefined, { timeout: 15_000 });
+    await sleep(2000);
+    const edges = await page.evaluate(() => (window as unknown as CyWindow).__nslab_cy!.edges('.veth').length);
+    const edgesMoving = await page.evaluate(() => (window as unknown as CyWindow).__nslab_cy!.edges('.veth').filter((e) => Number(e.data('traffic') ?? 0) > 0).length);
+    const on = await share();
+    log(`browser, counters on: main thread ${(on * 100).toFixed(1)}% busy (${edgesMoving}/${edges} edges moving)`);
+    await setHidden(true);
+    await sleep(1500);
+    const off = await share();
+    log(`browser, counters off (page hidden): main thread ${(off * 100).toFixed(1)}% busy`);
+    await pinger.catch(() => undefined);
+    pinger = null;
+    return { on, off, edgesMoving, edges };
+  } finally {
+    await browser.close();
+  }
+}
+
 async function cleanup(): Promise<void> {
   client?.close();
   client = null;
@@ -240,6 +300,8 @@ async function main(): Promise<void> {
   await sleep(1500);
   phases.push(await measure('counters off again', pid, client, false));
 
+  const browser = BROWSER ? await browserCost(origin) : null;
+
   log('timing single samples in this process');
   const samples = await sampleTimes();
   log('one `ip -s -j link show` per namespace');
@@ -269,6 +331,11 @@ async function main(): Promise<void> {
   report.push(`- first counters message after asking: ${fmtMs(firstMs)} ms, ${fullNodes} nodes, ${fmtBytes(full.bytes)} (full)`);
   report.push(`- one sample (${samples.nodes} nodes, ${samples.ifaces} interfaces) timed in the bench process: median ${fmtMs(median(samples.ms))} ms, max ${fmtMs(Math.max(...samples.ms))} ms over ${samples.ms.length}`);
   report.push(`- the alternative, one \`ip -s -j link show\` process per namespace: ${sweep.cpu.toFixed(2)} s of CPU and ${sweep.wall.toFixed(2)} s wall per sweep of ${N}, so ${pct(sweep.cpu)} of one core at one sweep per second`);
+  if (browser) {
+    report.push(
+      `- the browser (headless Chromium, the lab open, ${browser.edgesMoving} of ${browser.edges} veth edges carrying traffic that changes every second): page main thread ${pct(browser.on)} busy with counters on, ${pct(browser.off)} with them off (page hidden), so ${pct(browser.on - browser.off)} of one core for the canvas and rates`,
+    );
+  }
   process.stdout.write(report.join('\n') + '\n');
 }
 

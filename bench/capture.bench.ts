@@ -276,8 +276,8 @@ type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPa
 /** The page's view of the capture shown in its panel: last line number drawn, lines dropped for it, state. */
 function pageView(page: Page): Promise<{ last: number; dropped: number; state: string | null }> {
   return page.evaluate(() => {
-    const ns = document.querySelectorAll('.capture-pane .capture-line .n');
-    const last = ns.length ? Number(ns[ns.length - 1]!.textContent) : 0;
+    const ns = document.querySelectorAll('.capture-pane .capture-line');
+    const last = ns.length ? Number((ns[ns.length - 1] as HTMLElement).dataset.n) : 0;
     const d = document.querySelector('.capture-pane .capture-dropped')?.textContent ?? '0';
     return { last, dropped: parseInt(d, 10) || 0, state: document.querySelector('.capture-pane')?.getAttribute('data-state') ?? null };
   });
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
   const clean = steps.filter((s) => lost(s) === 0);
   const best = clean.reduce<Step | null>((b, s) => (!b || s.delivered / s.sendMs > b.delivered / b.sendMs ? s : b), null);
   const firstLoss = steps.find((s) => lost(s) > 0);
-  const peak = steps.reduce((b, s) => (s.delivered / s.sendMs > b.delivered / b.sendMs ? s : b), steps[0]!);
+  const peak = steps.reduce<Step | null>((b, s) => (!b || s.delivered / s.sendMs > b.delivered / b.sendMs ? s : b), null);
 
   const cpu = cpus()[0]?.model ?? '?';
   const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
@@ -402,30 +402,32 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`Machine: ${cpu}, ${cpus().length} CPUs, Linux ${kernel}, Node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end. Server: \`nslab serve\` (tsx) in its own process; client: the web app's CaptureStream + CaptureLines over a loopback \`ws\` socket, in the bench process. Traffic: 60-byte UDP frames from ns1 to ns2, paced by a Python sender in ns1, ${STEP_S} s per step; capture on ns1's veth with filter \`udp\`.`);
   out.push('');
-  out.push(
-    table(
-      ['offered pkt/s', 'sent pkt/s', 'captured', 'lines/s delivered', 'client dropped', 'not decoded', 'not captured (kernel ring says)', 'server CPU', 'machine busy', 'drain after'],
-      steps.map((s) => [
-        String(s.rate),
-        String(per(s.sent, s.sendMs)),
-        `${s.packets} / ${s.sent}`,
-        String(per(s.delivered, s.sendMs)),
-        String(s.clientDropped),
-        String(s.undecoded),
-        `${s.notCaptured} (${s.kernelDropped})`,
-        pct(s.serverCpu),
-        pct(s.busy),
-        `${(s.drainMs / 1000).toFixed(1)} s`,
-      ]),
-    ),
-  );
-  out.push('');
-  out.push(`- Highest rate with nothing lost anywhere: ${best ? `${per(best.delivered, best.sendMs)} lines/s delivered (offered ${best.rate} pkt/s)` : 'none'}.`);
-  out.push(`- Losses start at: ${firstLoss ? `offered ${firstLoss.rate} pkt/s (${per(firstLoss.sent, firstLoss.sendMs)} sent/s): ${firstLoss.notCaptured} not captured, ${firstLoss.undecoded} not decoded, ${firstLoss.clientDropped} dropped for the client` : 'not within the ladder'}.`);
-  out.push(`- Peak delivered: ${per(peak.delivered, peak.sendMs)} lines/s (offered ${peak.rate} pkt/s).`);
+  if (steps.length) {
+    out.push(
+      table(
+        ['offered pkt/s', 'sent pkt/s', 'captured', 'lines/s delivered', 'client dropped', 'not decoded', 'not captured (kernel ring says)', 'server CPU', 'machine busy', 'drain after'],
+        steps.map((s) => [
+          String(s.rate),
+          String(per(s.sent, s.sendMs)),
+          `${s.packets} / ${s.sent}`,
+          String(per(s.delivered, s.sendMs)),
+          String(s.clientDropped),
+          String(s.undecoded),
+          `${s.notCaptured} (${s.kernelDropped})`,
+          pct(s.serverCpu),
+          pct(s.busy),
+          `${(s.drainMs / 1000).toFixed(1)} s`,
+        ]),
+      ),
+    );
+    out.push('');
+    out.push(`- Highest rate with nothing lost anywhere: ${best ? `${per(best.delivered, best.sendMs)} lines/s delivered (offered ${best.rate} pkt/s)` : 'none'}.`);
+    out.push(`- Losses start at: ${firstLoss ? `offered ${firstLoss.rate} pkt/s (${per(firstLoss.sent, firstLoss.sendMs)} sent/s): ${firstLoss.notCaptured} not captured, ${firstLoss.undecoded} not decoded, ${firstLoss.clientDropped} dropped for the client` : 'not within the ladder'}.`);
+    if (peak) out.push(`- Peak delivered: ${per(peak.delivered, peak.sendMs)} lines/s (offered ${peak.rate} pkt/s).`);
+  }
   if (browserSteps.length) {
     out.push('');
-    out.push('In Chromium (the built web app, capture panel open, newest 2,000 lines in the DOM, following the tail):');
+    out.push('In Chromium (the built web app, capture panel open, newest 1,000 lines in the DOM, following the tail):');
     out.push('');
     out.push(
       table(

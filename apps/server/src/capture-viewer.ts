@@ -1,6 +1,7 @@
 // One client watching a capture: decoded lines go out in batches as fast as its socket drains, and
-// when it cannot keep up the queue stays bounded — new lines are dropped and counted, never
-// buffered without limit. Transport-agnostic so the policy is unit-tested without a socket.
+// when it cannot keep up the queue stays bounded — the oldest queued lines are dropped and counted
+// (a live view should catch up to what is happening now), never buffered without limit.
+// Transport-agnostic so the policy is unit-tested without a socket.
 import type { CaptureServerMessage } from '@nslab/protocol';
 
 export interface ViewerTransport {
@@ -12,7 +13,7 @@ export interface ViewerTransport {
 }
 
 export interface ViewerOptions {
-  /** Lines queued at most; more are dropped. */
+  /** Lines queued at most; beyond it the oldest queued are dropped. */
   maxQueue: number;
   /** Lines per frame at most. */
   maxBatch?: number;
@@ -26,8 +27,11 @@ export interface ViewerOptions {
 const FINISH_TIMEOUT_MS = 10_000;
 
 interface Segment {
+  /** Number of lines[start]. */
   first: number;
   lines: string[];
+  /** Lines before this index were sent or dropped (cheaper than shifting a long array). */
+  start: number;
 }
 
 export class CaptureViewer {
@@ -66,15 +70,34 @@ export class CaptureViewer {
     if (fresh <= 0) return;
     const start = first + skip;
     this.expected = start + fresh;
-    const take = Math.max(0, Math.min(this.opts.maxQueue - this.count, fresh));
+    // A push larger than the whole queue keeps only its newest lines.
+    const take = Math.min(this.opts.maxQueue, fresh);
     this.dropped += fresh - take;
-    if (take === 0) return;
+    const from = skip + (fresh - take);
+    const at = first + from;
     const last = this.segments.at(-1);
-    const slice = skip === 0 && take === lines.length ? lines : lines.slice(skip, skip + take);
-    if (last && last.first + last.lines.length === start) for (const l of slice) last.lines.push(l);
-    else this.segments.push({ first: start, lines: [...slice] });
+    if (last && last.first + last.lines.length - last.start === at) for (let i = from; i < lines.length; i++) last.lines.push(lines[i]!);
+    else this.segments.push({ first: at, lines: lines.slice(from), start: 0 });
     this.count += take;
+    this.dropOldest(this.count - this.opts.maxQueue);
     this.schedule();
+  }
+
+  private dropOldest(n: number): void {
+    while (n > 0 && this.segments.length) {
+      const seg = this.segments[0]!;
+      const k = Math.min(n, seg.lines.length - seg.start);
+      seg.start += k;
+      seg.first += k;
+      this.count -= k;
+      this.dropped += k;
+      n -= k;
+      if (seg.start >= seg.lines.length) this.segments.shift();
+      else if (seg.start > 4096 && seg.start * 2 > seg.lines.length) {
+        seg.lines = seg.lines.slice(seg.start);
+        seg.start = 0;
+      }
+    }
   }
 
   /** A message that is not a line (status): sent at once. */
@@ -129,13 +152,12 @@ export class CaptureViewer {
     }
     while (this.count > 0 && this.transport.bufferedAmount < this.highWater) {
       const seg = this.segments[0]!;
-      const lines = seg.lines.length <= this.maxBatch ? seg.lines : seg.lines.slice(0, this.maxBatch);
+      const end = Math.min(seg.lines.length, seg.start + this.maxBatch);
+      const lines = seg.start === 0 && end === seg.lines.length ? seg.lines : seg.lines.slice(seg.start, end);
       const first = seg.first;
-      if (lines === seg.lines) this.segments.shift();
-      else {
-        seg.lines = seg.lines.slice(lines.length);
-        seg.first += lines.length;
-      }
+      seg.first += lines.length;
+      seg.start = end;
+      if (seg.start >= seg.lines.length) this.segments.shift();
       this.count -= lines.length;
       this.sent += lines.length;
       this.transport.send(JSON.stringify({ type: 'lines', first, lines, dropped: this.dropped } satisfies CaptureServerMessage));

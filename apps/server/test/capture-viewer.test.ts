@@ -38,7 +38,7 @@ describe('CaptureViewer', () => {
     expect(v.dropped).toBe(0);
   });
 
-  it('holds lines while the socket is full and drops (and counts) what overflows the queue', async () => {
+  it('holds lines while the socket is full and drops (and counts) the oldest when the queue overflows', async () => {
     vi.useFakeTimers();
     const s = new FakeSocket();
     s.bufferedAmount = 10 << 20;
@@ -49,15 +49,26 @@ describe('CaptureViewer', () => {
     expect(s.frames).toHaveLength(0);
     expect(v.queued).toBe(50);
     expect(v.dropped).toBe(20);
-    // Drains; the next lines come after a gap the client can see.
+    // Drains: the newest 50 arrive, numbered so the client sees the gap before them.
     s.bufferedAmount = 0;
     await vi.advanceTimersByTimeAsync(20);
     v.push(71, numbered(71, 5));
     await vi.advanceTimersByTimeAsync(20);
     const ns = s.lines().map((l) => l.n);
-    expect(ns).toEqual([...Array.from({ length: 50 }, (_, i) => i + 1), 71, 72, 73, 74, 75]);
+    expect(ns).toEqual(Array.from({ length: 55 }, (_, i) => i + 21));
+    expect(s.lines().every((l) => l.text === `line ${l.n}`)).toBe(true);
     const last = s.frames.at(-1)!;
     expect(last.type === 'lines' && last.dropped).toBe(20);
+  });
+
+  it('keeps only the newest lines of a push larger than the queue', async () => {
+    vi.useFakeTimers();
+    const s = new FakeSocket();
+    const v = new CaptureViewer(s, { maxQueue: 10, maxBatch: 3 });
+    v.push(1, numbered(1, 25));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(s.lines().map((l) => l.n)).toEqual(Array.from({ length: 10 }, (_, i) => i + 16));
+    expect(v.dropped).toBe(15);
   });
 
   it('counts lines it joined too late for, and ignores repeats', async () => {

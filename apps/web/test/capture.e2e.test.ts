@@ -114,7 +114,7 @@ describe('capture in the browser', () => {
     expect(lines.filter((l) => /10\.93\.0\.1 > 10\.93\.0\.2: ICMP echo request/.test(l))).toHaveLength(2);
     expect(lines.filter((l) => /10\.93\.0\.2 > 10\.93\.0\.1: ICMP echo reply/.test(l))).toHaveLength(2);
     // Numbered from 1 as the server numbers them.
-    expect(await page.locator('.capture-pane .capture-line .n').allInnerTexts()).toEqual(['1', '2', '3', '4']);
+    expect(await page.locator('.capture-pane .capture-line').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.n))).toEqual(['1', '2', '3', '4']);
     await dock().locator('.capture-counts[data-packets="4"]').waitFor();
     await page.screenshot({ path: join(SHOTS, 'capture.png') });
   });

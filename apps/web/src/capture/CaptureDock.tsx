@@ -28,7 +28,7 @@ import {
 import './capture.css';
 
 /** Lines in the DOM at most (the store keeps a few more for a resumed view). */
-const MAX_DOM_LINES = 2000;
+const MAX_DOM_LINES = 1000;
 const SUGGESTED = ['icmp', 'arp', 'icmp or arp', 'not ip6'];
 
 const END_TEXT: Record<string, string> = {
@@ -270,20 +270,29 @@ function LinesView({ id, paused, running }: { id: string; paused: boolean; runni
         for (const e of entries.length > MAX_DOM_LINES ? entries.slice(-MAX_DOM_LINES) : entries) {
           const div = document.createElement('div');
           if (e.kind === 'line') {
+            // One element and one text node per line (the number is drawn by CSS from data-n): a
+            // flood costs the page as little layout as possible.
             div.className = 'capture-line';
-            const n = document.createElement('span');
-            n.className = 'n';
-            n.textContent = String(e.n);
-            div.append(n, e.text);
+            div.dataset.n = String(e.n);
+            div.textContent = e.text;
           } else {
             div.className = 'capture-gap';
             div.textContent = `… ${e.missed} line${e.missed === 1 ? '' : 's'} missed (the pcap has every packet) …`;
           }
           frag.append(div);
         }
-        el.append(frag);
-        let extra = el.childElementCount - MAX_DOM_LINES;
-        while (extra-- > 0) el.firstElementChild!.remove();
+        if (entries.length >= MAX_DOM_LINES) el.replaceChildren(frag);
+        else {
+          el.append(frag);
+          const extra = el.childElementCount - MAX_DOM_LINES;
+          if (extra > 0) {
+            // The oldest lines go in one operation rather than one removal each.
+            const r = document.createRange();
+            r.setStartBefore(el.firstElementChild!);
+            r.setEndBefore(el.children[extra]!);
+            r.deleteContents();
+          }
+        }
       }
       setEmpty(el.childElementCount === 0);
       if (stick) el.scrollTop = el.scrollHeight;

@@ -117,11 +117,11 @@ export function decodeClientMessage(text: string): ClientMessage {
   }
   if (typeof v !== 'object' || v === null) throw new ProtocolError('message must be an object');
   const m = v as Record<string, unknown>;
-  if (m.type !== 'hello') throw new ProtocolError(`type: unknown message type ${JSON.stringify(m.type)}`);
   if (m.type === 'counters') {
     if (typeof m.on !== 'boolean') throw new ProtocolError('on: must be true or false');
     return { type: 'counters', on: m.on };
   }
+  if (m.type !== 'hello') throw new ProtocolError(`type: unknown message type ${JSON.stringify(m.type)}`);
   if (m.version !== PROTOCOL_VERSION) throw new ProtocolError(`version: server speaks ${PROTOCOL_VERSION}, client sent ${JSON.stringify(m.version)}`);
   if (m.lastSeq !== undefined && !(Number.isSafeInteger(m.lastSeq) && (m.lastSeq as number) >= 0)) {
     throw new ProtocolError('lastSeq: must be a non-negative integer');

@@ -14,11 +14,11 @@
 // BENCH_CAPTURE_STALL_S=6.
 //
 // Kept apart from other labs like the other benches: own state and data directories and uid range
-// (NSLAB_STATE_DIR=/run/nslab-bench-cap, a temporary NSLAB_DATA_DIR, NSLAB_UID_BASE=3000000000).
+// (bench/harness.ts isolateBench: /run/nslab-bench-capture, a temporary data dir, its own uid range).
 // It destroys only its own `bench-cap-…` lab.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 
@@ -29,20 +29,10 @@ import { CaptureLines } from '../apps/web/src/capture/capture-lines.ts';
 import { ensureBuilt, launchChromium } from '../apps/web/test/e2e.ts';
 import { fmtBytes, table } from './stats.ts';
 import { cpuBusy, procMemory } from './machine.ts';
+import { benchToken, isolateBench, numEnv, ROOT, startServerProcess, stopServerProcess } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-process.env.NSLAB_STATE_DIR = '/run/nslab-bench-cap';
-process.env.NSLAB_DATA_DIR = mkdtempSync(join(tmpdir(), 'nslab-bench-cap-data-'));
-process.env.NSLAB_UID_BASE = '3000000000';
-const DATA_DIR = process.env.NSLAB_DATA_DIR;
+const DATA_DIR = isolateBench('capture');
 
-function numEnv(name: string, dflt: number, lo: number, hi: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < lo || x > hi) throw new Error(`${name} must be a number ${lo}..${hi}`);
-  return x;
-}
 function rateList(v: string | undefined, dflt: number[]): number[] {
   if (v === undefined) return dflt;
   if (v.trim() === '') return [];
@@ -58,7 +48,7 @@ const POLL_MS = 300;
 const STEP_S = numEnv('BENCH_CAPTURE_STEP_S', 2, 1, 30);
 const STALL_RATE = numEnv('BENCH_CAPTURE_STALL_RATE', 20_000, 100, 1_000_000);
 const STALL_S = numEnv('BENCH_CAPTURE_STALL_S', 6, 1, 60);
-const TOKEN = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+const TOKEN = benchToken();
 const LAB = `bench-cap-${process.pid.toString(36)}`;
 const DST = '10.99.0.2';
 
@@ -103,39 +93,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let child: ChildProcess | null = null;
 let origin = '';
 
+/** Start the server (its pid); keeps it in `child`/`origin` for api() and cleanup. */
 async function startServer(): Promise<number> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts'), 'serve', '--host', '127.0.0.1', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, NSLAB_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  origin = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`nslab serve printed no URL in 60 s: ${err}`)), 60_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /(http:\/\/[^/\s]+)\/\?token=/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`nslab serve exited (${code}): ${err}`)));
-  });
-  return proc.pid!;
+  const srv = await startServerProcess(TOKEN);
+  child = srv.proc;
+  origin = srv.origin;
+  return srv.pid;
 }
 
 async function stopServer(): Promise<void> {
-  const proc = child;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
+  await stopServerProcess(child);
   child = null;
 }
 

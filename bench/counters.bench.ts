@@ -13,41 +13,30 @@
 // Performance.getMetrics TaskDuration) with counters on (visible) against off (page hidden).
 // BENCH_COUNTERS_BROWSER=0 skips that part.
 // Markdown report on stdout, progress on stderr. Labs, state and uids are the bench's own
-// (NSLAB_STATE_DIR=/run/nslab-bench-counters, NSLAB_UID_BASE=3600000000: a uid range no other bench
+// (bench/harness.ts isolateBench: /run/nslab-bench-counters and a uid range no other bench
 // uses, since two state dirs with one base share uids and destroying a lab in one kills the other's);
 // it destroys only labs named `bench-ctr-…` there.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 
 import { CounterSampler, deployLab, destroyLab, execInLab, findSandbox, getSandbox, listLabs, listNamespaces, mapLimit, run } from '../packages/driver/src/index.ts';
 import type { CountersMessage } from '../packages/protocol/src/index.ts';
 import { buildServer } from '../scripts/build-server.ts';
 import { childPids, cpuBusy, waitQuiet } from './machine.ts';
+import { benchToken, isolateBench, numEnv, startServerProcess } from './harness.ts';
 import { starTopology } from './star.ts';
 import { fmtBytes, fmtMs, median, table } from './stats.ts';
 import { LabClient } from './wsclient.ts';
 import { ensureBuilt, launchChromium } from '../apps/web/test/e2e.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-process.env.NSLAB_STATE_DIR = '/run/nslab-bench-counters';
-process.env.NSLAB_DATA_DIR = mkdtempSync(join(tmpdir(), 'nslab-bench-ctr-data-'));
-process.env.NSLAB_UID_BASE = '3600000000';
-const DATA_DIR = process.env.NSLAB_DATA_DIR;
+const DATA_DIR = isolateBench('counters');
 
-function intEnv(name: string, dflt: number, lo: number, hi: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < lo || x > hi) throw new Error(`${name} must be an integer ${lo}..${hi}`);
-  return x;
-}
-const N = intEnv('BENCH_COUNTERS_N', 300, 2, 500);
-const SECONDS = intEnv('BENCH_COUNTERS_SECONDS', 20, 3, 300);
-const SETTLE_S = intEnv('BENCH_COUNTERS_SETTLE', 30, 0, 300);
+const N = numEnv('BENCH_COUNTERS_N', 300, 2, 500, true);
+const SECONDS = numEnv('BENCH_COUNTERS_SECONDS', 20, 3, 300, true);
+const SETTLE_S = numEnv('BENCH_COUNTERS_SETTLE', 30, 0, 300, true);
 const BROWSER = process.env.BENCH_COUNTERS_BROWSER !== '0';
-const TOKEN = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+const TOKEN = benchToken();
 const LAB = `bench-ctr-${process.pid.toString(36)}`;
 
 const T0 = performance.now();
@@ -121,24 +110,9 @@ async function measure(label: string, serverPid: number, c: LabClient, expectSam
 }
 
 async function startServer(main: string): Promise<{ proc: ChildProcess; origin: string }> {
-  const proc = spawn(process.execPath, [main, 'serve', '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT, env: { ...process.env, NSLAB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
-  server = proc;
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const origin = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`nslab serve printed no URL in 60 s: ${err}`)), 60_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /(http:\/\/[^/\s]+)\/\?token=/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`nslab serve exited (${code}): ${err}`)));
-  });
-  return { proc, origin };
+  const srv = await startServerProcess(TOKEN, { bundle: main });
+  server = srv.proc;
+  return srv;
 }
 
 /** One sample of the whole lab, timed here (sampler process already running). */

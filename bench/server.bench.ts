@@ -11,12 +11,12 @@
 // The server measured is what `pnpm start` runs: dist/nslab.mjs under bare node (rebuilt first).
 //
 // The bench keeps its labs apart from everyone else's: its own state and data directories and its own
-// uid range (NSLAB_STATE_DIR=/run/nslab-bench, a temporary NSLAB_DATA_DIR, NSLAB_UID_BASE=2000000000),
+// uid range (bench/harness.ts isolateBench: /run/nslab-bench-server, a temporary data dir, its own uid range),
 // so the separate server adopts only the bench's lab and never touches another lab. It destroys only
 // labs named `bench-srv-…` in that state directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 import { buildApp } from '../apps/server/src/index.ts';
@@ -27,15 +27,9 @@ import { childrenRss, cpuBusy, otherWorkMeter, procMemory, waitQuiet } from './m
 import { diffSnapshots, hostSnapshot, settle } from './hoststate.ts';
 import { LabClient } from './wsclient.ts';
 import { buildServer } from '../scripts/build-server.ts';
+import { benchToken, isolateBench, numEnv, ROOT, serverArgv, startServerProcess, stopServerProcess, type ServerRuntime } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const STATE_DIR = '/run/nslab-bench';
-// The driver reads these at call time, so setting them here (before main runs) is enough; the
-// separate server inherits them.
-process.env.NSLAB_STATE_DIR = STATE_DIR;
-process.env.NSLAB_DATA_DIR = mkdtempSync(join(tmpdir(), 'nslab-bench-data-'));
-process.env.NSLAB_UID_BASE = '2000000000';
-const DATA_DIR = process.env.NSLAB_DATA_DIR;
+const DATA_DIR = isolateBench('server');
 
 const T0 = performance.now();
 const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${s}\n`);
@@ -46,23 +40,16 @@ function intList(v: string | undefined, dflt: number[]): number[] {
   if (xs.some((x) => !Number.isInteger(x) || x < 1 || x > 500)) throw new Error(`bad list ${JSON.stringify(v)}`);
   return xs;
 }
-function intEnv(name: string, dflt: number, lo: number, hi: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < lo || x > hi) throw new Error(`${name} must be an integer ${lo}..${hi}`);
-  return x;
-}
 
 const SIZES = intList(process.env.BENCH_SERVER_SIZES, [1, 100, 300]);
 // MTUs 1300 + k stay >= 1280 (IPv6 stays on, no extra address churn) and differ sample to sample.
-const SAMPLES = intEnv('BENCH_SERVER_SAMPLES', 100, 5, 200);
-const CLIENTS = intEnv('BENCH_SERVER_CLIENTS', 10, 1, 100);
-const BURSTS = intEnv('BENCH_SERVER_BURSTS', 10, 0, 20);
-const GAP_MS = intEnv('BENCH_SERVER_GAP_MS', 50, 0, 5000);
+const SAMPLES = numEnv('BENCH_SERVER_SAMPLES', 100, 5, 200, true);
+const CLIENTS = numEnv('BENCH_SERVER_CLIENTS', 10, 1, 100, true);
+const BURSTS = numEnv('BENCH_SERVER_BURSTS', 10, 0, 20, true);
+const GAP_MS = numEnv('BENCH_SERVER_GAP_MS', 50, 0, 5000, true);
 const WARMUP = 5;
 const TSX = process.env.BENCH_SERVER_TSX !== '0';
-const TOKEN = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+const TOKEN = benchToken();
 const tag = process.pid.toString(36);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -188,44 +175,18 @@ interface MemResult {
 
 type Runtime = { kind: 'tsx' } | { kind: 'bundle'; main: string };
 
-function serverArgv(rt: Runtime): string[] {
-  const main = rt.kind === 'tsx' ? ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts')] : [rt.main];
-  return [...main, 'serve', '--host', '127.0.0.1', '--port', '0'];
+function runtimeOf(rt: Runtime): ServerRuntime {
+  return rt.kind === 'bundle' ? { bundle: rt.main } : {};
 }
 
 async function startServer(rt: Runtime): Promise<{ proc: ChildProcess; origin: string }> {
-  const proc = spawn(process.execPath, serverArgv(rt), {
-    cwd: ROOT,
-    env: { ...process.env, NSLAB_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const origin = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`nslab serve printed no URL in 60 s: ${err}`)), 60_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /(http:\/\/[^/\s]+)\/\?token=/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`nslab serve exited (${code}): ${err}`)));
-  });
-  return { proc, origin };
+  const srv = await startServerProcess(TOKEN, runtimeOf(rt));
+  child = srv.proc;
+  return srv;
 }
 
 async function stopServer(): Promise<void> {
-  const proc = child;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
+  await stopServerProcess(child);
   child = null;
 }
 
@@ -233,7 +194,7 @@ async function memory(n: number, rt: Runtime): Promise<MemResult> {
   const name = `bench-srv-${tag}-n${n}`;
   if (!findSandbox(name)) throw new Error(`lab ${name} is not running`);
   const { proc, origin } = await startServer(rt);
-  log(`memory (${rt.kind}): node ${serverArgv(rt).join(' ')} -> pid ${proc.pid}`);
+  log(`memory (${rt.kind}): node ${serverArgv(runtimeOf(rt)).join(' ')} -> pid ${proc.pid}`);
   const pid = proc.pid!;
   const points: MemPoint[] = [];
   const mark = (label: string) => {

@@ -15,11 +15,11 @@
 // BENCH_TERM_SLOW_MBPS=2 BENCH_TERM_WHATIF=1.
 //
 // Kept apart from other labs like bench/server.bench.ts: own state and data directories and uid range
-// (NSLAB_STATE_DIR=/run/nslab-bench-term, a temporary NSLAB_DATA_DIR, NSLAB_UID_BASE=1700000000), so the
+// (bench/harness.ts isolateBench: /run/nslab-bench-terminal, a temporary data dir, its own uid range), so the
 // server adopts only this bench's lab. It destroys only its own `bench-term-…` lab.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 
@@ -27,26 +27,17 @@ import { destroyLab, findSandbox } from '../packages/driver/src/index.ts';
 import { TerminalConnection, type SocketLike, type TerminalSink } from '../apps/web/src/terminal/terminal-connection.ts';
 import { fmtBytes, fmtMs, median, percentile, table } from './stats.ts';
 import { procMemory } from './machine.ts';
+import { buildServer } from '../scripts/build-server.ts';
+import { benchToken, isolateBench, ROOT, numEnv, startServerProcess, stopServerProcess, type ServerRuntime } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-process.env.NSLAB_STATE_DIR = '/run/nslab-bench-term';
-process.env.NSLAB_DATA_DIR = mkdtempSync(join(tmpdir(), 'nslab-bench-term-data-'));
-process.env.NSLAB_UID_BASE = '1700000000';
-const DATA_DIR = process.env.NSLAB_DATA_DIR;
+const DATA_DIR = isolateBench('terminal');
 
-function intEnv(name: string, dflt: number, lo: number, hi: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < lo || x > hi) throw new Error(`${name} must be a number ${lo}..${hi}`);
-  return x;
-}
-const KEYS = intEnv('BENCH_TERM_KEYS', 500, 20, 10_000);
-const FLOOD_S = intEnv('BENCH_TERM_FLOOD_S', 10, 1, 120);
-const SLOW_MBPS = intEnv('BENCH_TERM_SLOW_MBPS', 2, 0.1, 1000);
+const KEYS = numEnv('BENCH_TERM_KEYS', 500, 20, 10_000);
+const FLOOD_S = numEnv('BENCH_TERM_FLOOD_S', 10, 1, 120);
+const SLOW_MBPS = numEnv('BENCH_TERM_SLOW_MBPS', 2, 0.1, 1000);
 const WHATIF = process.env.BENCH_TERM_WHATIF !== '0';
 const WARMUP = 20;
-const TOKEN = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+const TOKEN = benchToken();
 const LAB = `bench-term-${process.pid.toString(36)}`;
 
 const T0 = performance.now();
@@ -55,39 +46,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let child: ChildProcess | null = null;
 let origin = '';
 
-async function startServer(nodeFlags: string[] = []): Promise<number> {
-  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts'), 'serve', '--host', '127.0.0.1', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, NSLAB_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  origin = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`nslab serve printed no URL in 60 s: ${err}`)), 60_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /(http:\/\/[^/\s]+)\/\?token=/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`nslab serve exited (${code}): ${err}`)));
-  });
-  return proc.pid!;
+/** Start the server (its pid); keeps it in `child`/`origin` for api() and cleanup. */
+async function startServer(rt: ServerRuntime = {}): Promise<number> {
+  const s = await startServerProcess(TOKEN, rt);
+  child = s.proc;
+  origin = s.origin;
+  return s.pid;
 }
 
 async function stopServer(): Promise<void> {
-  const proc = child;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
+  await stopServerProcess(child);
   child = null;
 }
 
@@ -224,7 +192,9 @@ async function flood(pid: number, label: string, drainBps: number): Promise<Floo
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (the bench deploys a lab)');
-  const pid = await startServer();
+  // The server as `pnpm start` runs it: the bundle under bare node.
+  const bundle = await buildServer();
+  const pid = await startServer({ bundle });
   log(`server: pid ${pid} at ${origin}`);
   await api('POST', '/labs', { name: LAB, yaml: readFileSync(join(ROOT, 'labs/veth-pair/topology.yaml'), 'utf8') });
   log(`lab ${LAB} deployed`);
@@ -251,7 +221,7 @@ async function main(): Promise<void> {
   if (WHATIF) {
     // Same lab (the new server adopts it), same flood, V8's young generation capped at 1 MB semi-spaces.
     await stopServer();
-    const pid2 = await startServer(['--max-semi-space-size=1']);
+    const pid2 = await startServer({ bundle, nodeFlags: ['--max-semi-space-size=1'] });
     log(`server: pid ${pid2} with --max-semi-space-size=1 at ${origin}`);
     await sleep(1000);
     const idle2 = procMemory(pid2)!.rss;
@@ -262,7 +232,7 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? '?';
   const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   const out: string[] = [];
-  out.push(`Machine: ${cpu}, ${cpus().length} CPUs, Linux ${kernel}, Node ${process.version}. Server: \`nslab serve\` (tsx) in its own process, client over loopback WS.`);
+  out.push(`Machine: ${cpu}, ${cpus().length} CPUs, Linux ${kernel}, Node ${process.version}. Server: \`pnpm start\` (node dist/nslab.mjs serve) in its own process, client over loopback WS.`);
   out.push('');
   out.push(`Keystroke echo round trip, ${KEYS} single characters (after ${WARMUP} untimed):`);
   out.push('');

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { findSandbox, listShells, openShell, reattachShell, type Shell, type Sandbox } from '@nslab/driver';
 import { TerminalHistory, type TypedCommand } from './terminal-history.ts';
+import { ByteRing } from './byte-ring.ts';
 import { TerminalOpcode } from '@nslab/protocol';
 
 const SCROLLBACK = 256 * 1024;
@@ -21,8 +22,7 @@ export interface TerminalClient {
 }
 
 export class TerminalSession {
-  private scrollback: Buffer[] = [];
-  private scrollbackBytes = 0;
+  private scrollback = new ByteRing(SCROLLBACK);
   private client: TerminalClient | null = null;
   private inFlight = 0;
   private clientPaused = false;
@@ -59,8 +59,6 @@ export class TerminalSession {
 
   private output(d: Buffer): void {
     this.scrollback.push(d);
-    this.scrollbackBytes += d.length;
-    while (this.scrollbackBytes > SCROLLBACK && this.scrollback.length > 1) this.scrollbackBytes -= this.scrollback.shift()!.length;
     if (this.client) this.sendFrame(TerminalOpcode.OUTPUT, d);
   }
 
@@ -109,7 +107,7 @@ export class TerminalSession {
     this.sentOutput = 0;
     this.ackedOutput = 0;
     this.sendFrame(TerminalOpcode.SESSION, Buffer.from(JSON.stringify({ session: this.id, lab: this.lab, node: this.node })));
-    const replay = trimToCharBoundary(Buffer.concat(this.scrollback));
+    const replay = trimToCharBoundary(this.scrollback.contents());
     if (replay.length) this.sendFrame(TerminalOpcode.OUTPUT, replay);
     if (this.exitInfo) {
       this.sendExit();

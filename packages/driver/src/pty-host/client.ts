@@ -130,8 +130,9 @@ export class HostedShell {
 
   private frame(type: number, payload: Buffer): void {
     if (type === Frame.OUTPUT) {
-      // Copy: the payload is a view into the reader's buffer.
-      const d = Buffer.from(payload);
+      // A view, not a copy: the reader never writes into a buffer it has handed out, and consumers
+      // copy what they keep (the server's scrollback is a ring), so socket chunks are not pinned.
+      const d = payload;
       if (this.dataCbs.length) for (const cb of this.dataCbs) cb(d);
       else this.pendingData.push(d);
     } else if (type === Frame.EXIT) {

@@ -22,6 +22,18 @@ if (!socketPath) {
   process.exit(2);
 }
 
+/** A frame as two writes (header, then the pty's own buffer), so a flood is not copied once more. */
+function writeFrame(c: Socket, type: number, payload: Buffer): boolean {
+  const head = Buffer.allocUnsafe(5);
+  head[0] = type;
+  head.writeUInt32BE(payload.length, 1);
+  c.cork();
+  c.write(head);
+  const ok = c.write(payload);
+  c.uncork();
+  return ok;
+}
+
 class HostedSession {
   readonly pty: IPty;
   private ring: Buffer[] = [];
@@ -47,7 +59,7 @@ class HostedSession {
     this.ringBytes += d.length;
     while (this.ringBytes > SCROLLBACK && this.ring.length > 1) this.ringBytes -= this.ring.shift()!.length;
     const c = this.conn;
-    if (c && !c.write(encodeFrame(Frame.OUTPUT, d))) {
+    if (c && !writeFrame(c, Frame.OUTPUT, d)) {
       this.backpressure = true;
       this.updatePause();
       c.once('drain', () => {

@@ -19,5 +19,5 @@ RUN pnpm run build
 
 EXPOSE 7070
 # 0.0.0.0 inside the container: the compose file publishes the port on the host's loopback only.
-# The bundle under bare node: no tsx loader at run time (about 50 MB less memory).
-CMD ["node", "dist/nslab.mjs", "serve", "--host", "0.0.0.0", "--port", "7070"]
+# What `pnpm start` runs: the bundle under bare node (no tsx loader), V8 tuned for memory.
+CMD ["node", "--optimize-for-size", "dist/nslab.mjs", "serve", "--host", "0.0.0.0", "--port", "7070"]

@@ -2,7 +2,7 @@
 // labs and pty host never meet a real server's or another bench's), numeric knobs from the
 // environment, and `nslab serve` as a separate process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,8 +46,14 @@ export interface ServerRuntime {
   nodeFlags?: string[];
 }
 
+/** The node flags of `pnpm start` (package.json): a bundle is measured the way it is run. */
+export function startNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  return start.slice(1, start.findIndex((w) => w.endsWith('.mjs')));
+}
+
 export function serverArgv(rt: ServerRuntime = {}): string[] {
-  const main = rt.bundle ? [rt.bundle] : ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts')];
+  const main = rt.bundle ? [...startNodeFlags(), rt.bundle] : ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts')];
   return [...(rt.nodeFlags ?? []), ...main, 'serve', '--host', '127.0.0.1', '--port', '0'];
 }
 

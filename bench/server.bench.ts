@@ -175,8 +175,11 @@ interface MemResult {
 
 type Runtime = { kind: 'tsx' } | { kind: 'bundle'; main: string };
 
+/** BENCH_SERVER_NODE_FLAGS: extra node flags for the measured server (what-ifs such as --optimize-for-size). */
+const NODE_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 function runtimeOf(rt: Runtime): ServerRuntime {
-  return rt.kind === 'bundle' ? { bundle: rt.main } : {};
+  return { ...(rt.kind === 'bundle' ? { bundle: rt.main } : {}), nodeFlags: NODE_FLAGS };
 }
 
 async function startServer(rt: Runtime): Promise<{ proc: ChildProcess; origin: string }> {

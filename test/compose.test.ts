@@ -82,8 +82,10 @@ describe('Dockerfile', () => {
   it('serves on 0.0.0.0:7070', () => {
     expect(cmdLine).toBeDefined();
     const argv = JSON.parse(cmdLine!.replace(/^CMD\s+/, '')) as string[];
-    // The bundle `pnpm build` makes, under bare node (what `pnpm start` runs).
-    expect(argv.slice(0, 3)).toEqual(['node', 'dist/nslab.mjs', 'serve']);
+    // Exactly what `pnpm start` runs (the bundle `pnpm build` makes, under bare node), plus host and port.
+    const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+    expect(argv.slice(0, start.length)).toEqual(start);
+    expect(start).toContain('dist/nslab.mjs');
     expect(argv[argv.indexOf('--host') + 1]).toBe('0.0.0.0');
     expect(argv[argv.indexOf('--port') + 1]).toBe('7070');
   });

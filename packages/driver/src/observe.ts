@@ -136,7 +136,20 @@ function toNeighbour(n: Record<string, unknown>): ObservedNeighbour {
   return out;
 }
 
-const SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'];
+/**
+ * The forwarding switches, from `ip netconf show` (same batch, no second process per read): the
+ * "all" entries are net.ipv4.conf.all.forwarding (which net.ipv4.ip_forward sets) and
+ * net.ipv6.conf.all.forwarding. Pure.
+ */
+export function forwardingSysctls(netconf: readonly Record<string, unknown>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of netconf) {
+    if (e.interface !== 'all' || typeof e.forwarding !== 'boolean') continue;
+    if (e.family === 'inet') out['net.ipv4.ip_forward'] = e.forwarding ? '1' : '0';
+    else if (e.family === 'inet6') out['net.ipv6.conf.all.forwarding'] = e.forwarding ? '1' : '0';
+  }
+  return out;
+}
 
 export async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns', unsafe = false): Promise<NodeRaw> {
   if (unsafe) {
@@ -144,14 +157,12 @@ export async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'
   }
   const ns = kind === 'host' ? null : name;
   const ipArgv = ns === null ? ['ip', '-s', '-d', '-j', '-batch', '-'] : ['ip', '-n', ns, '-s', '-d', '-j', '-batch', '-'];
-  const sysctlArgv = ['cat', ...SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`)];
-  const [ipRes, sysRes] = await Promise.all([
-    run(sb.enter(ipArgv), { input: 'addr show\nroute show\nneigh show\nnetns list-id\n', timeoutMs: 30_000 }),
-    run(ns === null ? sb.enter(sysctlArgv) : sb.enterNetns(ns, sysctlArgv), { timeoutMs: 30_000 }),
-  ]);
+  // One process per namespace read: every command prints exactly one JSON document (maybe `[]`).
+  const ipRes = await run(sb.enter(ipArgv), { input: 'addr show\nroute show\nneigh show\nnetns list-id\nnetconf show\n', timeoutMs: 30_000 });
   const node: ObservedNode = { name, kind, interfaces: [], routes: [], neighbours: [], sysctls: {} };
   const nsids = new Map<number, string | null>();
   let links: RawLink[] = [];
+  // A namespace deleted between listing and reading simply comes back empty.
   if (ipRes.code === 0) {
     const docs = parseIpJsonDocuments(ipRes.stdout) as Record<string, unknown>[][];
     links = (docs[0] ?? []) as unknown as RawLink[];
@@ -159,13 +170,7 @@ export async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'
     node.routes = (docs[1] ?? []).map(toRoute);
     node.neighbours = (docs[2] ?? []).map(toNeighbour);
     for (const e of docs[3] ?? []) nsids.set(Number(e.nsid), typeof e.name === 'string' ? e.name : null);
-  }
-  // A namespace deleted between listing and reading simply comes back empty.
-  if (sysRes.code === 0) {
-    const values = sysRes.stdout.split('\n');
-    SYSCTLS.forEach((k, idx) => {
-      if (values[idx] !== undefined && values[idx] !== '') node.sysctls[k] = values[idx]!.trim();
-    });
+    node.sysctls = forwardingSysctls(docs[4] ?? []);
   }
   return { node, links, nsids, bridges: await readFdb(sb, node) };
 }

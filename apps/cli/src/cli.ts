@@ -24,6 +24,7 @@ import {
   listNamespaces,
 } from '@nslab/driver';
 import { formatDiagnosis, runDiagnose } from './diagnose.ts';
+import { captureCmd, CaptureUsageError } from './capture.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -39,6 +40,8 @@ Usage:
   nslab inspect <NAME> [--json]                                    the lab's real state, read from the kernel
   nslab exec <NAME> <NODE> -- <cmd> [args...]                      run a command in a node ("host" = the lab host)
   nslab diagnose <NAME> <FROM> <TO> [--json]                       why can't FROM reach TO (a node or an address)? then the real ping
+  nslab capture <NAME> <NODE> <IF> [-f FILTER] [-w FILE] [-c N] [-s SECONDS] [-e]
+                                                                   tcpdump inside the lab: lines on stdout, pcap to FILE
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
   nslab doctor [--json] [--refresh]                                kernel features this machine supports
   nslab serve [--host 127.0.0.1] [--port 7070]                     start the web server (prints a URL with an access token)
@@ -66,6 +69,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'exec': return await exec(rest, io);
       case 'export': return await exportLab(rest, io);
       case 'diagnose': return await diagnoseCmd(rest, io);
+      case 'capture': return await captureCmd(rest, io);
       case 'doctor': return await doctor(rest, io);
       case 'serve': return await serveCmd(rest, io);
       case 'lab': return await labCmd(rest, io);
@@ -84,7 +88,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 }
 
 function report(e: unknown, io: Io): number {
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || e instanceof CaptureUsageError) {
     io.err(`nslab: ${e.message}\n\n${USAGE}`);
     return 2;
   }

@@ -1,9 +1,22 @@
 // The pty host as a real process: shells outlive their connection for the grace period only, and
 // the host itself goes away once it holds nothing.
-import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { listHostedShells, openHostedShell, attachHostedShell, ptyHostSocket } from '../src/pty-host/client.ts';
+
+// A host of our own: another test's server may have left shells in a shared one (its grace period),
+// and "the host exits once it holds nothing" must not depend on them.
+const dir = mkdtempSync(join(tmpdir(), 'nslab-ptyhost-'));
+beforeAll(() => {
+  process.env.NSLAB_PTY_HOST_SOCKET = join(dir, 'pty-host.sock');
+});
+afterAll(() => {
+  delete process.env.NSLAB_PTY_HOST_SOCKET;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alive = (pid: number) => {

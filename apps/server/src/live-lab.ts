@@ -2,7 +2,7 @@
 // only namespaces that changed), a sequence of patches for clients, the command log and positions.
 import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { HOST, type ObservedLab } from '@nslab/model';
+import { HOST, type ObservedLab, type ObservedNode } from '@nslab/model';
 import {
   assembleLab,
   CounterSampler,
@@ -30,6 +30,12 @@ import {
   type SnapshotMessage,
 } from '@nslab/protocol';
 
+function peerNodes(n: ObservedNode): Set<string> {
+  const out = new Set<string>();
+  for (const i of n.interfaces) if (i.peer?.node) out.add(i.peer.node);
+  return out;
+}
+
 const HISTORY = 1000;
 const LOG_KEEP = 500;
 /** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
@@ -53,6 +59,8 @@ export class LiveLab {
   private seq = 0;
   private raws = new Map<string, NodeRaw>();
   private nodeJson = new Map<string, string>();
+  /** Per namespace, the namespaces its veths led to in the JSON last sent. */
+  private sentPeers = new Map<string, Set<string>>();
   private linksJson = '[]';
   private bridgesJson = '[]';
   private current: ObservedLab;
@@ -204,25 +212,50 @@ export class LiveLab {
       a.node.kind !== b.node.kind ? (a.node.kind === 'host' ? -1 : 1) : a.node.name < b.node.name ? -1 : a.node.name > b.node.name ? 1 : 0,
     );
     this.current = assembleLab(this.name, ordered);
-    this.publishDiff();
+    // Only namespaces re-read, or linked to one, can differ from what was sent; a change in the set
+    // of namespaces (or a full re-read) compares them all.
+    const full = d.namespaces || d.all || entries.length === 0 || this.nodeJson.size !== this.current.nodes.length;
+    this.publishDiff(full ? null : new Set(entries.map(([name]) => name)));
   }
 
-  private publishDiff(): void {
+  /**
+   * The namespaces whose JSON may have changed when `reread` were read again: those, the ones their
+   * veths lead to, and the ones whose veths lead (or led, at the last send) to them — a node's JSON
+   * depends on its own read and, through peer names, on its peers' reads.
+   */
+  private candidates(reread: Set<string>): Set<string> {
+    const out = new Set(reread);
+    for (const n of this.current.nodes) {
+      const peers = peerNodes(n);
+      if (reread.has(n.name)) for (const p of peers) out.add(p);
+      else if ([...peers].some((p) => reread.has(p)) || [...(this.sentPeers.get(n.name) ?? [])].some((p) => reread.has(p))) out.add(n.name);
+    }
+    return out;
+  }
+
+  private publishDiff(reread: Set<string> | null = null): void {
+    const only = reread ? this.candidates(reread) : null;
     const upsertNodes = [];
     const seen = new Set<string>();
     for (const n of this.current.nodes) {
       seen.add(n.name);
+      if (only && !only.has(n.name)) continue;
       const json = JSON.stringify(n);
       if (this.nodeJson.get(n.name) !== json) {
         this.nodeJson.set(n.name, json);
+        this.sentPeers.set(n.name, peerNodes(n));
         upsertNodes.push(JSON.parse(json));
       }
     }
-    const removeNodes = [...this.nodeJson.keys()].filter((n) => !seen.has(n));
-    for (const n of removeNodes) this.nodeJson.delete(n);
-    const links = JSON.stringify(this.current.links);
-    const bridges = JSON.stringify(this.current.bridges);
+    const removeNodes = only ? [] : [...this.nodeJson.keys()].filter((n) => !seen.has(n));
+    for (const n of removeNodes) {
+      this.nodeJson.delete(n);
+      this.sentPeers.delete(n);
+    }
     const patch: PatchMessage = { type: 'patch', seq: 0, upsertNodes, removeNodes };
+    // Links come from the nodes' veth peers: when no node changed, neither did they.
+    const links = only && upsertNodes.length === 0 ? this.linksJson : JSON.stringify(this.current.links);
+    const bridges = JSON.stringify(this.current.bridges);
     if (links !== this.linksJson) {
       this.linksJson = links;
       patch.links = JSON.parse(links);

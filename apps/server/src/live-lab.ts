@@ -2,7 +2,7 @@
 // only namespaces that changed), a sequence of patches for clients, the command log and positions.
 import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { HOST, type ObservedLab, type ObservedNode } from '@nslab/model';
+import { HOST, observedToTopology, parseTopology, toNativeYaml, type Capability, type ObservedLab, type ObservedNode } from '@nslab/model';
 import {
   assembleLab,
   CounterSampler,
@@ -38,6 +38,11 @@ function peerNodes(n: ObservedNode): Set<string> {
 
 const HISTORY = 1000;
 const LOG_KEEP = 500;
+/**
+ * Quiet time after a change before the lab's saved topology is rewritten from the kernel's state, so
+ * a lab redeployed after a reboot is the lab as it was (edits and hand-typed changes included).
+ */
+const SAVE_DELAY_MS = 500;
 /** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
 const COALESCE_MS = 15;
 
@@ -59,6 +64,14 @@ export class LiveLab {
   private seq = 0;
   private raws = new Map<string, NodeRaw>();
   private nodeJson = new Map<string, string>();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private savedYaml: string | null = null;
+  /**
+   * What the saved topology says that the kernel's state cannot: capabilities it declares (`nat`)
+   * and each node's deploy-time `exec` lines (an iptables rule, say). Carried into every save.
+   */
+  private requires: Capability[] = [];
+  private execLines = new Map<string, string[]>();
   /** Per namespace, the namespaces its veths led to in the JSON last sent. */
   private sentPeers = new Map<string, Set<string>>();
   private linksJson = '[]';
@@ -87,6 +100,16 @@ export class LiveLab {
   private constructor(readonly sandbox: Sandbox) {
     this.current = { name: sandbox.name, nodes: [], links: [], bridges: [] };
     this.positions = labStore.loadPositions(sandbox.name);
+    this.savedYaml = labStore.loadTopology(sandbox.name);
+    try {
+      if (this.savedYaml !== null) {
+        const saved = parseTopology(this.savedYaml).topology;
+        this.requires = saved.requires;
+        for (const n of saved.nodes) if (n.exec.length) this.execLines.set(n.name, n.exec);
+      }
+    } catch {
+      /* a saved file that no longer parses is replaced by the next save */
+    }
   }
 
   get name(): string {
@@ -264,7 +287,35 @@ export class LiveLab {
       this.bridgesJson = bridges;
       patch.bridges = JSON.parse(bridges);
     }
-    if (upsertNodes.length || removeNodes.length || patch.links || patch.bridges) this.publish(patch);
+    if (upsertNodes.length || removeNodes.length || patch.links || patch.bridges) {
+      this.publish(patch);
+      this.scheduleSave();
+    }
+  }
+
+  private scheduleSave(): void {
+    if (this.closed) return;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => this.saveTopology(), SAVE_DELAY_MS);
+  }
+
+  /**
+   * The saved topology := the kernel's state as last read (`current` is only ever replaced by a
+   * complete read). Not once the lab is closed or its sandbox is gone: never a torn-down lab.
+   */
+  private saveTopology(): void {
+    this.saveTimer = undefined;
+    if (this.closed || !this.sandbox.alive()) return;
+    const t = { ...observedToTopology(this.current), name: this.name, requires: this.requires };
+    for (const n of t.nodes) n.exec = this.execLines.get(n.name) ?? [];
+    const yaml = toNativeYaml(t);
+    if (yaml === this.savedYaml) return;
+    try {
+      labStore.saveTopology(this.name, yaml);
+      this.savedYaml = yaml;
+    } catch {
+      /* data dir unavailable: the lab still runs */
+    }
   }
 
   private publish(m: PatchMessage | LogMessage): void {
@@ -418,6 +469,11 @@ export class LiveLab {
   /** The lab is gone: tell every client, stop watching. */
   close(destroyed: boolean): void {
     if (this.closed) return;
+    // A server shutting down saves a pending change now; a destroyed lab saves nothing more.
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      if (!destroyed) this.saveTopology();
+    }
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.countersListeners.clear();

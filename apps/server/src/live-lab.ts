@@ -39,10 +39,11 @@ function peerNodes(n: ObservedNode): Set<string> {
 const HISTORY = 1000;
 const LOG_KEEP = 500;
 /**
- * Quiet time after a change before the lab's saved topology is rewritten from the kernel's state, so
+ * Quiet time after a change before the lab's saved topology is rewritten from the kernel's state (a
+ * rewrite of a 300-namespace lab takes ~20 ms of the event loop: not on every patch), so
  * a lab redeployed after a reboot is the lab as it was (edits and hand-typed changes included).
  */
-const SAVE_DELAY_MS = 500;
+const SAVE_DELAY_MS = 2000;
 /** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
 const COALESCE_MS = 15;
 

@@ -240,6 +240,22 @@ describe('terminal in the browser', () => {
     expect(await run('echo after-"flood"')).toContain('after-flood');
   });
 
+  it('a page reload keeps the tabs: each re-attaches to its shell, state and scrollback included', async () => {
+    await page.locator('.nslab-dock-tab[data-node="ns1"]').click();
+    await page.locator('.nslab-term-pane[data-active="true"] .xterm-screen').click();
+    await run('export RELOADED=still-"mine"');
+    const before = s.terminals.count(LAB);
+    await page.reload();
+    await page.locator('.nslab-dock-tab[data-node="ns1"][data-status="open"]').waitFor({ timeout: 15_000 });
+    await page.locator('.nslab-dock-tab[data-node="ns2"][data-status="open"]').waitFor({ timeout: 15_000 });
+    // The same shells, not new ones: the server holds as many as before.
+    expect(s.terminals.count(LAB)).toBe(before);
+    await page.locator('.nslab-dock-tab[data-node="ns1"]').click();
+    await waitForScreen(/RELOADED=still/); // the scrollback came back with it
+    await page.locator('.nslab-term-pane[data-active="true"] .xterm-screen').click();
+    expect(await run('echo "$RELOADED"')).toMatch(/^still-mine\s*$/m);
+  });
+
   it('a server restart keeps the shell: the tab reconnects to the same session with its state', async () => {
     await page.locator('.nslab-dock-tab[data-node="ns1"]').click();
     await page.locator('.nslab-term-pane[data-active="true"] .xterm-screen').click();

@@ -13,7 +13,7 @@ import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useAction } from '../ui/useAction.ts';
 import { TerminalDock } from '../terminal/TerminalDock.tsx';
 import { CaptureDock } from '../capture/CaptureDock.tsx';
-import { openTerminal, openTerminalCount } from '../terminal/terminal-store.ts';
+import { openTerminal, openTerminalCount, restoreTerminals } from '../terminal/terminal-store.ts';
 import { linkClick } from '../router.ts';
 import { resolve } from '../selection.ts';
 import { takeNotices } from '../notices.ts';
@@ -32,7 +32,11 @@ function typingIn(t: EventTarget | null): boolean {
 }
 
 export function LabScreen({ name }: { name: string }) {
-  const store = useMemo(() => new LabStore(name), [name]);
+  const store = useMemo(() => {
+    // Tabs open before a page reload come back first, so every panel sees them on its first render.
+    restoreTerminals(name);
+    return new LabStore(name);
+  }, [name]);
   const editor = useMemo(() => new Editor(name, () => store.getState().lab), [name, store]);
   useEffect(() => {
     store.connect();

@@ -3,7 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState, type JSX, type KeyboardEvent, type PointerEvent } from 'react';
 import '@xterm/xterm/css/xterm.css';
 import './terminal.css';
-import { closeTerminal, focus, setCollapsed, useLabTerminals, type TerminalInfo } from './terminal-store.ts';
+import { closeTerminal, focus, restoreTerminals, setCollapsed, useLabTerminals, type TerminalInfo } from './terminal-store.ts';
 import { getHandle, mountTerminal, unmountTerminal } from './terminal-view.ts';
 
 const HEIGHT_KEY = 'nslab.terminalDock.height';
@@ -23,6 +23,8 @@ const STATUS_TEXT: Record<TerminalInfo['status'], string> = {
 };
 
 export function TerminalDock(props: { lab: string }): JSX.Element {
+  // Normally done by the lab screen already; a page showing only the dock restores here.
+  useState(() => restoreTerminals(props.lab));
   const { terminals, active, collapsed, focusRequest } = useLabTerminals(props.lab);
   const [height, setHeight] = useState(savedHeight);
   const drag = useRef<{ y: number; h: number } | null>(null);

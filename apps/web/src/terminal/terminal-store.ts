@@ -40,7 +40,59 @@ function emit(): void {
 
 function update(lab: string, f: (s: LabTerminals) => LabTerminals): void {
   labs.set(lab, f(labs.get(lab) ?? EMPTY));
+  persist(lab);
   emit();
+}
+
+// A page reload keeps the tabs: their shells outlive the page (the server keeps a dropped terminal
+// for its grace period), so the live ones are remembered per browser tab and re-attached.
+const STORAGE_PREFIX = 'nslab.terminals.';
+
+interface SavedTerminal {
+  node: string;
+  title: string;
+  session: string;
+}
+
+function storage(): Storage | null {
+  try {
+    return typeof sessionStorage === 'undefined' ? null : sessionStorage;
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+function persist(lab: string): void {
+  const saved: SavedTerminal[] = getLabTerminals(lab)
+    .terminals.filter((t) => t.session && t.status !== 'exited')
+    .map((t) => ({ node: t.node, title: t.title, session: t.session! }));
+  try {
+    if (saved.length) storage()?.setItem(STORAGE_PREFIX + lab, JSON.stringify(saved));
+    else storage()?.removeItem(STORAGE_PREFIX + lab);
+  } catch {
+    /* full or disabled: a reload then starts without tabs */
+  }
+}
+
+/**
+ * Bring back the tabs this browser tab had open on `lab` before a reload (once per page load); each
+ * re-attaches to its shell. Sessions that ended meanwhile come back as exited tabs saying why.
+ */
+export function restoreTerminals(lab: string): void {
+  if (labs.has(lab)) return;
+  let saved: SavedTerminal[] = [];
+  try {
+    const v = JSON.parse(storage()?.getItem(STORAGE_PREFIX + lab) ?? '[]') as unknown;
+    if (Array.isArray(v)) {
+      saved = v.filter((x): x is SavedTerminal => typeof x?.node === 'string' && typeof x?.title === 'string' && typeof x?.session === 'string');
+    }
+  } catch {
+    /* unreadable: start without tabs */
+  }
+  if (!saved.length) return;
+  const terminals = saved.map((t): TerminalInfo => ({ id: `t${++seq}`, lab, node: t.node, title: t.title, session: t.session, status: 'connecting', exitReason: null }));
+  // No emit: this runs while the lab screen first renders, before anything shows its terminals.
+  labs.set(lab, { terminals, active: terminals.at(-1)!.id, collapsed: false, focusRequest: 0 });
 }
 
 export function subscribe(listener: () => void): () => void {

@@ -88,6 +88,8 @@ function create(info: TerminalInfo): TerminalHandle {
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     onStatus: (status, { session, exit }) => updateTerminal(info.id, { status, session, exitReason: exit ? describeExit(exit) : null }),
   });
+  // A tab restored after a page reload re-attaches to its shell instead of starting a new one.
+  conn.session = info.session;
 
   const handle: TerminalHandle = {
     term,

@@ -3,9 +3,9 @@
 // the last decoded lines (for a viewer that joins late); viewers get the live lines with their
 // own bounded queues (capture-viewer.ts).
 import { randomBytes } from 'node:crypto';
-import { checkInterfaceName, checkNodeName, HOST } from '@nslab/model';
+import { checkInterfaceName, checkNodeName, HOST, shellQuote } from '@nslab/model';
 import { CaptureError, compileCaptureFilter, PacketCapture } from '@nslab/driver';
-import type { CaptureEndKind, CaptureInfo, CaptureServerMessage } from '@nslab/protocol';
+import type { CaptureEndKind, CaptureInfo, CaptureServerMessage, CommandSource } from '@nslab/protocol';
 import { ApiError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { LiveLab } from './live-lab.ts';
@@ -163,6 +163,13 @@ function bad(status: number, code: string, message: string, field?: string): nev
   throw new ApiError(status, code, message, field);
 }
 
+/** The command a learner would type for this capture (what the log shows). Pure. */
+export function captureCommandLine(node: string, iface: string, filter: string, linkHeader: boolean): string {
+  const words = ['tcpdump', '-i', iface, '-n', '-l', ...(linkHeader ? ['-e'] : []), ...(filter.trim() ? [filter.trim()] : [])];
+  const line = words.map(shellQuote).join(' ');
+  return node === HOST ? line : `ip netns exec ${shellQuote(node)} ${line}`;
+}
+
 export class CaptureManager {
   private sessions = new Map<string, CaptureSession>();
   /** Starts under way per lab, counted against the cap before tcpdump runs. */
@@ -184,7 +191,7 @@ export class CaptureManager {
     return s;
   }
 
-  async start(lab: LiveLab, req: CaptureRequest): Promise<CaptureSession> {
+  async start(lab: LiveLab, req: CaptureRequest, source: CommandSource = 'api'): Promise<CaptureSession> {
     const { node, interface: iface } = req;
     const filter = req.filter ?? '';
     if (node !== HOST) {
@@ -228,6 +235,8 @@ export class CaptureManager {
     }
     const s = new CaptureSession(lab, node, iface, filter, req.linkHeader ?? false, capture, this.limits);
     this.sessions.set(s.id, s);
+    // Every action teaches its command: the tcpdump a learner would type for the same capture.
+    lab.appendLog(source, [{ line: captureCommandLine(node, iface, filter, req.linkHeader ?? false), ok: true }]);
     void s.done.then(() => {
       // A destroyed lab takes its captures along; otherwise the newest stopped ones stay for download.
       if (s.end?.kind === 'lab-gone') this.sessions.delete(s.id);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CaptureServerMessage } from '@nslab/protocol';
 import { CaptureViewer, type ViewerTransport } from '../src/capture-viewer.ts';
+import { captureCommandLine } from '../src/captures.ts';
 
 class FakeSocket implements ViewerTransport {
   bufferedAmount = 0;
@@ -106,5 +107,13 @@ describe('CaptureViewer', () => {
     expect(s.closed).toBe(1000);
     const last = s.frames.at(-1)!;
     expect(last.type === 'status' && last.dropped).toBe(10);
+  });
+});
+
+
+describe('captureCommandLine', () => {
+  it('is the tcpdump a learner would type, quoted for a shell', () => {
+    expect(captureCommandLine('ns1', 'veth1', 'icmp or arp', false)).toBe("ip netns exec ns1 tcpdump -i veth1 -n -l 'icmp or arp'");
+    expect(captureCommandLine('host', 'br0', '', true)).toBe('tcpdump -i br0 -n -l -e');
   });
 });

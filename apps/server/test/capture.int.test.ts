@@ -153,6 +153,9 @@ describe('captures', () => {
   it('streams the ICMP echo request and reply of a ping on veth1, and the pcap parses with tcpdump -r', async () => {
     const info = await start(main, { node: 'ns1', interface: 'veth1', filter: 'icmp' });
     expect(info).toMatchObject({ lab: LAB, node: 'ns1', interface: 'veth1', filter: 'icmp', state: 'running', packets: 0 });
+    // The command log teaches the same capture as a command.
+    const log = (await api(main, 'GET', `/labs/${LAB}/log`)).json as { entries: { source: string; line: string }[] };
+    expect(log.entries.at(-1)).toMatchObject({ source: 'api', line: 'ip netns exec ns1 tcpdump -i veth1 -n -l icmp' });
     // Both tcpdumps run inside the sandbox as its unprivileged tcpdump user, not as its root.
     const procs = sandboxTcpdumps();
     const sb = findSandbox(LAB)!;

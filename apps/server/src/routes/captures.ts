@@ -8,6 +8,7 @@ import { checkNodeName, MAX_CAPTURE_FILTER_LENGTH } from '@nslab/model';
 import type { CaptureServerMessage } from '@nslab/protocol';
 import { ApiError, toErrorBody } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
+import { sourceOf } from './source.ts';
 import type { CaptureManager } from '../captures.ts';
 import { LabParams, Name } from './schemas.ts';
 
@@ -38,7 +39,7 @@ export async function captureRoutes(app: FastifyInstance, opts: { registry: LabR
 
   r.post('/labs/:lab/captures', { schema: { summary: 'Start a packet capture on an interface (tcpdump inside the lab)', params: LabParams, body: CaptureBody }, config: mutating }, async (req, reply) => {
     const lab = await registry.get(labName(req.params.lab));
-    const s = await captures.start(lab, req.body);
+    const s = await captures.start(lab, req.body, sourceOf(req));
     return reply.code(201).send(s.info());
   });
 

@@ -14,18 +14,12 @@ import {
   type Edit,
 } from '@nslab/model';
 import { execInLab } from '@nslab/driver';
-import type { CommandSource } from '@nslab/protocol';
 import { ApiError } from '../errors.ts';
 import { applyEdit } from '../edits.ts';
 import type { LabRegistry } from '../registry.ts';
 import * as S from './schemas.ts';
+import { sourceOf } from './source.ts';
 
-const SOURCES = new Set(['ui', 'api', 'cli', 'lab']);
-
-function sourceOf(req: FastifyRequest): CommandSource {
-  const h = req.headers['x-nslab-source'];
-  return typeof h === 'string' && SOURCES.has(h) ? (h as CommandSource) : 'api';
-}
 
 function labName(name: string, field = 'lab'): string {
   const why = checkNodeName(name);

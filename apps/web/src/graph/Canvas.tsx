@@ -120,6 +120,14 @@ function savable(n: NodeSingular): boolean {
   return !n.hasClass('ghost') && !n.isParent();
 }
 
+/**
+ * Recompute style functions that read positions (end-label offsets): Cytoscape re-evaluates them
+ * only when data or classes change. `updateStyle` is public API the typings leave out.
+ */
+function restyle(eles: cytoscape.EdgeCollection): void {
+  (eles as unknown as { updateStyle(): void }).updateStyle();
+}
+
 export function Canvas(props: CanvasProps) {
   const container = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
@@ -183,6 +191,7 @@ export function Canvas(props: CanvasProps) {
       const layout = cy.elements().not('.ghost').layout(opts);
       layout.one('layoutstop', () => {
         save(nodes.filter(savable).map((n) => n.id()));
+        restyle(cy.edges()); // end-label offsets follow the edges' new directions
         fitAll(cy, false);
       });
       layout.run();
@@ -251,6 +260,8 @@ export function Canvas(props: CanvasProps) {
       });
       if (layoutAll) runLayout();
       else if (placedNew.length > 0) save(placedNew);
+      // Placed or moved nodes (here or in another tab) change their edges' directions.
+      if (!layoutAll && (diff.added.length > 0 || (cause?.type === 'patch' && cause.positions))) restyle(cy.edges());
       if (firstRender && !layoutAll) fitAll(cy, false);
       // Something new appeared off screen (a namespace added here, or typed in a terminal): show it.
       else if (!firstRender && diff.added.some((e) => e.group === 'nodes') && !inView(cy, diff.added.filter((e) => e.group === 'nodes').map((e) => e.data.id))) fitAll(cy, true);
@@ -297,7 +308,9 @@ export function Canvas(props: CanvasProps) {
     });
     cy.on('dragfree', 'node', (evt: EventObject) => {
       const n = evt.target as NodeSingular;
-      save(n.union(n.descendants()).filter(savable).map((x) => x.id()));
+      const moved = n.union(n.descendants());
+      save(moved.filter(savable).map((x) => x.id()));
+      restyle(moved.connectedEdges());
     });
 
     // Drag-to-connect: in connect mode (or with Shift held) nodes stop being draggable and a press

@@ -15,9 +15,23 @@ export const COLOURS = {
 } as const;
 
 /** Half the widest line of an end label plus a margin: the label then starts just off the node. */
-function endOffset(label: unknown): number {
+/**
+ * How far along an edge its end label sits from the node: half the label's extent in the edge's
+ * direction (its width on a level edge, its height on an upright one) plus a gap, so the label clears
+ * the node without sliding to the middle of a short upright edge, where the other end's label is.
+ */
+export function endOffset(label: unknown, dx = 1, dy = 0): number {
   const lines = String(label ?? '').split('\n');
-  return Math.round(Math.max(...lines.map((l) => l.length)) * 3.1 + 12);
+  const width = Math.max(...lines.map((l) => l.length)) * 6.2;
+  const height = lines.length * 12.5;
+  const len = Math.hypot(dx, dy) || 1;
+  return Math.round((Math.abs(dx) / len) * (width / 2) + (Math.abs(dy) / len) * (height / 2) + 12);
+}
+
+function endOffsetOf(e: cytoscape.EdgeSingular, end: 'source' | 'target'): number {
+  const s = e.source().position();
+  const t = e.target().position();
+  return endOffset(e.data(end === 'source' ? 'sourceLabel' : 'targetLabel'), t.x - s.x, t.y - s.y);
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
@@ -95,8 +109,9 @@ export const graphStyle: StylesheetJson = [
       'text-wrap': 'wrap',
       'source-label': 'data(sourceLabel)',
       'target-label': 'data(targetLabel)',
-      'source-text-offset': (e: cytoscape.EdgeSingular) => endOffset(e.data('sourceLabel')),
-      'target-text-offset': (e: cytoscape.EdgeSingular) => endOffset(e.data('targetLabel')),
+      // Computed from positions: the canvas refreshes edge styles after a drag or a layout.
+      'source-text-offset': (e: cytoscape.EdgeSingular) => endOffsetOf(e, 'source'),
+      'target-text-offset': (e: cytoscape.EdgeSingular) => endOffsetOf(e, 'target'),
       'text-background-color': '#ffffff',
       'text-background-opacity': 0.9,
       'text-background-padding': '2px',

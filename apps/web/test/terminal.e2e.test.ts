@@ -119,6 +119,16 @@ describe('terminal in the browser', () => {
     expect(addr).not.toContain('veth-10');
     const ping = await run('ping -c1 -W1 10.1.5.11');
     expect(ping).toContain('1 received');
+    // What was typed shows in the command log, in its namespace, and can be hidden.
+    const typedRow = page.locator('.log-list li', { has: page.locator('.source-terminal') }).filter({ hasText: 'ip netns exec ns1 ip -br addr' });
+    await typedRow.first().waitFor({ timeout: 5000 });
+    const toggle = page.getByRole('checkbox', { name: 'typed in terminals' });
+    await toggle.uncheck();
+    await typedRow.first().waitFor({ state: 'detached', timeout: 2000 });
+    await toggle.check();
+    await typedRow.first().waitFor({ timeout: 2000 });
+    // Keyboard focus back in the terminal for what follows.
+    await page.locator('.nslab-term-pane[data-active="true"] .xterm-screen').click();
   });
 
   it('finds text with Ctrl+Shift+F', async () => {

@@ -1,5 +1,6 @@
-// Every command the lab ran, whoever ran it (this page, a script, the CLI, a deploy), as a learner
-// could type it again. Failed ones are marked with the kernel's reason.
+// Every command the lab ran, whoever ran it (this page, a script, the CLI, a deploy, a terminal), as
+// a learner could type it again. Failed ones are marked with the kernel's reason. Commands typed in
+// terminals (ls, cd, ping… as well as ip) can be hidden to see only what changed the lab.
 import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { CommandLogEntry } from '@nslab/protocol';
 import { api } from '../api.ts';
@@ -54,13 +55,34 @@ function CopyButton({ text, label, children }: { text: () => string; label: stri
   );
 }
 
-export const CommandLog = memo(function CommandLog({ lab, log }: { lab: string; log: CommandLogEntry[] }) {
+const TERMINAL_PREF = 'nslab.log.terminal';
+
+function readTerminalPref(): boolean {
+  try {
+    return localStorage.getItem(TERMINAL_PREF) !== 'hide';
+  } catch {
+    return true;
+  }
+}
+
+export const CommandLog = memo(function CommandLog({ lab, log: everything }: { lab: string; log: CommandLogEntry[] }) {
   const [all, setAll] = useState(false);
   const [open, setOpen] = useState(true);
+  const [withTerminal, setWithTerminal] = useState(readTerminalPref);
   const box = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
+  const typed = everything.some((e) => e.source === 'terminal');
+  const log = withTerminal ? everything : everything.filter((e) => e.source !== 'terminal');
   const shown = all ? log : log.slice(-SHOWN);
   const failed = log.filter((e) => !e.ok).length;
+  const toggleTerminal = (on: boolean) => {
+    setWithTerminal(on);
+    try {
+      localStorage.setItem(TERMINAL_PREF, on ? 'show' : 'hide');
+    } catch {
+      /* storage disabled: the choice lasts for this page */
+    }
+  };
 
   // Follow new commands while scrolled to the bottom; leave the reader alone otherwise.
   useLayoutEffect(() => {
@@ -79,6 +101,12 @@ export const CommandLog = memo(function CommandLog({ lab, log }: { lab: string; 
           {log.length} run{failed > 0 && <span className="warn"> · {failed} failed</span>}
         </span>
         <span className="spacer" />
+        {typed && (
+          <label className="terminal-toggle">
+            <input type="checkbox" checked={withTerminal} onChange={(e) => toggleTerminal(e.currentTarget.checked)} />
+            typed in terminals
+          </label>
+        )}
         {log.length > SHOWN && (
           <button type="button" className="small" onClick={() => setAll(!all)}>
             {all ? `Show last ${SHOWN}` : `Show all ${log.length}`}

@@ -79,8 +79,8 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   });
   // Before @fastify/websocket's own preClose (hooks run in order), so terminals close with our code and reason.
   app.addHook('preClose', async () => {
-    if (opts.keepTerminals) terminals.releaseAll('the server is restarting');
-    else terminals.closeAll('the server is shutting down');
+    if (opts.keepTerminals) await terminals.releaseAll('the server is restarting');
+    else await terminals.closeAll('the server is shutting down');
   });
   await app.register(websocket, { options: { maxPayload: limits.wsMaxPayload } });
   await app.register(swagger, {

@@ -30,6 +30,7 @@ export interface RegistryHooks {
 
 export class LabRegistry {
   private live = new Map<string, Promise<LiveLab>>();
+  private closed = false;
 
   constructor(
     readonly limits: Limits,
@@ -58,6 +59,9 @@ export class LabRegistry {
 
   /** The live view of a running lab; 404 if it is not running. */
   async get(name: string): Promise<LiveLab> {
+    // A late callback (a terminal's last commands, say) must not bring a lab back to life, with its
+    // netlink monitor, in a server that is closing: that would keep the process from exiting.
+    if (this.closed) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
     const existing = this.live.get(name);
     if (existing) {
       const lab = await existing;
@@ -124,6 +128,7 @@ export class LabRegistry {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const p of this.live.values()) (await p.catch(() => null))?.close(false);
     this.live.clear();
   }

@@ -235,11 +235,13 @@ export class TerminalManager {
     if (!this.histories.has(lab)) this.histories.set(lab, new TerminalHistory(sandbox, (cmds) => this.onCommands(lab, cmds)));
   }
 
-  private unwatchHistory(lab: string): void {
+  /** Stop following a lab's typed commands, after taking what is left (resolves once logged). */
+  private unwatchHistory(lab: string): Promise<void> {
     const h = this.histories.get(lab);
-    h?.drain();
-    h?.close();
     this.histories.delete(lab);
+    if (!h) return Promise.resolve();
+    h.close();
+    return h.drain().catch(() => {});
   }
 
   async create(lab: string, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): Promise<TerminalSession> {
@@ -301,17 +303,18 @@ export class TerminalManager {
 
   closeLab(lab: string, reason: string): void {
     for (const s of [...this.sessions.values()]) if (s.lab === lab) s.kill(reason);
-    this.unwatchHistory(lab);
+    void this.unwatchHistory(lab);
   }
 
-  closeAll(reason: string): void {
+  /** Server shutdown: every shell ends; the last typed commands are logged before this resolves. */
+  async closeAll(reason: string): Promise<void> {
     for (const s of [...this.sessions.values()]) s.kill(reason);
-    for (const lab of [...this.histories.keys()]) this.unwatchHistory(lab);
+    await Promise.all([...this.histories.keys()].map((lab) => this.unwatchHistory(lab)));
   }
 
   /** Server shutdown that a restart will follow: shells stay with the pty host. */
-  releaseAll(reason: string): void {
+  async releaseAll(reason: string): Promise<void> {
     for (const s of [...this.sessions.values()]) s.release(reason);
-    for (const lab of [...this.histories.keys()]) this.unwatchHistory(lab);
+    await Promise.all([...this.histories.keys()].map((lab) => this.unwatchHistory(lab)));
   }
 }

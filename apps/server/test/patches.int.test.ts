@@ -70,4 +70,11 @@ describe('patches', () => {
     expect(link && [link.a.interface, link.b.interface].sort()).toEqual(['a1', 'b2']);
     ws.terminate();
   });
+
+  it('a closing server never brings a lab back (a late callback would keep the process alive)', async () => {
+    const other = await buildApp({ token: 'test-token-0123456789' });
+    await other.registry.get(LAB);
+    await other.app.close();
+    await expect(other.registry.get(LAB)).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+  });
 });

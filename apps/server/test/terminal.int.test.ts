@@ -74,6 +74,12 @@ async function open(node: string, query = '', server = base): Promise<Term> {
   return t;
 }
 
+/** A step that must finish in time: a hang fails with what was awaited, not a bare test timeout. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
 function alive(pid: number): boolean {
   try {
     return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
@@ -88,7 +94,7 @@ async function startServer(): Promise<{ ws: string; kill: (sig: NodeJS.Signals) 
     cwd: root, env: { ...process.env, NSLAB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((r) => child.once('exit', r));
-  const url = await new Promise<string>((resolve, reject) => {
+  const url = await within(new Promise<string>((resolve, reject) => {
     let out = '';
     child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
     child.stdout!.on('data', (b: Buffer) => {
@@ -96,7 +102,7 @@ async function startServer(): Promise<{ ws: string; kill: (sig: NodeJS.Signals) 
       const m = /(http:\/\/[^/\s]+)\/\?token=/.exec(out);
       if (m) resolve(m[1]!);
     });
-  });
+  }), 20_000, 'nslab serve to print its URL');
   return { ws: url.replace(/^http/, 'ws'), kill: (sig) => child.kill(sig), exited };
 }
 
@@ -264,8 +270,8 @@ describe('terminals', () => {
       const pid = Number(/\n(\d+)\r?\n/.exec(await t.run('echo $$'))![1]);
       const id = t.session;
       a.kill('SIGKILL');
-      await a.exited;
-      await t.closed;
+      await within(a.exited, 10_000, 'server A to die after SIGKILL');
+      await within(t.closed, 10_000, 'the socket to server A to close');
       // Nobody holds the session now but the pty host: the shell is still there.
       expect(alive(pid)).toBe(true);
       const b = await startServer();
@@ -277,8 +283,8 @@ describe('terminals', () => {
         expect(out).toContain('kept-42 /tmp 1');
         // A graceful stop (SIGTERM) hands the shell back to the host too, and the client is told to come back.
         b.kill('SIGTERM');
-        expect(await again.closed).toBe(1012);
-        await b.exited;
+        expect(await within(again.closed, 15_000, 'server B to close the terminal (1012)')).toBe(1012);
+        await within(b.exited, 15_000, 'server B to exit after SIGTERM');
       } finally {
         b.kill('SIGKILL');
       }
@@ -288,13 +294,13 @@ describe('terminals', () => {
         await third.waitFor(/kept-42 \/tmp 1/);
         expect((await third.run('echo $$'))).toContain(String(pid));
         third.ws.close(1000);
-        await third.closed;
+        await within(third.closed, 10_000, 'the last terminal to close');
         // Closed for good: the shell and its background job are gone.
         for (const end = Date.now() + 2000; Date.now() < end && alive(pid); ) await new Promise((r) => setTimeout(r, 20));
         expect(alive(pid)).toBe(false);
       } finally {
         c.kill('SIGKILL');
-        await c.exited;
+        await within(c.exited, 10_000, 'server C to die');
       }
     } finally {
       a.kill('SIGKILL');

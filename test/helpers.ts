@@ -1,6 +1,22 @@
-// Shared by the kernel integration tests: run the CLI in-process, snapshot the real host's network.
+// Shared by the kernel integration tests: run the CLI in-process, snapshot the real host's network,
+// find a lab's live-counters sampler.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { findSandbox } from '@nslab/driver';
 import { runCli } from '../apps/cli/src/cli.ts';
+
+/** The lab's counter sampler processes: its sandbox's processes running perl (none when nobody watches). */
+export function counterSamplerPids(lab: string): number[] {
+  const sb = findSandbox(lab);
+  if (!sb) return [];
+  return sb.pids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'perl';
+    } catch {
+      return false;
+    }
+  });
+}
 
 export interface CliResult {
   code: number;

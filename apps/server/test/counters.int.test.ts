@@ -2,13 +2,12 @@
 // counters move on a ping and stay flat when idle, one sampler serves every client, and it stops
 // when the last client stops, leaves, or the lab goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { CountersMessage, ErrorMessage, ServerMessage } from '@nslab/protocol';
-import { destroyLab, execInLab, findSandbox, getSandbox, listLabs } from '@nslab/driver';
+import { destroyLab, execInLab, getSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../src/app.ts';
 import { Inbox, TOKEN } from './helpers.ts';
-import { hostNetworkSnapshot } from '../../../test/helpers.ts';
+import { counterSamplerPids, hostNetworkSnapshot } from '../../../test/helpers.ts';
 
 const LAB = `sc-${process.pid.toString(36)}`;
 const YAML = `
@@ -30,18 +29,7 @@ let before = '';
 const sockets: WebSocket[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Sampler processes of the lab: its sandbox's processes running perl. */
-function samplers(): number[] {
-  const sb = findSandbox(LAB);
-  if (!sb) return [];
-  return sb.pids().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'perl';
-    } catch {
-      return false;
-    }
-  });
-}
+const samplers = () => counterSamplerPids(LAB);
 
 async function waitUntil(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

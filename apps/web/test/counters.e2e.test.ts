@@ -3,12 +3,13 @@
 // inspector show a non-zero rate; the edges go still after it; a hidden page stops the sampler.
 /// <reference types="node" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ensureBuilt, launchChromium, root, web } from './e2e.ts';
+import { ensureBuilt, launchChromium, openPage, root, web } from './e2e.ts';
 import { destroyLab, execInLab, findSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
+import { counterSamplerPids } from '../../../test/helpers.ts';
 
 const TOKEN = `c-token-${Math.random().toString(36).slice(2)}`;
 const AUTH = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' };
@@ -38,17 +39,7 @@ let page: Page;
 let base = '';
 const consoleErrors: string[] = [];
 
-function samplers(): number[] {
-  const sb = findSandbox(LAB);
-  if (!sb) return [];
-  return sb.pids().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'perl';
-    } catch {
-      return false;
-    }
-  });
-}
+const samplers = () => counterSamplerPids(LAB);
 
 const traffic = (ids: string[]) => page.evaluate((ids) => ids.map((id) => Number(window.__nslab_cy!.getElementById(id).data('traffic') ?? 0)), ids);
 
@@ -66,12 +57,7 @@ beforeAll(async () => {
     expect(x.code, x.stderr).toBe(0);
   }
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  page = await openPage(browser, { width: 1440, height: 900 }, consoleErrors);
 });
 
 afterAll(async () => {

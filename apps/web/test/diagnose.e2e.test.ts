@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ensureBuilt, launchChromium, root, web } from './e2e.ts';
+import { ensureBuilt, launchChromium, openPage, root, web } from './e2e.ts';
 import { destroyLab, execInLab, findSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 
@@ -62,12 +62,7 @@ beforeAll(async () => {
   expect(r.statusCode, r.body).toBe(201);
   await exec('host', ['ip', 'link', 'set', 'dev', 'br-int1', 'down']);
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  page = await openPage(browser, { width: 1440, height: 900 }, consoleErrors);
 }, 60_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ensureBuilt, launchChromium } from './e2e.ts';
+import { ensureBuilt, launchChromium, openPage } from './e2e.ts';
 import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 
@@ -43,12 +43,7 @@ beforeAll(async () => {
   s = await buildApp({ token: TOKEN, webRoot: join(web, 'dist') });
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  page = await openPage(browser, { width: 1600, height: 1000 }, consoleErrors);
 });
 
 afterAll(async () => {

@@ -91,30 +91,33 @@ export class HostedShell {
       const reader = new FrameReader();
       let shell: HostedShell | null = null;
       let info: SessionInfo | null = null;
-      const early: [number, Buffer][] = [];
       const settle = (replay: Buffer) => {
         shell = new HostedShell(sock, info!, replay);
-        for (const [t, p] of early.splice(0)) shell.frame(t, p);
         resolve(shell);
+      };
+      const fail = (e: Error) => {
+        sock.destroy();
+        reject(e);
       };
       sock.on('data', (chunk: Buffer) => {
         try {
           reader.push(chunk, (type, payload) => {
             if (shell) return shell.frame(type, payload);
             if (type === Frame.ERROR) {
-              reject(new Error(`terminal host: ${(JSON.parse(payload.toString()) as { message: string }).message}`));
-              sock.destroy();
+              fail(new Error(`terminal host: ${(JSON.parse(payload.toString()) as { message: string }).message}`));
             } else if (type === Frame.SESSION) {
               info = JSON.parse(payload.toString()) as SessionInfo;
               // A re-attach replays scrollback next; an open does not.
               if (hello.op === 'open') settle(Buffer.alloc(0));
             } else if (type === Frame.REPLAY && info) {
               settle(Buffer.from(payload));
-            } else early.push([type, Buffer.from(payload)]);
+            } else {
+              // The host always answers SESSION (then REPLAY on attach) before anything else.
+              fail(new Error(`terminal host: unexpected frame ${type} before the session`));
+            }
           });
         } catch (e) {
-          sock.destroy();
-          reject(e);
+          fail(e as Error);
         }
       });
       sock.on('error', (e) => {

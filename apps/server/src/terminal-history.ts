@@ -3,7 +3,7 @@
 // whenever it changes, this takes the file away (the driver renames it inside the sandbox, then it is
 // read here, so nothing is read twice or lost between a read and the next append). The file is
 // written by the learner's root shell: everything in it is untrusted text, capped, never interpreted.
-import { closeSync, constants, fstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { COMMANDS_FILE, takeCommandsFile, type Sandbox } from '@nslab/driver';
 
 /** Per read: a runaway loop in a shell can flood the file; the log keeps a bounded share. */
@@ -60,6 +60,16 @@ function readUntrusted(path: string): string {
   }
 }
 
+/** Whether a name exists (whatever it is: never followed). */
+function present(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class TerminalHistory {
   private watcher: FSWatcher | undefined;
   private lastNumber = new Map<string, number>();
@@ -96,6 +106,8 @@ export class TerminalHistory {
     this.draining = (async () => {
       do {
         this.again = false;
+        // Our own move fires the watch again: look before spawning a process to take nothing.
+        if (!present(`${this.dir}/${COMMANDS_FILE}`)) break;
         // Moved aside inside the sandbox: our own uid cannot create names in its /run.
         if (!(await this.take())) break;
         let text = '';

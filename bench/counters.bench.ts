@@ -137,7 +137,7 @@ async function sampleTimes(): Promise<{ ms: number[]; nodes: number; ifaces: num
 /** CPU of reading every namespace with its own `ip -s -j link show` (children's time, /proc/self/stat). */
 async function perProcessSweep(): Promise<{ cpu: number; wall: number }> {
   const sb = getSandbox(LAB);
-  const names = listNamespaces(sb).filter((n) => !n.unsafe).map((n) => n.name);
+  const names = (await listNamespaces(sb)).filter((n) => !n.unsafe).map((n) => n.name);
   const children = () => {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

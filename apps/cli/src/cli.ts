@@ -138,14 +138,14 @@ async function destroy(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function list(args: string[], io: Io): number {
+async function list(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
-  const labs = listLabs().map((sb) => ({
+  const labs = await Promise.all(listLabs().map(async (sb) => ({
     name: sb.name,
     pid: sb.pid,
     createdAt: sb.record.createdAt,
-    namespaces: listNamespaces(sb).map((n) => n.name),
-  }));
+    namespaces: (await listNamespaces(sb)).map((n) => n.name),
+  })));
   if (values.json) io.out(JSON.stringify(labs, null, 2) + '\n');
   else if (labs.length === 0) io.out('no labs running\n');
   else for (const l of labs) io.out(`${l.name}\t${l.namespaces.length} namespaces\tsince ${l.createdAt}\n`);

@@ -6,6 +6,7 @@ import { HOST, observedToTopology, parseTopology, toNativeYaml, type Capability,
 import {
   assembleLab,
   CounterSampler,
+  isStorageFull,
   labStore,
   listNamespaces,
   mapLimit,
@@ -16,6 +17,7 @@ import {
   type LabWatcher,
   type NodeRaw,
   type Sandbox,
+  StorageFullError,
 } from '@nslab/driver';
 import {
   PROTOCOL_VERSION,
@@ -44,6 +46,13 @@ const LOG_KEEP = 500;
  * a lab redeployed after a reboot is the lab as it was (edits and hand-typed changes included).
  */
 const SAVE_DELAY_MS = 2000;
+/** After a save the disk refused (full), try again this often until it is saved. */
+const SAVE_RETRY_MS = 5000;
+/**
+ * How often the anchor is checked: a sandbox killed from outside leaves its ip monitor and shells
+ * running (they hold its namespaces), so nothing else would notice. One read of /proc/PID/stat.
+ */
+const ANCHOR_CHECK_MS = 250;
 /** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
 const COALESCE_MS = 15;
 
@@ -67,6 +76,9 @@ export class LiveLab {
   private nodeJson = new Map<string, string>();
   private saveTimer: NodeJS.Timeout | undefined;
   private savedYaml: string | null = null;
+  private anchorTimer: NodeJS.Timeout | undefined;
+  /** Why the lab ended, for terminals and captures to pass on (set when it ends by itself). */
+  endReason: string | undefined;
   /**
    * What the saved topology says that the kernel's state cannot: capabilities it declares (`nat`)
    * and each node's deploy-time `exec` lines (an iptables rule, say). Carried into every save.
@@ -128,6 +140,11 @@ export class LiveLab {
   static async start(sandbox: Sandbox): Promise<LiveLab> {
     const lab = new LiveLab(sandbox);
     lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => void lab.monitorEnded());
+    lab.anchorTimer = setInterval(() => {
+      if (!lab.sandbox.alive()) lab.close(true, `lab ${lab.name} stopped: its sandbox was killed from outside nslab`);
+    }, ANCHOR_CHECK_MS);
+    // Not what keeps a server process alive.
+    lab.anchorTimer.unref();
     await lab.watcher.ready;
     await lab.readAll();
     lab.tailLog();
@@ -141,7 +158,7 @@ export class LiveLab {
   private async monitorEnded(): Promise<void> {
     for (let i = 0; i < 100 && !this.closed; i++) {
       if (!this.sandbox.alive()) {
-        this.close(true);
+        this.close(true, `lab ${this.name} stopped: its sandbox is gone`);
         return;
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -219,7 +236,7 @@ export class LiveLab {
     const toRead = new Map<string, { kind: 'host' | 'netns'; unsafe: boolean }>();
     if (d.namespaces || d.all || this.raws.size === 0) {
       // Namespaces first: one deleted since the event must not be read back in as an empty node.
-      const listed = listNamespaces(this.sandbox);
+      const listed = await listNamespaces(this.sandbox);
       const names = new Set(listed.map((n) => n.name));
       for (const name of [...this.raws.keys()]) if (name !== HOST && !names.has(name)) this.raws.delete(name);
       for (const n of listed) if (!this.raws.has(n.name) || d.all) toRead.set(n.name, { kind: 'netns', unsafe: n.unsafe });
@@ -294,18 +311,26 @@ export class LiveLab {
     }
   }
 
-  private scheduleSave(): void {
+  private scheduleSave(delay = SAVE_DELAY_MS): void {
     if (this.closed) return;
     if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.saveTopology(), SAVE_DELAY_MS);
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      try {
+        this.saveTopology();
+      } catch (e) {
+        // Nobody is waiting for this save: keep trying, so the lab is saved once space is back.
+        if (isStorageFull(e)) this.scheduleSave(SAVE_RETRY_MS);
+      }
+    }, delay);
   }
 
   /**
    * The saved topology := the kernel's state as last read (`current` is only ever replaced by a
    * complete read). Not once the lab is closed or its sandbox is gone: never a torn-down lab.
+   * Throws StorageFullError when the disk refuses it.
    */
   private saveTopology(): void {
-    this.saveTimer = undefined;
     if (this.closed || !this.sandbox.alive()) return;
     const t = { ...observedToTopology(this.current), name: this.name, requires: this.requires };
     for (const n of t.nodes) n.exec = this.execLines.get(n.name) ?? [];
@@ -314,9 +339,37 @@ export class LiveLab {
     try {
       labStore.saveTopology(this.name, yaml);
       this.savedYaml = yaml;
-    } catch {
-      /* data dir unavailable: the lab still runs */
+    } catch (e) {
+      if (isStorageFull(e)) throw e;
+      /* data dir unavailable otherwise (gone, read-only): the lab still runs */
     }
+  }
+
+  /**
+   * Save the topology now, for a change a client waits on: its answer must not say "done" for a
+   * change a restart would lose. `logError`: its command log record already failed. A full disk
+   * throws a StorageFullError saying the change is live but not saved (the topology is saved by
+   * itself once there is space again).
+   */
+  saveNow(logError?: unknown): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    try {
+      this.saveTopology();
+    } catch (e) {
+      if (!isStorageFull(e)) throw e;
+      this.scheduleSave(SAVE_RETRY_MS);
+      throw new StorageFullError(
+        `the topology of lab "${this.name}"`,
+        `the change is live in lab "${this.name}" but not saved: ${(e as Error).message}. nslab saves it by itself once there is space; until then a restart of the machine would lose it`,
+      );
+    }
+    if (logError === undefined) return;
+    if (!isStorageFull(logError)) throw logError;
+    throw new StorageFullError(
+      `the command log of lab "${this.name}"`,
+      `the change is live in lab "${this.name}" and its topology saved, but its command log record is not saved: ${(logError as Error).message}`,
+    );
   }
 
   private publish(m: PatchMessage | LogMessage): void {
@@ -356,7 +409,7 @@ export class LiveLab {
     if (!initial) this.publish({ type: 'log', seq: 0, entries });
   }
 
-  /** Record commands we ran (the file watch streams them to clients). */
+  /** Record commands we ran (the file watch streams them to clients). Throws StorageFullError when the disk is full. */
   appendLog(source: CommandSource, lines: { line: string; ok: boolean; error?: string }[]): void {
     const time = new Date().toISOString();
     labStore.appendLog(this.name, lines.map((l) => ({ time, source, ...l })));
@@ -368,8 +421,10 @@ export class LiveLab {
   }
 
   setPositions(p: Record<string, Position>): void {
-    this.positions = { ...this.positions, ...p };
-    labStore.savePositions(this.name, this.positions);
+    const next = { ...this.positions, ...p };
+    // Saved first: positions the disk refused are neither kept nor shown to other clients.
+    labStore.savePositions(this.name, next);
+    this.positions = next;
     this.publish({ type: 'patch', seq: 0, upsertNodes: [], removeNodes: [], positions: p } as PatchMessage);
   }
 
@@ -467,14 +522,22 @@ export class LiveLab {
     for (const l of this.countersListeners) l(update);
   }
 
-  /** The lab is gone: tell every client, stop watching. */
-  close(destroyed: boolean): void {
+  /** The lab is gone: tell every client, stop watching. `reason` when it ended by itself. */
+  close(destroyed: boolean, reason?: string): void {
     if (this.closed) return;
     // A server shutting down saves a pending change now; a destroyed lab saves nothing more.
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
-      if (!destroyed) this.saveTopology();
+      if (!destroyed) {
+        try {
+          this.saveTopology();
+        } catch {
+          /* full disk: nothing more to do on the way out */
+        }
+      }
     }
+    this.endReason ??= reason;
+    clearInterval(this.anchorTimer);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.countersListeners.clear();

@@ -8,7 +8,9 @@ import {
   findSandbox,
   labStore,
   listLabs,
+  SandboxError,
   listNamespaces,
+  mapLimit,
   type ExecutedOperation,
 } from '@nslab/driver';
 import type { CommandSource } from '@nslab/protocol';
@@ -25,11 +27,14 @@ export interface LabSummary {
 
 export interface RegistryHooks {
   onNodesRemoved?: (lab: string, nodes: string[]) => void;
-  onLabGone?: (lab: string) => void;
+  /** `reason` says why, in words for the clients whose terminals and captures close with it. */
+  onLabGone?: (lab: string, reason: string) => void;
 }
 
 export class LabRegistry {
   private live = new Map<string, Promise<LiveLab>>();
+  /** Labs this server is deploying: they count against the lab cap before their sandboxes exist. */
+  private creating = new Set<string>();
   private closed = false;
 
   constructor(
@@ -42,19 +47,25 @@ export class LabRegistry {
     for (const sb of listLabs()) await this.get(sb.name);
   }
 
-  list(): LabSummary[] {
+  async list(): Promise<LabSummary[]> {
     const running = listLabs();
     const names = new Set(running.map((s) => s.name));
-    const out: LabSummary[] = running.map((sb) => ({
+    // Listed inside each sandbox (its /run/netns is the lab's to change), a few at a time.
+    const out: LabSummary[] = await mapLimit(running, 4, async (sb) => ({
       name: sb.name,
-      state: 'running',
-      namespaces: listNamespaces(sb).length,
+      state: 'running' as const,
+      namespaces: (await listNamespaces(sb)).length,
       createdAt: sb.record.createdAt,
     }));
     for (const name of labStore.listSaved()) {
       if (!names.has(name) && labStore.loadTopology(name) !== null) out.push({ name, state: 'saved', namespaces: 0 });
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** A lab of this name is running here, being deployed here, or has data on disk. Cheap: no process, no lookup of sandbox records. */
+  knows(name: string): boolean {
+    return this.live.has(name) || this.creating.has(name) || labStore.hasData(name);
   }
 
   /** The live view of a running lab; 404 if it is not running. */
@@ -66,7 +77,7 @@ export class LabRegistry {
     if (existing) {
       const lab = await existing;
       if (lab.sandbox.alive()) return lab;
-      lab.close(true);
+      lab.close(true, `lab ${name} stopped: its sandbox is gone`);
       this.live.delete(name);
     }
     const sb = findSandbox(name);
@@ -78,8 +89,11 @@ export class LabRegistry {
       lab.subscribe((m) => {
         if (m.type === 'patch' && m.removeNodes.length) this.hooks.onNodesRemoved?.(name, m.removeNodes);
         if (m.type === 'lab-destroyed') {
-          this.hooks.onLabGone?.(name);
+          this.hooks.onLabGone?.(name, lab.endReason ?? `lab ${name} was destroyed`);
           if (this.live.get(name) === p) this.live.delete(name);
+          // It ended by itself (anchor killed from outside): whatever of it still runs (a ping a
+          // learner started, say) goes now, not at the next request that looks the lab up.
+          if (lab.endReason) findSandbox(name);
         }
       });
       return lab;
@@ -89,6 +103,10 @@ export class LabRegistry {
     return p;
   }
 
+  /**
+   * Throws the 4xx for a topology over the per-lab caps or a server at its lab cap. Labs this
+   * server is still deploying count: see deployNew.
+   */
   checkCaps(t: Topology): void {
     const ns = t.nodes.filter((n) => n.kind === 'netns').length;
     if (ns > this.limits.namespacesPerLab) {
@@ -97,14 +115,48 @@ export class LabRegistry {
     if (t.links.length > this.limits.linksPerLab) {
       throw new ApiError(413, 'LIMIT_LINKS', `this server allows at most ${this.limits.linksPerLab} links per lab (the topology has ${t.links.length})`, 'links');
     }
-    if (this.list().filter((l) => l.state === 'running').length >= this.limits.labs) {
+    const labs = new Set([...listLabs().map((sb) => sb.name), ...this.creating]);
+    if (labs.size >= this.limits.labs) {
       throw new ApiError(429, 'LIMIT_LABS', `this server runs at most ${this.limits.labs} labs at once`);
     }
   }
 
-  async create(name: string, topology: Topology, source: CommandSource): Promise<{ lab: LiveLab; executed: ExecutedOperation[] }> {
+  /**
+   * Deploy a new lab with `deploy`, all or nothing. The caps are checked and a place under the lab
+   * cap taken in one synchronous step before anything is awaited, so concurrent creates cannot all
+   * pass the check; the place is given back when the deploy ends. A failure removes what the
+   * deploy left: its sandbox, and its data unless the lab was saved before.
+   */
+  async deployNew<T>(name: string, topology: Topology, deploy: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
     this.checkCaps(topology);
-    const { executed } = await deployLab(name, topology, { source });
+    if (this.creating.has(name) || findSandbox(name)) throw new ApiError(409, 'LAB_EXISTS', `a lab named "${name}" already exists`);
+    this.creating.add(name);
+    const hadData = labStore.hasData(name);
+    try {
+      const out = await deploy();
+      await this.get(name);
+      return out;
+    } catch (e) {
+      // Another deployer (the CLI) holds the name: what is there is theirs.
+      if (!(e instanceof SandboxError && e.code === 'LAB_EXISTS')) await this.undoCreate(name, hadData);
+      throw e;
+    } finally {
+      this.creating.delete(name);
+    }
+  }
+
+  private async undoCreate(name: string, keepData: boolean): Promise<void> {
+    const p = this.live.get(name);
+    this.live.delete(name);
+    if (p) (await p.catch(() => null))?.close(true);
+    const sb = findSandbox(name);
+    if (sb) await destroySandbox(sb);
+    if (!keepData) labStore.remove(name);
+  }
+
+  async create(name: string, topology: Topology, source: CommandSource): Promise<{ lab: LiveLab; executed: ExecutedOperation[] }> {
+    const { executed } = await this.deployNew(name, topology, () => deployLab(name, topology, { source }));
     return { lab: await this.get(name), executed };
   }
 
@@ -120,7 +172,7 @@ export class LabRegistry {
     const sb = findSandbox(name);
     const p = this.live.get(name);
     this.live.delete(name);
-    this.hooks.onLabGone?.(name);
+    this.hooks.onLabGone?.(name, `lab ${name} was destroyed`);
     if (p) (await p.catch(() => null))?.close(true);
     if (sb) await destroySandbox(sb);
     else if (labStore.loadTopology(name) === null) throw new ApiError(404, 'LAB_NOT_FOUND', `no lab named "${name}"`);

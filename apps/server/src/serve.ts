@@ -1,4 +1,4 @@
-// `nslab serve`: start the server, print the URL carrying the access token.
+// `nslab serve`: start the server, print the URL carrying the access token (masked when NSLAB_TOKEN set it).
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { buildApp } from './app.ts';
@@ -13,15 +13,27 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+/**
+ * What `nslab serve` prints. The token in full only when the server made it up (nobody else knows
+ * it); one set through NSLAB_TOKEN is already known to whoever set it, and a terminal's scrollback,
+ * a CI log or `docker compose logs` is no place to repeat it.
+ */
+export function banner(origin: string, token: string, fromEnv: boolean): string {
+  const url = `${origin}/?token=${fromEnv ? '<NSLAB_TOKEN>' : token}`;
+  const note = fromEnv ? '\n(the token is the value of NSLAB_TOKEN)\n' : '';
+  return `nslab is running. Open:\n\n    ${url}\n${note}\n`;
+}
+
 export async function serve(opts: ServeOptions, print: (s: string) => void): Promise<() => Promise<void>> {
+  const fromEnv = Boolean(process.env.NSLAB_TOKEN);
   const token = process.env.NSLAB_TOKEN || randomBytes(24).toString('base64url');
   const { app, registry, terminals } = await buildApp({ token, loopback: isLoopback(opts.host), webRoot: opts.webRoot, logger: false, keepTerminals: true });
   await registry.adoptAll();
-  const running = new Set(registry.list().filter((l) => l.state === 'running').map((l) => l.name));
+  const running = new Set((await registry.list()).filter((l) => l.state === 'running').map((l) => l.name));
   await terminals.adopt((lab) => running.has(lab));
   const address = await app.listen({ host: opts.host, port: opts.port });
   const url = new URL(address);
-  print(`nslab is running. Open:\n\n    ${url.origin}/?token=${token}\n\n`);
+  print(banner(url.origin, token, fromEnv));
   return async () => {
     await app.close();
   };

@@ -43,7 +43,7 @@ export function parseTypedCommands(text: string, lastNumber: Map<string, number>
 }
 
 /**
- * Read a file the sandbox's root controls, seen through /proc/PID/root. An absolute symlink there
+ * Read a file the sandbox's root controls, seen through init's /proc/PID/root. An absolute symlink there
  * would resolve against *our* root (the host's /etc, say), and a FIFO would block the server: open
  * without following links, without blocking, and accept only a regular file.
  */
@@ -82,7 +82,7 @@ export class TerminalHistory {
     sandbox: Sandbox,
     private readonly onCommands: (cmds: TypedCommand[]) => void,
     /** The sandbox's /run as seen from here, and how to move the file aside (tests replace both). */
-    runDir = `/proc/${sandbox.pid}/root/run`,
+    runDir = sandbox.runDirFromHost(),
     private readonly take: () => Promise<boolean> = () => takeCommandsFile(sandbox),
   ) {
     this.dir = runDir;

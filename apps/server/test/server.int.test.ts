@@ -284,7 +284,7 @@ describe('crash safety', () => {
     await req;
     const after = await buildApp({ token: TOKEN });
     await after.registry.adoptAll();
-    const labs = after.registry.list().map((l) => l.name);
+    const labs = (await after.registry.list()).map((l) => l.name);
     if (labs.includes('s-crash')) {
       const state = (await after.app.inject({ method: 'GET', url: '/api/v1/labs/s-crash', headers: AUTH })).json() as ObservedLab;
       expect(state.nodes.filter((n) => n.kind === 'netns')).toHaveLength(40);

@@ -90,12 +90,14 @@ export interface ExecOptions {
 export async function execInLab(name: string, node: string, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
   const sb = getSandbox(name);
   let full: string[];
-  if (node === 'host') full = sb.enter(argv);
+  // Contained: whatever the command leaves running (setsid, &) ends with it or its timeout.
+  if (node === 'host') full = sb.enterContained(argv);
   else {
-    const ns = listNamespaces(sb).find((n) => n.name === node && !n.unsafe);
-    if (!ns) throw new UnknownNodeError(name, node, listNamespaces(sb).filter((n) => !n.unsafe).map((n) => n.name));
+    const listed = await listNamespaces(sb);
+    const ns = listed.find((n) => n.name === node && !n.unsafe);
+    if (!ns) throw new UnknownNodeError(name, node, listed.filter((n) => !n.unsafe).map((n) => n.name));
     // `ip netns exec` (not a bare setns) so /sys shows the namespace's devices: brctl and ethtool read it.
-    full = sb.enter(['ip', 'netns', 'exec', node, ...argv]);
+    full = sb.enterContained(['ip', 'netns', 'exec', node, ...argv]);
   }
   const r = await run(full, { timeoutMs: opts.timeoutMs ?? 60_000, maxOutput: opts.maxOutput ?? 1024 * 1024, input: opts.input });
   if (opts.logAs) {

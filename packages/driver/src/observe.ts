@@ -1,6 +1,5 @@
 // Reads what the kernel really has in a sandbox, whoever made it (nslab, a learner's shell, a
 // script). One `ip -batch` and at most one `bridge` process per namespace.
-import { readdirSync } from 'node:fs';
 import {
   HOST,
   checkNodeName,
@@ -22,19 +21,21 @@ export interface NamespaceName {
   unsafe: boolean;
 }
 
-export function listNamespaces(sb: Sandbox): NamespaceName[] {
-  let entries: Buffer[];
-  try {
-    entries = readdirSync(sb.netnsDir(), { encoding: 'buffer' });
-  } catch {
-    return [];
-  }
-  return entries
-    .map((b) => {
-      const name = b.toString('utf8');
-      const roundTrips = Buffer.from(name, 'utf8').equals(b);
-      return { name, unsafe: !roundTrips || checkNodeName(name) !== null || name === HOST };
-    })
+/**
+ * The lab's namespaces, as /run/netns lists them. Read inside the sandbox by the lab's root: the
+ * directory is the lab's to change (a learner may replace it with a symlink to anything), so the
+ * server never opens it itself.
+ */
+export async function listNamespaces(sb: Sandbox): Promise<NamespaceName[]> {
+  const r = await run(sb.enter(['find', '/run/netns', '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0']), {
+    timeoutMs: 10_000,
+    maxOutput: 4 * 1024 * 1024,
+  });
+  if (r.code !== 0 && r.stdout === '') return [];
+  return r.stdout
+    .split('\0')
+    .filter((name) => name.length > 0)
+    .map((name) => ({ name, unsafe: name.includes('\uFFFD') || checkNodeName(name) !== null || name === HOST }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -212,7 +213,7 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
 
 /** The observed state of a whole lab, the JSON `nslab inspect --json` prints. */
 export async function observeLab(sb: Sandbox): Promise<ObservedLab> {
-  const names = listNamespaces(sb);
+  const names = await listNamespaces(sb);
   const targets: { name: string; kind: 'host' | 'netns'; unsafe: boolean }[] = [
     { name: HOST, kind: 'host', unsafe: false },
     ...names.map((n) => ({ name: n.name, kind: 'netns' as const, unsafe: n.unsafe })),

@@ -62,3 +62,29 @@ export function pidsInSession(sid: number): number[] {
   }
   return out;
 }
+
+/** The first child of `pid` (e.g. the process `unshare --fork` or `nsenter -p` started), or null. */
+export function firstChild(pid: number): number | null {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length > 0 ? Number(kids[0]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Uids of every live process, for finding which sandbox uid ranges still have processes. */
+export function liveUids(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      if (m) out.push(Number(m[1]));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+}

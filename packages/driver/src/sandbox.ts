@@ -1,14 +1,27 @@
-// A lab's sandbox: an anchor process that owns a user namespace (root inside, an unprivileged uid
-// range outside), a private mount namespace (its own tmpfs /run, so its own /run/netns) and a
-// network namespace (the lab host). Everything the lab creates lives inside; destroying the
-// sandbox kills every process in its uid range and lets the kernel reclaim the rest, so cleanup
-// never has to guess by name.
+// A lab's sandbox. Built so that a learner who is root inside cannot undo it:
+//
+//   init (real root, pid 1 of the lab's PID namespace, in a private mount namespace M that real root
+//   filled: tmpfs /run /run/netns /tmp /var/tmp /dev/shm /root, the lab host's own sysfs, a /proc of
+//   the lab's PID namespace, a devpts instance of the lab's own with /dev/ptmx bound to it)
+//   anchor (uid range U outside, root inside; user namespace L1 nested in L0, network namespace =
+//   the lab host, a mount namespace copied from M)
+//
+// M belongs to the host's user namespace and the anchor's copy to the lab's, so the kernel locks
+// every mount M made: the lab cannot unmount or move them. Every lab process lives in the PID
+// namespace whose init is real root's reaper: /proc shows the lab alone, and killing init kills the
+// whole lab at once, however fast it forks. The outer user namespace L0 carries the namespace
+// counters (/proc/sys/user/max_*) that the lab's root, root only in L1, cannot raise. Processes and
+// memory are bounded by cgroups made for the lab (see cgroup.ts). Commands enter with nsenter after
+// joining those groups; nothing the lab controls (its paths, its symlinks) is ever resolved by the
+// server as real root: reads of the lab's files happen inside, as the lab's root.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkNodeName } from '@nslab/model';
-import { isAlive, nsInode, pidsWithUidIn, processStartTime } from './proc.ts';
-import { runChecked, spawnDetached } from './run.ts';
+import { HOST, checkNodeName } from '@nslab/model';
+import { firstChild, isAlive, liveUids, nsInode, pidsWithUidIn, processStartTime } from './proc.ts';
+import { run, runChecked, spawnDetached } from './run.ts';
 import { labsDir, slotsDir } from './state-dir.ts';
+import { cgroupPids, createLabCgroups, procsFiles, removeLabCgroups, type LabCgroups } from './cgroup.ts';
+import { sandboxLimits, TMPFS_SIZES, userNamespaceSysctls, type SandboxLimits } from './sandbox-limits.ts';
 
 const UID_RANGE = 65536;
 const MAX_SLOTS = 4096;
@@ -19,10 +32,28 @@ function uidBase(): number {
   return Number(process.env.NSLAB_UID_BASE ?? 1_000_000_000);
 }
 
-export interface SandboxRecord {
-  name: string;
+// Joins the lab's cgroups, then execs the rest of argv: a process started by the server is in the
+// lab's groups before it can fork, so nothing the lab runs escapes its limits. Fixed text, no input.
+const JOIN_CGROUPS =
+  'my @f; push @f, shift @ARGV while @ARGV && $ARGV[0] ne "--"; shift @ARGV;' +
+  'for my $f (@f) { my $h; open($h, ">>", $f) && syswrite($h, "$$\n") && close($h) or die "nslab: cannot join the lab\x27s cgroup $f: $!\n" }' +
+  'exec { $ARGV[0] } @ARGV or die "nslab: $ARGV[0]: $!\n";';
+
+// PID 1 of a lab: reaps whatever the lab orphans, so a fork-and-exit loop leaves no zombies behind.
+const REAPER = '$0 = "nslab-init"; while (1) { wait() == -1 and sleep 1 }';
+
+export interface ProcessRef {
   pid: number;
   startTime: number;
+}
+
+export interface SandboxRecord {
+  name: string;
+  /** The anchor: the process whose namespaces commands enter. */
+  pid: number;
+  startTime: number;
+  /** PID 1 of the lab's PID namespace: killing it ends every process of the lab. */
+  init?: ProcessRef;
   uid: number;
   slot: number;
   createdAt: string;
@@ -31,7 +62,10 @@ export interface SandboxRecord {
    * (kill -9 mid-deploy) is torn down on sight: a lab is either complete or absent.
    */
   ready: boolean;
-  deployer?: { pid: number; startTime: number };
+  deployer?: ProcessRef;
+  /** The lab's own cgroups (absent when the host offers none). */
+  cgroups?: LabCgroups | null;
+  limits?: SandboxLimits;
 }
 
 export class SandboxError extends Error {
@@ -58,25 +92,65 @@ export class Sandbox {
     return isAlive(this.record.pid, this.record.startTime);
   }
 
+  /** What a process started by the server runs first: join the lab's groups (and the rlimit fallback). */
+  private joinPrefix(): string[] {
+    const out: string[] = [];
+    const cg = this.record.cgroups;
+    if (cg) out.push('perl', '-e', JOIN_CGROUPS, ...procsFiles(cg), '--');
+    if (!cg?.dirs.pids) {
+      const n = this.record.limits?.processes;
+      if (n) out.push('prlimit', `--nproc=${n}:${n}`, '--');
+    }
+    return out;
+  }
+
   /** argv that runs `argv` as root inside the sandbox, in the lab host's network namespace. */
   enter(argv: readonly string[]): string[] {
-    return ['nsenter', '-t', String(this.record.pid), '-U', '-m', '-n', ...argv];
+    const legacy = !this.record.init;
+    return [...this.joinPrefix(), 'nsenter', '-t', String(this.record.pid), '-U', '-m', '-n', ...(legacy ? [] : ['-p', '-C']), '--', ...argv];
   }
 
-  /** argv that runs `argv` inside the sandbox, directly in namespace `ns` (no `ip netns exec` sysfs remount). */
+  /**
+   * argv that runs `argv` inside the sandbox, directly in namespace `ns` (no `ip netns exec` sysfs
+   * remount). The namespace file is opened inside the sandbox, by the lab's root: a path the lab
+   * controls is never resolved by the server.
+   */
   enterNetns(ns: string, argv: readonly string[]): string[] {
-    const pid = String(this.record.pid);
-    return ['nsenter', '-t', pid, '-U', '-m', `--net=/proc/${pid}/root/run/netns/${ns}`, ...argv];
+    if (ns === HOST) return this.enter(argv);
+    return this.enter(['nsenter', `--net=/run/netns/${ns}`, '--', ...argv]);
   }
 
-  /** Path, seen from the real host, of the sandbox's /run/netns. */
-  netnsDir(): string {
-    return `/proc/${this.record.pid}/root/run/netns`;
+  /**
+   * argv for a one-off command whose every process ends with it: it runs as PID 1 of a PID
+   * namespace of its own, so a timeout (or its end) kills what it started in the background too
+   * (setsid included) and frees its pipes.
+   */
+  enterContained(argv: readonly string[]): string[] {
+    if (!this.record.init) return this.enter(argv);
+    return this.enter(['unshare', '--pid', '--fork', '--kill-child', '--', ...argv]);
   }
 
-  /** Every process of this sandbox (anchor, shells, pings, nested namespaces). */
+  /**
+   * The lab's /run as the server may read it: through init's root, in the mount namespace real root
+   * built. There every component is real root's (the lab cannot chroot init, move that mount or put a
+   * symlink in the path); only names inside the tmpfs are the lab's, so open them without following.
+   */
+  runDirFromHost(): string {
+    return `/proc/${this.record.init?.pid ?? this.record.pid}/root/run`;
+  }
+
+  /** Every process of this sandbox outside the kernel's view of its PID namespace (uid range). */
   pids(): number[] {
     return pidsWithUidIn(this.record.uid, this.record.uid + UID_RANGE);
+  }
+
+  /** The lab's cgroups, if the host gave it any. */
+  get cgroups(): LabCgroups | null {
+    return this.record.cgroups ?? null;
+  }
+
+  get limits(): SandboxLimits {
+    return this.record.limits ?? sandboxLimits();
   }
 }
 
@@ -92,7 +166,12 @@ function writeAtomic(path: string, data: string): void {
 
 function claimSlot(): number {
   const dir = slotsDir();
+  // A slot is reused only when nothing with its uids is left (a process of an old lab must never
+  // be able to signal the next lab on the same uids).
+  const base = uidBase();
+  const busy = new Set(liveUids().filter((u) => u >= base).map((u) => Math.floor((u - base) / UID_RANGE)));
   for (let slot = 0; slot < MAX_SLOTS; slot++) {
+    if (busy.has(slot)) continue;
     try {
       // O_EXCL create is the lock: two CLIs deploying at once never share a uid range.
       const fd = openSync(join(dir, String(slot)), 'wx', 0o600);
@@ -118,7 +197,18 @@ async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): 
   }
 }
 
+function kill(ref: ProcessRef | undefined): void {
+  if (!ref || !isAlive(ref.pid, ref.startTime)) return;
+  try {
+    process.kill(ref.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
 function killAll(sb: Sandbox): void {
+  // init first: the kernel then kills the whole PID namespace at once.
+  kill(sb.record.init);
   for (const pid of sb.pids()) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -128,9 +218,56 @@ function killAll(sb: Sandbox): void {
   }
 }
 
-export async function createSandbox(name: string): Promise<Sandbox> {
+async function waitForChild(parent: number, what: string): Promise<ProcessRef> {
+  let child: number | null = null;
+  await waitUntil(() => (child = firstChild(parent)) !== null, 5000, what);
+  const startTime = processStartTime(child!);
+  if (startTime === null) throw new SandboxError('SANDBOX_FAILED', `${what} exited at start`);
+  return { pid: child!, startTime };
+}
+
+async function waitUnshared(pid: number, ns: 'user' | 'mnt', from: string | null, what: string): Promise<void> {
+  await waitUntil(() => {
+    const n = nsInode(pid, ns);
+    return n !== null && n !== from;
+  }, 5000, what);
+}
+
+/** uid_map/gid_map for `pid`, written by a process inside `writerPid`'s user namespace (the parent of pid's). */
+async function writeMaps(pid: number, map: string, writerPid: number | null): Promise<void> {
+  if (writerPid === null) {
+    writeFileSync(`/proc/${pid}/uid_map`, map);
+    writeFileSync(`/proc/${pid}/gid_map`, map);
+    return;
+  }
+  // Only a process in the parent user namespace may write a nested one's maps; dd writes it in one write(2).
+  await Promise.all(['uid_map', 'gid_map'].map((f) =>
+    runChecked(['nsenter', '-t', String(writerPid), '-U', '--', 'dd', `of=/proc/${pid}/${f}`, 'bs=4096', 'status=none'], { input: map, timeoutMs: 10_000 })));
+}
+
+/**
+ * What real root mounts in M, in order: the lab's scratch tmpfs (owned by the lab's root, size-capped),
+ * the lab host's own sysfs, /proc of the lab's PID namespace, and a devpts instance of the lab's own
+ * (capped; /dev/ptmx bound to it, so the lab's ptys never come from the host's pool).
+ */
+export function labFstab(uid: number, limits: SandboxLimits): string {
+  const owned = `uid=${uid},gid=${uid}`;
+  const mode: Record<string, string> = { '/run': '0755', '/run/netns': '0755', '/tmp': '1777', '/var/tmp': '1777', '/dev/shm': '1777', '/root': '0700' };
+  const lines = Object.entries(TMPFS_SIZES).map(([target, size]) =>
+    `nslab ${target} tmpfs mode=${mode[target]},size=${size},${owned}${target === '/run/netns' ? ',X-mount.mkdir' : ''} 0 0`);
+  lines.push(
+    'nslab /sys sysfs nosuid,nodev,noexec 0 0',
+    'nslab /proc proc nosuid,nodev,noexec 0 0',
+    `nslab /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=${uid + 5},max=${limits.ptys} 0 0`,
+    '/dev/pts/ptmx /dev/ptmx none bind 0 0',
+  );
+  return lines.join('\n') + '\n';
+}
+
+export async function createSandbox(name: string, limits: SandboxLimits = sandboxLimits()): Promise<Sandbox> {
   const bad = checkNodeName(name);
   if (bad) throw new SandboxError('INVALID_NAME', `lab name ${JSON.stringify(name)}: ${bad}`);
+  if (name === HOST) throw new SandboxError('INVALID_NAME', `lab name "${HOST}": reserved (it names the lab host inside every lab)`);
   try {
     mkdirSync(join(labsDir(), name), { mode: 0o700 });
   } catch (e) {
@@ -145,60 +282,112 @@ export async function createSandbox(name: string): Promise<Sandbox> {
   const selfStart = processStartTime(process.pid);
   writeAtomic(join(labsDir(), name, 'deployer.json'), JSON.stringify({ pid: process.pid, startTime: selfStart }));
   let slot = -1;
-  let pid = 0;
+  const helpers: number[] = [];
+  let record: SandboxRecord | null = null;
+  let cgroups: LabCgroups | null = null;
   try {
     slot = claimSlot();
     const uid = uidBase() + slot * UID_RANGE;
-    pid = await spawnDetached([
-      'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
-      'unshare', '--user', '--mount', '--net', '--propagation', 'private', '--', 'sleep', 'infinity',
-    ]);
+    cgroups = createLabCgroups(`${name}.${slot}`, { processes: limits.processes, memoryBytes: limits.memoryBytes });
     const selfUser = nsInode('self', 'user');
-    const selfNet = nsInode('self', 'net');
-    await waitUntil(() => {
-      const u = nsInode(pid, 'user');
-      const n = nsInode(pid, 'net');
-      return u !== null && n !== null && u !== selfUser && n !== selfNet;
-    }, 5000, 'the sandbox anchor to unshare');
-    const startTime = processStartTime(pid);
-    if (startTime === null) throw new SandboxError('SANDBOX_FAILED', 'the sandbox anchor exited at start');
-    const sb = new Sandbox({
-      name, pid, startTime, uid, slot, createdAt: new Date().toISOString(), ready: false,
+
+    // L0: the outer user namespace, as the lab's uid range; its counters are the lab's namespace limits.
+    // init: real root, a private mount namespace M and the lab's PID namespace.
+    const [outer, initParent] = await Promise.all([
+      spawnDetached(['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'unshare', '--user', '--', 'sleep', 'infinity']),
+      spawnDetached(['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', 'perl', '-e', REAPER]),
+    ]);
+    helpers.push(outer, initParent);
+    await waitUnshared(outer, 'user', selfUser, 'the outer user namespace');
+    await writeMaps(outer, `0 ${uid} ${UID_RANGE}\n`, null);
+    // L1 + the lab host's network namespace, made by the lab's root in L0 so L0 counts them.
+    const [inner] = await Promise.all([
+      spawnDetached(['nsenter', '-t', String(outer), '-U', '--', 'unshare', '--user', '--net', '--', 'sleep', 'infinity']),
+      runChecked(['nsenter', '-t', String(outer), '-U', '--', 'sysctl', '-q', '-e', '-w',
+        ...Object.entries(userNamespaceSysctls(limits)).map(([k, v]) => `${k}=${v}`)], { timeoutMs: 10_000 }),
+    ]);
+    helpers.push(inner);
+    const [init] = await Promise.all([
+      waitForChild(initParent, 'the sandbox init'),
+      waitUnshared(inner, 'user', nsInode(outer, 'user'), 'the lab user namespace'),
+    ]);
+    // Mounts in M, made by real root (one `mount -a` in the lab host's network namespace, for its
+    // sysfs, and forked into the lab's PID namespace, for its /proc): locked once the anchor copies
+    // M into the lab's user namespace.
+    const fstab = join(labsDir(), name, 'fstab');
+    writeFileSync(fstab, labFstab(uid, limits), { mode: 0o600 });
+    await Promise.all([
+      writeMaps(inner, `0 0 ${UID_RANGE}\n`, outer),
+      runChecked(['nsenter', '-t', String(init.pid), '-m', '-p', `--net=/proc/${inner}/ns/net`, '--', 'mount', '-a', '-n', '-T', fstab], { timeoutMs: 10_000 }),
+      runChecked(['nsenter', `--net=/proc/${inner}/ns/net`, '--', 'ip', 'link', 'set', 'dev', 'lo', 'up'], { timeoutMs: 10_000 }),
+    ]);
+
+    // The anchor: joins M, the PID namespace, L1 and the lab host, then copies M into a mount
+    // namespace of the lab's own (this copy is where the locks come from).
+    const anchorParent = await spawnDetached([
+      ...(cgroups ? ['perl', '-e', JOIN_CGROUPS, ...procsFiles(cgroups), '--'] : []),
+      ...(cgroups?.dirs.pids ? [] : ['prlimit', `--nproc=${limits.processes}:${limits.processes}`, '--']),
+      'nsenter', '-t', String(init.pid), '-m', '-p', `--user=/proc/${inner}/ns/user`, `--net=/proc/${inner}/ns/net`, '--',
+      // Its own cgroup namespace too: /proc/self/cgroup inside shows "/", not the host's layout.
+      'unshare', '--mount', '--cgroup', '--', 'sleep', 'infinity',
+    ]);
+    helpers.push(anchorParent);
+    const anchor = await waitForChild(anchorParent, 'the sandbox anchor');
+    await waitUnshared(anchor.pid, 'mnt', nsInode(init.pid, 'mnt'), 'the anchor to unshare');
+    record = {
+      name, pid: anchor.pid, startTime: processStartTime(anchor.pid) ?? anchor.startTime, init, uid, slot,
+      createdAt: new Date().toISOString(), ready: false, cgroups, limits,
       ...(selfStart !== null ? { deployer: { pid: process.pid, startTime: selfStart } } : {}),
-    });
+    };
+    const sb = new Sandbox(record);
     // Recorded before anything else happens inside, so a deployer killed from here on leaves a
     // record that the next lookup recognises as stale and tears down.
     writeAtomic(recordPath(name), JSON.stringify(sb.record, null, 2));
-    // Written by root from outside, so setgroups stays allowed inside (tcpdump drops privileges with it).
-    writeFileSync(`/proc/${pid}/uid_map`, `0 ${uid} ${UID_RANGE}\n`);
-    writeFileSync(`/proc/${pid}/gid_map`, `0 ${uid} ${UID_RANGE}\n`);
-
-    // Private, size-capped scratch space: the lab gets its own /run (so its own /run/netns), and a
-    // learner's root shell cannot fill the host's world-writable directories.
-    const tmpfs = (target: string, mode: string, size: string) =>
-      runChecked(sb.enter(['mount', '-t', 'tmpfs', '-o', `mode=${mode},size=${size}`, 'nslab', target]), { timeoutMs: 10_000 });
-    // Independent steps run side by side: sandbox creation is on every deploy's critical path.
-    await Promise.all([
-      tmpfs('/run', '0755', '16m').then(() => runChecked(sb.enter(['mkdir', '-p', '/run/netns']), { timeoutMs: 10_000 })),
-      tmpfs('/tmp', '1777', '64m'),
-      tmpfs('/var/tmp', '1777', '16m'),
-      tmpfs('/dev/shm', '1777', '16m'),
-      // The lab's own home for root's shells (the host's /root is unreadable from inside anyway).
-      tmpfs('/root', '0700', '16m'),
-      runChecked(sb.enter(['ip', 'link', 'set', 'dev', 'lo', 'up']), { timeoutMs: 10_000 }),
-    ]);
-    return sb;
-  } catch (e) {
-    if (pid) {
+    // The anchor holds L1 and the lab host now; the helpers that made them go (L0 lives on as L1's parent).
+    for (const h of [outer, inner]) {
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(h, 'SIGKILL');
       } catch {
         /* gone */
       }
     }
+    return sb;
+  } catch (e) {
+    for (const h of helpers) {
+      try {
+        process.kill(h, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    if (record) await reap(new Sandbox(record)).catch(() => {});
+    else if (cgroups) {
+      await waitUntil(() => cgroupPids(cgroups!).length === 0, 5000, 'the failed sandbox to exit').catch(() => {});
+      removeLabCgroups(cgroups);
+    }
     if (slot >= 0) releaseSlot(slot);
     rmSync(join(labsDir(), name), { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Kill every process of a sandbox and wait until none is left; then remove its cgroups. */
+async function reap(sb: Sandbox): Promise<void> {
+  killAll(sb);
+  // The PID namespace dies with init; processes the server started (nsenter parents outside it)
+  // exit when their child does. Anything left in the uid range is killed again until none is left.
+  const end = Date.now() + 10_000;
+  for (let round = 0; ; round++) {
+    const left = sb.pids();
+    const inGroups = sb.cgroups ? cgroupPids(sb.cgroups) : [];
+    if (left.length === 0 && inGroups.length === 0 && !sb.alive()) break;
+    if (Date.now() > end) throw new SandboxError('SANDBOX_FAILED', `lab "${sb.name}": ${left.length + inGroups.length} processes would not die`);
+    if (round % 10 === 9) killAll(sb);
+    await new Promise((r) => setTimeout(r, round < 20 ? 2 : 20));
+  }
+  if (sb.cgroups && !removeLabCgroups(sb.cgroups)) {
+    // v1 can lag a moment behind the last exit.
+    await waitUntil(() => removeLabCgroups(sb.cgroups!), 5000, `lab "${sb.name}"'s cgroups to empty`);
   }
 }
 
@@ -285,15 +474,6 @@ export function listSandboxes(): Sandbox[] {
 }
 
 export async function destroySandbox(sb: Sandbox): Promise<void> {
-  if (sb.alive()) {
-    // Kill everything in the uid range until nothing is left (a shell may fork while we kill).
-    for (let round = 0; round < 100; round++) {
-      const pids = sb.pids();
-      if (pids.length === 0) break;
-      killAll(sb);
-      await new Promise((r) => setTimeout(r, round < 10 ? 2 : 20));
-    }
-    await waitUntil(() => !sb.alive(), 5000, `the anchor of lab "${sb.name}" to exit`);
-  }
+  await reap(sb);
   removeRecord(sb.name);
 }

@@ -1,7 +1,7 @@
 // Event-driven change detection for one lab: netlink events from every namespace of the sandbox
-// (`ip monitor all-nsid`, seen from the lab host) and inotify on the sandbox's /run/netns for
-// namespaces coming and going. Reports *which* namespaces changed; reading them is observe.ts's job.
-import { watch as fsWatch, type FSWatcher } from 'node:fs';
+// (`ip monitor all-nsid`, seen from the lab host) and `ip netns monitor` (inotify on /run/netns,
+// run inside the sandbox: the directory is the lab's, never watched by the server) for namespaces
+// coming and going. Reports *which* namespaces changed; reading them is observe.ts's job.
 import { HOST } from '@nslab/model';
 import type { Sandbox } from './sandbox.ts';
 import { listNamespaces } from './observe.ts';
@@ -28,7 +28,7 @@ const PREFIX = /^\[nsid (current|\d+)\]/;
 export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void, onEnd?: () => void): LabWatcher {
   let closed = false;
   let monitor: StreamHandle | undefined;
-  let dirWatch: FSWatcher | undefined;
+  let dirWatch: StreamHandle | undefined;
   const nsidNames = new Map<number, string>();
 
   const emit = (d: Partial<DirtySet>) => {
@@ -39,7 +39,7 @@ export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void, onEnd?: ()
   // `ip monitor all-nsid` only reports namespaces that have an nsid in the lab host: give every
   // (safely named) namespace one, then learn the id -> name map.
   const refreshIds = async () => {
-    const names = listNamespaces(sb).filter((n) => !n.unsafe);
+    const names = (await listNamespaces(sb)).filter((n) => !n.unsafe);
     const listed = await run(sb.enter(['ip', '-j', 'netns', 'list']), { timeoutMs: 10_000 });
     const ids = new Map<string, number>();
     try {
@@ -97,22 +97,19 @@ export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void, onEnd?: ()
     void monitor.exited.then(() => {
       if (!closed) onEnd?.();
     });
-    try {
-      dirWatch = fsWatch(sb.netnsDir(), () => {
-        emit({ namespaces: true });
-        void refreshSoon();
-      });
-      dirWatch.on('error', () => {
-        /* the sandbox went away */
-      });
-    } catch {
-      /* no /run/netns yet: created by the sandbox at start, so only when it is gone */
-    }
+    // stdbuf: ip prints these with stdio and never flushes; a pipe would hold them back.
+    dirWatch = spawnLines(sb.enter(['stdbuf', '-oL', 'ip', 'netns', 'monitor']), () => {
+      emit({ namespaces: true });
+      void refreshSoon();
+    });
     await refreshSoon();
     // ip subscribes to netlink right after exec; the id refresh above (two process runs) usually
     // covers that, this margin makes "ready" mean ready on a loaded machine too.
     await new Promise((r) => setTimeout(r, 30));
-    if (closed) monitor.kill();
+    if (closed) {
+      monitor.kill();
+      dirWatch.kill();
+    }
   })();
 
   return {
@@ -120,7 +117,7 @@ export function watchLab(sb: Sandbox, onDirty: (d: DirtySet) => void, onEnd?: ()
     close() {
       closed = true;
       monitor?.kill();
-      dirWatch?.close();
+      dirWatch?.kill();
     },
   };
 }

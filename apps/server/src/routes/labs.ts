@@ -32,7 +32,7 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
   const { registry } = opts;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
 
-  r.get('/labs', { schema: { summary: 'Running and saved labs' } }, async () => ({ labs: registry.list() }));
+  r.get('/labs', { schema: { summary: 'Running and saved labs' } }, async () => ({ labs: await registry.list() }));
 
   r.post('/labs', { schema: { summary: 'Create a lab (empty, or from native/containerlab YAML)', body: S.CreateLabBody }, config: mutating }, async (req, reply) => {
     const { yaml, format } = req.body;

@@ -56,9 +56,9 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   const registry: LabRegistry = new LabRegistry(limits, {
     // A terminal never outlives its namespace or its lab, and says why it closed.
     onNodesRemoved: (lab, nodes) => nodes.forEach((n) => terminals.closeNode(lab, n, `namespace ${n} was deleted`)),
-    onLabGone: (lab) => {
-      terminals.closeLab(lab, `lab ${lab} was destroyed`);
-      captures.forgetLab(lab, `lab ${lab} was destroyed`);
+    onLabGone: (lab, reason) => {
+      terminals.closeLab(lab, reason);
+      captures.forgetLab(lab, reason);
     },
   });
   // Commands typed in terminals join the lab's command log.
@@ -69,8 +69,20 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   installErrorHandler(app);
   installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
   installSecurityHeaders(app);
+  // Bodies are JSON. text/plain is what a cross-site form or "simple" fetch can send without a
+  // CORS preflight: refusing it (415) is a second wall behind the Origin check in auth.ts.
+  app.removeContentTypeParser('text/plain');
   await app.register(rateLimit, {
     global: false,
+    // Counted per route, per client address and per lab: on loopback every browser is 127.0.0.1, so
+    // without the lab one learner's burst would lock every other lab out. Names of labs that do
+    // not exist share one count, so spraying made-up names cannot mint fresh budgets (or push real
+    // counts out of the store).
+    keyGenerator: (req) => {
+      const lab = (req.params as { lab?: unknown } | undefined)?.lab;
+      const scope = typeof lab !== 'string' ? '' : registry.knows(lab) ? `lab:${lab}` : 'lab:?';
+      return `${req.ip}|${scope}`;
+    },
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',

@@ -1,8 +1,10 @@
 // Access control for a server that runs as root and hands out root shells inside labs.
 // - A random token (Jupyter-style); the page URL carries it once, then an HttpOnly SameSite=Strict
 //   cookie does. Scripts use `Authorization: Bearer`. `?token=` is accepted on page loads only.
-// - WebSocket upgrades must come from our own origin (cross-site WebSocket hijacking of a root shell
-//   is the main threat); a client without an Origin (not a browser) must use the Bearer header.
+// - WebSocket upgrades and state-changing requests (POST/PUT/PATCH/DELETE) must come from our own
+//   origin; a client without an Origin (not a browser) must use the Bearer header. SameSite=Strict
+//   is no defence here: a page on another port of 127.0.0.1 is the same *site*, so its requests
+//   carry the cookie (cross-site WebSocket hijacking of a root shell, or a form posting to us).
 // - While bound to loopback, the Host header must name loopback (DNS rebinding).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -53,6 +55,24 @@ function deny(reply: FastifyReply, status: number, code: string, message: string
   void reply.code(status).header('cache-control', 'no-store').send({ code, message });
 }
 
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The path to send a browser to after the token exchange: always one of ours. `//evil.com/` (or
+ * `/\evil.com/`, which browsers read the same) is another host, and `/.//evil.com/` becomes it once
+ * dot segments are removed, so leading slashes are folded into one after normalizing.
+ */
+export function sameOriginPath(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  // A relative-to-our-origin parse: the path cannot become a host whatever it starts with.
+  const url = new URL(`http://x/${rawPath.replace(/^[/\\]+/, '')}`);
+  const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+  query.delete('token');
+  const search = query.toString();
+  return `/${url.pathname.replace(/^[/\\]+/, '')}${search ? `?${search}` : ''}`;
+}
+
 export function isPageRequest(req: FastifyRequest): boolean {
   const path = req.url.split('?')[0]!;
   return req.method === 'GET' && !path.startsWith('/api/') && !req.headers.upgrade;
@@ -67,27 +87,33 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     const bearer = bearerToken(req);
     const cookie = cookieToken(req);
-    if (isUpgrade) {
+    if (isUpgrade || MUTATING.has(req.method)) {
+      const what = isUpgrade ? 'WebSocket connections' : 'changes';
       const origin = req.headers.origin;
+      const fetchSite = req.headers['sec-fetch-site'];
+      // Sec-Fetch-Site is the browser's own word; `same-site` is exactly the other-port page.
+      if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
+        return deny(reply, 403, 'BAD_ORIGIN', `${what} must come from this server's own pages`);
+      }
       if (origin !== undefined) {
         if (origin !== `http://${host}` && origin !== `https://${host}`) {
-          return deny(reply, 403, 'BAD_ORIGIN', 'WebSocket connections must come from this server\'s own pages');
+          return deny(reply, 403, 'BAD_ORIGIN', `${what} must come from this server's own pages`);
         }
       } else if (!tokenMatches(bearer, opts.token)) {
-        // No Origin: not a browser, so no ambient cookie may authorize it.
+        // No Origin: not a browser (they send one on every WebSocket and state-changing request), so
+        // no ambient cookie may authorize it.
         return deny(reply, 401, 'UNAUTHORIZED', 'a token is required (Authorization: Bearer <token>)');
       }
     }
     if (tokenMatches(bearer, opts.token) || tokenMatches(cookie, opts.token)) return;
-    const url = new URL(req.url, 'http://x');
-    const query = url.searchParams.get('token') ?? undefined;
+    const q = req.url.indexOf('?');
+    const query = q < 0 ? undefined : new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined;
     if (isPageRequest(req) && tokenMatches(query, opts.token)) {
       // Trade the URL token for a cookie and drop it from the address bar (and from history).
-      url.searchParams.delete('token');
       void reply
         .header('set-cookie', `${COOKIE}=${encodeURIComponent(opts.token)}; HttpOnly; SameSite=Strict; Path=/`)
         .header('cache-control', 'no-store')
-        .redirect(url.pathname + url.search, 302);
+        .redirect(sameOriginPath(req.url), 302);
       return reply;
     }
     return deny(reply, 401, 'UNAUTHORIZED', 'a token is required: open the URL the server printed, or send Authorization: Bearer <token>');

@@ -55,14 +55,25 @@ async function runEdit(lab: LiveLab, edit: Edit, source: CommandSource): Promise
         }
       }
     }
-    lab.appendLog(source, lines);
+    try {
+      lab.appendLog(source, lines);
+    } catch {
+      /* a full disk: the kernel's refusal stays the answer */
+    }
     const t = touched([...plan.ops, ...plan.inverse]);
     await lab.refreshNodes(t.nodes, t.namespaces);
     throw e;
   }
-  lab.appendLog(source, done.map((d) => ({ line: d.line, ok: true })));
+  let logError: unknown;
+  try {
+    lab.appendLog(source, done.map((d) => ({ line: d.line, ok: true })));
+  } catch (e) {
+    logError = e;
+  }
   // The kernel's word, not ours: re-read what the edit touched before answering.
   const t = touched(plan.ops);
   await lab.refreshNodes(t.nodes, t.namespaces);
+  // Saved before it is answered as done; a full disk answers 507 (the change is live, not saved).
+  lab.saveNow(logError);
   return { commands: done.map((d) => d.line), effects: plan.effects };
 }

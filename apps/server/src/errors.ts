@@ -2,7 +2,7 @@
 // never leak internals (the detail goes to the log only).
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { TopologyError } from '@nslab/model';
-import { MissingCapabilityError, OperationError, SandboxError, UnknownNodeError } from '@nslab/driver';
+import { isStorageFull, MissingCapabilityError, OperationError, SandboxError, StorageFullError, UnknownNodeError } from '@nslab/driver';
 
 export class ApiError extends Error {
   constructor(
@@ -48,6 +48,9 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
     const status = SANDBOX_STATUS[e.code];
     if (status < 500) return { status, body: { code: e.code, message: e.message } };
   }
+  // 507 Insufficient Storage: the request may have been fine; the server could not record it.
+  if (e instanceof StorageFullError) return { status: 507, body: { code: e.code, message: e.message } };
+  if (isStorageFull(e)) return { status: 507, body: { code: 'STORAGE_FULL', message: "nslab's data disk is full: what this request changed could not be saved" } };
   if (e instanceof MissingCapabilityError) return { status: 422, body: { code: e.code, message: e.message, missing: e.missing } };
   if (e instanceof OperationError) {
     // The kernel said no: the learner's command and the kernel's words are the useful part.
@@ -68,6 +71,9 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
       .join('.');
     const message = extra ? `unknown field "${extra}"` : `${field || fe.validationContext}: ${v?.message ?? 'invalid'}`;
     return { status: 400, body: { code: 'BAD_REQUEST', message, ...(field ? { field } : {}) } };
+  }
+  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'request bodies must be JSON (Content-Type: application/json)' } };
   }
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { code: fe.code ?? 'BAD_REQUEST', message: fe.message } };

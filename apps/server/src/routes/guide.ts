@@ -48,9 +48,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     const name = req.body.name ?? lab.id;
     const why = checkNodeName(name);
     if (why) throw new ApiError(400, 'INVALID_NAME', `name ${JSON.stringify(name)} ${why}`, 'name');
-    opts.registry.checkCaps(startingTopology(lab));
-    await startLab(lab.id, name);
-    await opts.registry.get(name);
+    await opts.registry.deployNew(name, startingTopology(lab), () => startLab(lab.id, name));
     return reply.code(201).send({ name, lab: lab.id });
   });
 

@@ -8,7 +8,7 @@ export interface Limits {
   execMaxOutput: number;
   bodyLimit: number;
   wsMaxPayload: number;
-  /** Mutating requests per client per minute. */
+  /** Mutating requests per minute, counted per route, client address and lab (see app.ts). */
   mutationsPerMinute: number;
   /** Packet captures running at once in one lab. */
   capturesPerLab: number;

@@ -124,13 +124,15 @@ export interface CgroupLimits {
   memoryBytes: number;
 }
 
-function uniqueDirs(cg: LabCgroups): string[] {
-  return [...new Set(Object.values(cg.dirs))];
+function uniqueDirs(cg: LabCgroups, except: Controller[] = []): string[] {
+  const skip = new Set(except.map((c) => cg.dirs[c]));
+  // On v2 one directory carries every controller: it cannot be left out for one of them.
+  return [...new Set(Object.values(cg.dirs))].filter((d) => cg.version === 2 || !skip.has(d));
 }
 
 /** The cgroup.procs files a process writes its pid to, to join the lab's groups. */
-export function procsFiles(cg: LabCgroups): string[] {
-  return uniqueDirs(cg).map((d) => join(d, 'cgroup.procs'));
+export function procsFiles(cg: LabCgroups, except: Controller[] = []): string[] {
+  return uniqueDirs(cg, except).map((d) => join(d, 'cgroup.procs'));
 }
 
 function ensureDir(dir: string): void {

@@ -12,3 +12,5 @@ export * from './shell.ts';
 export * from './counters.ts';
 export * from './pcap.ts';
 export * from './capture.ts';
+export * from './cgroup.ts';
+export * from './sandbox-limits.ts';

@@ -325,7 +325,9 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     // The anchor: joins M, the PID namespace, L1 and the lab host, then copies M into a mount
     // namespace of the lab's own (this copy is where the locks come from).
     const anchorParent = await spawnDetached([
-      ...(cgroups ? ['perl', '-e', JOIN_CGROUPS, ...procsFiles(cgroups), '--'] : []),
+      // Not in the memory group: when the lab fills its memory the OOM killer takes its shells,
+      // never the process everything enters through (it holds no memory worth taking).
+      ...(cgroups ? ['perl', '-e', JOIN_CGROUPS, ...procsFiles(cgroups, ['memory']), '--'] : []),
       ...(cgroups?.dirs.pids ? [] : ['prlimit', `--nproc=${limits.processes}:${limits.processes}`, '--']),
       'nsenter', '-t', String(init.pid), '-m', '-p', `--user=/proc/${inner}/ns/user`, `--net=/proc/${inner}/ns/net`, '--',
       // Its own cgroup namespace too: /proc/self/cgroup inside shows "/", not the host's layout.

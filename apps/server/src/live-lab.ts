@@ -141,7 +141,7 @@ export class LiveLab {
     const lab = new LiveLab(sandbox);
     lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => void lab.monitorEnded());
     lab.anchorTimer = setInterval(() => {
-      if (!lab.sandbox.alive()) lab.close(true, `lab ${lab.name} stopped: its sandbox was killed from outside nslab`);
+      if (!lab.sandbox.alive()) lab.close(true, `lab ${lab.name} ended: its sandbox was stopped outside this server`);
     }, ANCHOR_CHECK_MS);
     // Not what keeps a server process alive.
     lab.anchorTimer.unref();

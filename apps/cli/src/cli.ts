@@ -22,6 +22,9 @@ import {
   installRoot,
   listLabs,
   listNamespaces,
+  loadConfig,
+  describeLimits,
+  DEFAULT_CONFIG_PATH,
 } from '@nslab/driver';
 import { formatDiagnosis, runDiagnose } from './diagnose.ts';
 import { captureCmd, CaptureUsageError } from './capture.ts';
@@ -43,8 +46,8 @@ Usage:
   nslab capture <NAME> <NODE> <IF> [-f FILTER] [-w FILE] [-c N] [-s SECONDS] [-e]
                                                                    tcpdump inside the lab: lines on stdout, pcap to FILE
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
-  nslab doctor [--json] [--refresh]                                kernel features this machine supports
-  nslab serve [--host 127.0.0.1] [--port 7070]                     start the web server (prints a URL with an access token)
+  nslab doctor [--json] [--refresh] [--config FILE]                kernel features and per-lab limits on this machine
+  nslab serve [--host 127.0.0.1] [--port 7070] [--config FILE]     start the web server (prints a URL with an access token)
   nslab lab list [--json]                                          the guided labs, and whether this kernel can run them
   nslab lab start <lab> [--name NAME]                              deploy a guided lab's starting topology
   nslab lab check <NAME> [--step N] [--json]                       check a running guided lab (exit 0 only when all pass)
@@ -61,10 +64,12 @@ function need(v: string | undefined, what: string): string {
 export async function runCli(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    // Sandboxes made from here get the config's limits (NSLAB_CONFIG or /etc/nslab/config.yaml).
+    if (cmd === 'deploy' || cmd === 'lab') loadConfig();
     switch (cmd) {
       case 'deploy': return await deploy(rest, io);
       case 'destroy': return await destroy(rest, io);
-      case 'list': return list(rest, io);
+      case 'list': return await list(rest, io);
       case 'inspect': return await inspect(rest, io);
       case 'exec': return await exec(rest, io);
       case 'export': return await exportLab(rest, io);
@@ -211,26 +216,34 @@ async function exportLab(args: string[], io: Io): Promise<number> {
 }
 
 async function doctor(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, refresh: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, refresh: { type: 'boolean' }, config: { type: 'string' } } });
+  const config = loadConfig(values.config);
   const report = await detectCapabilities(values.refresh ?? false);
+  const limits = describeLimits();
   if (values.json) {
-    io.out(JSON.stringify(report, null, 2) + '\n');
+    io.out(JSON.stringify({ ...report, limits, config: config.path }, null, 2) + '\n');
     return 0;
   }
   for (const c of CAPABILITIES) {
     const r = report[c];
     io.out(`${r.ok ? 'ok     ' : 'MISSING'} ${c.padEnd(22)} ${r.ok ? CAPABILITY_HELP[c] : r.detail}\n`);
   }
+  io.out(`\nLimits per lab (${config.path ? `from ${config.path}` : `defaults; set them in ${DEFAULT_CONFIG_PATH}`}):\n`);
+  for (const l of limits) {
+    const value = l.limit === 'memoryBytes' ? `${Math.round(l.value / 1024 / 1024)} MiB` : String(l.value);
+    io.out(`${l.kernel ? 'kernel ' : 'partial'} ${l.limit.padEnd(12)} ${value.padEnd(9)} held by ${l.heldBy}\n`);
+  }
   return 0;
 }
 
 async function serveCmd(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '7070' } } });
+  const { values } = parseArgs({ args, options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '7070' }, config: { type: 'string' } } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535 (got "${values.port}")`);
+  const config = loadConfig(values.config);
   const { serve } = await import('@nslab/server');
   const webRoot = join(installRoot(), 'apps/web/dist');
-  const stop = await serve({ host: values.host!, port, webRoot }, io.out);
+  const stop = await serve({ host: values.host!, port, webRoot, limits: config.limits }, io.out);
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);

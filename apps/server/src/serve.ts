@@ -2,11 +2,18 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { buildApp } from './app.ts';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 export interface ServeOptions {
   host: string;
   port: number;
   webRoot?: string;
+  /** The config file's `limits` section; the server takes its caps from it (loadConfig applied the sandbox's). */
+  limits?: Partial<Record<string, number>>;
+}
+
+function serverLimitsOf(l: Partial<Record<string, number>>): Partial<Limits> {
+  return Object.fromEntries(Object.entries(l).filter(([k]) => k in DEFAULT_LIMITS)) as Partial<Limits>;
 }
 
 export function isLoopback(host: string): boolean {
@@ -27,7 +34,7 @@ export function banner(origin: string, token: string, fromEnv: boolean): string 
 export async function serve(opts: ServeOptions, print: (s: string) => void): Promise<() => Promise<void>> {
   const fromEnv = Boolean(process.env.NSLAB_TOKEN);
   const token = process.env.NSLAB_TOKEN || randomBytes(24).toString('base64url');
-  const { app, registry, terminals } = await buildApp({ token, loopback: isLoopback(opts.host), webRoot: opts.webRoot, logger: false, keepTerminals: true });
+  const { app, registry, terminals } = await buildApp({ token, loopback: isLoopback(opts.host), webRoot: opts.webRoot, limits: serverLimitsOf(opts.limits ?? {}), logger: false, keepTerminals: true });
   await registry.adoptAll();
   const running = new Set((await registry.list()).filter((l) => l.state === 'running').map((l) => l.name));
   await terminals.adopt((lab) => running.has(lab));

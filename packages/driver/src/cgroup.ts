@@ -83,7 +83,7 @@ export function detectCgroupHost(files: CgroupFiles, subtreeControl: (dir: strin
     const enabled = dir ? (subtreeControl(dir) ?? '').split(/\s+/).filter(Boolean) : [];
     for (const c of WANTED) {
       // v2 has no freezer controller: cgroup.freeze is built in.
-      const have = c === 'freezer' ? enabled.length > 0 : enabled.includes(c);
+      const have = c === 'freezer' ? enabled.includes('pids') || enabled.includes('memory') : enabled.includes(c);
       if (dir && have) bases[c] = dir;
       else missing[c] = `cgroup v2: the ${c === 'freezer' ? 'pids or memory' : c} controller is not delegated to nslab's group ${dir ?? path2} (cgroup.subtree_control: "${enabled.join(' ')}")`;
     }

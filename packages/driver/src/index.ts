@@ -14,3 +14,4 @@ export * from './pcap.ts';
 export * from './capture.ts';
 export * from './cgroup.ts';
 export * from './sandbox-limits.ts';
+export * from './config.ts';

@@ -18,17 +18,9 @@ export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   processes: 1024,
   memoryBytes: 512 * 1024 * 1024,
   ptys: 64,
-  namespaces: 512,
+  namespaces: 500,
   links: 2000,
 });
-
-export const SANDBOX_LIMIT_RULES: Record<keyof SandboxLimits, { min: number; max: number }> = {
-  processes: { min: 32, max: 1_000_000 },
-  memoryBytes: { min: 64 * 1024 * 1024, max: 2 ** 50 },
-  ptys: { min: 1, max: 1024 },
-  namespaces: { min: 1, max: 100_000 },
-  links: { min: 1, max: 1_000_000 },
-};
 
 let configured: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS };
 
@@ -85,7 +77,7 @@ export interface LimitReport {
 export function describeLimits(l: SandboxLimits = sandboxLimits(), host: CgroupHost = cgroupHost()): LimitReport[] {
   const v = host.version;
   const pids = host.bases.pids
-    ? { heldBy: `cgroup v${v} pids controller (pids.max in ${host.bases.pids}/nslab/<lab>)`, kernel: true }
+    ? { heldBy: `cgroup v${v} pids controller (pids.max in ${host.bases.pids.replace(/\/$/, "")}/nslab/<lab>)`, kernel: true }
     : { heldBy: `RLIMIT_NPROC on every lab process (${host.missing.pids ?? 'no pids controller'})`, kernel: true };
   const mem = host.bases.memory
     ? { heldBy: `cgroup v${v} memory controller (${v === 1 ? 'memory.limit_in_bytes' : 'memory.max'} in ${host.bases.memory}/nslab/<lab>); tmpfs and shm pages are charged to it`, kernel: true }

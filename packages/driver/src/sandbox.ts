@@ -160,8 +160,14 @@ function recordPath(name: string): string {
 
 function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (e) {
+    // A full /run must not leave half-written temp files behind.
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 function claimSlot(): number {
@@ -247,8 +253,9 @@ async function writeMaps(pid: number, map: string, writerPid: number | null): Pr
 
 /**
  * What real root mounts in M, in order: the lab's scratch tmpfs (owned by the lab's root, size-capped),
- * the lab host's own sysfs, /proc of the lab's PID namespace, and a devpts instance of the lab's own
- * (capped; /dev/ptmx bound to it, so the lab's ptys never come from the host's pool).
+ * /proc of the lab's PID namespace, and a devpts instance of the lab's own (capped; /dev/ptmx bound
+ * to it, so the lab's ptys never come from the host's pool). The lab host's sysfs is mounted apart,
+ * from inside its network namespace.
  */
 export function labFstab(uid: number, limits: SandboxLimits): string {
   const owned = `uid=${uid},gid=${uid}`;
@@ -256,7 +263,6 @@ export function labFstab(uid: number, limits: SandboxLimits): string {
   const lines = Object.entries(TMPFS_SIZES).map(([target, size]) =>
     `nslab ${target} tmpfs mode=${mode[target]},size=${size},${owned}${target === '/run/netns' ? ',X-mount.mkdir' : ''} 0 0`);
   lines.push(
-    'nslab /sys sysfs nosuid,nodev,noexec 0 0',
     'nslab /proc proc nosuid,nodev,noexec 0 0',
     `nslab /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=${uid + 5},max=${limits.ptys} 0 0`,
     '/dev/pts/ptmx /dev/ptmx none bind 0 0',
@@ -290,6 +296,16 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     const uid = uidBase() + slot * UID_RANGE;
     cgroups = createLabCgroups(`${name}.${slot}`, { processes: limits.processes, memoryBytes: limits.memoryBytes });
     const selfUser = nsInode('self', 'user');
+    // NSLAB_TRACE_SANDBOX=1: each phase's time on stderr (the deploy bench's profile uses it).
+    const t0 = performance.now();
+    let tPrev = t0;
+    const phase = process.env.NSLAB_TRACE_SANDBOX === '1'
+      ? (label: string) => {
+          const now = performance.now();
+          process.stderr.write(`sandbox ${name}: ${label} ${(now - tPrev).toFixed(1)} ms\n`);
+          tPrev = now;
+        }
+      : () => {};
 
     // L0: the outer user namespace, as the lab's uid range; its counters are the lab's namespace limits.
     // init: real root, a private mount namespace M and the lab's PID namespace.
@@ -298,30 +314,37 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
       spawnDetached(['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', 'perl', '-e', REAPER]),
     ]);
     helpers.push(outer, initParent);
+    phase('spawn outer + init');
     await waitUnshared(outer, 'user', selfUser, 'the outer user namespace');
     await writeMaps(outer, `0 ${uid} ${UID_RANGE}\n`, null);
-    // L1 + the lab host's network namespace, made by the lab's root in L0 so L0 counts them.
-    const [inner] = await Promise.all([
-      spawnDetached(['nsenter', '-t', String(outer), '-U', '--', 'unshare', '--user', '--net', '--', 'sleep', 'infinity']),
-      runChecked(['nsenter', '-t', String(outer), '-U', '--', 'sysctl', '-q', '-e', '-w',
-        ...Object.entries(userNamespaceSysctls(limits)).map(([k, v]) => `${k}=${v}`)], { timeoutMs: 10_000 }),
-    ]);
-    helpers.push(inner);
-    const [init] = await Promise.all([
-      waitForChild(initParent, 'the sandbox init'),
-      waitUnshared(inner, 'user', nsInode(outer, 'user'), 'the lab user namespace'),
-    ]);
-    // Mounts in M, made by real root (one `mount -a` in the lab host's network namespace, for its
-    // sysfs, and forked into the lab's PID namespace, for its /proc): locked once the anchor copies
-    // M into the lab's user namespace.
+    phase('outer maps');
+    // Independent steps run side by side: sandbox creation is on every deploy's critical path.
+    // The counters only need to be in place before the lab runs anything (awaited before the anchor).
+    const sysctls = runChecked(['nsenter', '-t', String(outer), '-U', '--', 'sysctl', '-q', '-e', '-w',
+      ...Object.entries(userNamespaceSysctls(limits)).map(([k, v]) => `${k}=${v}`)], { timeoutMs: 10_000 });
+    // Mounts in M, made by real root and locked once the anchor copies M into the lab's user
+    // namespace. One `mount -a`, forked into the lab's PID namespace (for its /proc), as soon as init
+    // is there; the lab host's sysfs once its network namespace exists.
     const fstab = join(labsDir(), name, 'fstab');
     writeFileSync(fstab, labFstab(uid, limits), { mode: 0o600 });
-    await Promise.all([
+    const initReady = waitForChild(initParent, 'the sandbox init');
+    const mounts = initReady.then((init) =>
+      runChecked(['nsenter', '-t', String(init.pid), '-m', '-p', '--', 'mount', '-a', '-n', '-T', fstab], { timeoutMs: 10_000 }));
+    // L1 + the lab host's network namespace, made by the lab's root in L0 so L0 counts them.
+    const inner = await spawnDetached(['nsenter', '-t', String(outer), '-U', '--', 'unshare', '--user', '--net', '--', 'sleep', 'infinity']);
+    helpers.push(inner);
+    await waitUnshared(inner, 'user', nsInode(outer, 'user'), 'the lab user namespace');
+    phase('spawn inner');
+    const [init] = await Promise.all([
+      initReady,
+      mounts,
+      sysctls,
       writeMaps(inner, `0 0 ${UID_RANGE}\n`, outer),
-      runChecked(['nsenter', '-t', String(init.pid), '-m', '-p', `--net=/proc/${inner}/ns/net`, '--', 'mount', '-a', '-n', '-T', fstab], { timeoutMs: 10_000 }),
+      initReady.then((i) => runChecked(['nsenter', '-t', String(i.pid), '-m', `--net=/proc/${inner}/ns/net`, '--',
+        'mount', '-n', '-t', 'sysfs', '-o', 'nosuid,nodev,noexec', 'nslab', '/sys'], { timeoutMs: 10_000 })),
       runChecked(['nsenter', `--net=/proc/${inner}/ns/net`, '--', 'ip', 'link', 'set', 'dev', 'lo', 'up'], { timeoutMs: 10_000 }),
     ]);
-
+    phase('inner maps + mounts + lo');
     // The anchor: joins M, the PID namespace, L1 and the lab host, then copies M into a mount
     // namespace of the lab's own (this copy is where the locks come from).
     const anchorParent = await spawnDetached([
@@ -336,6 +359,7 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     helpers.push(anchorParent);
     const anchor = await waitForChild(anchorParent, 'the sandbox anchor');
     await waitUnshared(anchor.pid, 'mnt', nsInode(init.pid, 'mnt'), 'the anchor to unshare');
+    phase('anchor');
     record = {
       name, pid: anchor.pid, startTime: processStartTime(anchor.pid) ?? anchor.startTime, init, uid, slot,
       createdAt: new Date().toISOString(), ready: false, cgroups, limits,

@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pkgs=(iproute2 iputils-ping arping tcpdump ethtool bridge-utils iptables util-linux procps tar findutils
+pkgs=(iproute2 iputils-ping arping tcpdump ethtool bridge-utils iptables util-linux procps tar findutils perl socat coreutils
       chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

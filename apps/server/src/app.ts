@@ -32,6 +32,8 @@ export interface AppOptions {
    * them. `nslab serve` does; tests and embedders default to a clean close.
    */
   keepTerminals?: boolean;
+  /** Lines for the server's own log (`nslab serve` prints them). */
+  onNotice?: (line: string) => void;
   /** Built web app to serve at /. */
   webRoot?: string;
   logger?: boolean;
@@ -59,6 +61,12 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     onLabGone: (lab, reason) => {
       terminals.closeLab(lab, reason);
       captures.forgetLab(lab, reason);
+    },
+    // A lab at one of its limits: said in its open terminals and in the server's log.
+    onLimit: (lab, message) => {
+      terminals.notice(lab, message);
+      app.log.warn({ lab }, message);
+      opts.onNotice?.(`nslab: ${message}\n`);
     },
   });
   // Commands typed in terminals join the lab's command log.

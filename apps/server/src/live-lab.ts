@@ -11,6 +11,8 @@ import {
   listNamespaces,
   mapLimit,
   readNode,
+  readLimitHits,
+  type LimitHits,
   watchLab,
   type CounterSample,
   type DirtySet,
@@ -53,6 +55,8 @@ const SAVE_RETRY_MS = 5000;
  * running (they hold its namespaces), so nothing else would notice. One read of /proc/PID/stat.
  */
 const ANCHOR_CHECK_MS = 250;
+/** Limits are looked at every this many anchor checks (2 s): two small cgroup files per lab. */
+const LIMIT_CHECK_TICKS = 8;
 /** Quiet time before re-reading: a burst of kernel events becomes one read and one patch. */
 const COALESCE_MS = 15;
 
@@ -140,8 +144,10 @@ export class LiveLab {
   static async start(sandbox: Sandbox): Promise<LiveLab> {
     const lab = new LiveLab(sandbox);
     lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => void lab.monitorEnded());
+    let tick = 0;
     lab.anchorTimer = setInterval(() => {
       if (!lab.sandbox.alive()) lab.close(true, `lab ${lab.name} ended: its sandbox was stopped outside this server`);
+      else if (++tick % LIMIT_CHECK_TICKS === 0) lab.checkLimits();
     }, ANCHOR_CHECK_MS);
     // Not what keeps a server process alive.
     lab.anchorTimer.unref();
@@ -149,6 +155,27 @@ export class LiveLab {
     await lab.readAll();
     lab.tailLog();
     return lab;
+  }
+
+  /** Called with a sentence when the lab runs into one of its kernel limits (for its shells and the server's log). */
+  onLimit: ((message: string) => void) | undefined;
+  private limitHits: LimitHits | undefined;
+
+  /** The kernel's counters of refusals in the lab's cgroups: a rise means the lab hit a limit since the last look. */
+  private checkLimits(): void {
+    const cg = this.sandbox.cgroups;
+    if (!cg) return;
+    const now = readLimitHits(cg);
+    const before = this.limitHits;
+    this.limitHits = now;
+    if (!before) return;
+    const l = this.sandbox.limits;
+    if (now.processes > before.processes) {
+      this.onLimit?.(`lab ${this.name} reached its limit of ${l.processes} processes: the kernel refused ${now.processes - before.processes} new ones (end some to start more)`);
+    }
+    if (now.memory > before.memory) {
+      this.onLimit?.(`lab ${this.name} reached its memory limit of ${Math.round(l.memoryBytes / 1024 / 1024)} MiB (files in its tmpfs count too): the kernel reclaimed memory or killed a process; delete big files or end processes`);
+    }
   }
 
   /**

@@ -29,6 +29,8 @@ export interface RegistryHooks {
   onNodesRemoved?: (lab: string, nodes: string[]) => void;
   /** `reason` says why, in words for the clients whose terminals and captures close with it. */
   onLabGone?: (lab: string, reason: string) => void;
+  /** The lab ran into one of its kernel limits; `message` says which, for its shells and the log. */
+  onLimit?: (lab: string, message: string) => void;
 }
 
 export class LabRegistry {
@@ -86,6 +88,7 @@ export class LabRegistry {
       throw new ApiError(404, 'LAB_NOT_FOUND', saved ? `lab "${name}" is saved but not running: start it first` : `no lab named "${name}"`);
     }
     const p = LiveLab.start(sb).then((lab) => {
+      lab.onLimit = (message) => this.hooks.onLimit?.(name, message);
       lab.subscribe((m) => {
         if (m.type === 'patch' && m.removeNodes.length) this.hooks.onNodesRemoved?.(name, m.removeNodes);
         if (m.type === 'lab-destroyed') {

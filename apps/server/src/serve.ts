@@ -34,7 +34,7 @@ export function banner(origin: string, token: string, fromEnv: boolean): string 
 export async function serve(opts: ServeOptions, print: (s: string) => void): Promise<() => Promise<void>> {
   const fromEnv = Boolean(process.env.NSLAB_TOKEN);
   const token = process.env.NSLAB_TOKEN || randomBytes(24).toString('base64url');
-  const { app, registry, terminals } = await buildApp({ token, loopback: isLoopback(opts.host), webRoot: opts.webRoot, limits: serverLimitsOf(opts.limits ?? {}), logger: false, keepTerminals: true });
+  const { app, registry, terminals } = await buildApp({ token, loopback: isLoopback(opts.host), webRoot: opts.webRoot, limits: serverLimitsOf(opts.limits ?? {}), logger: false, keepTerminals: true, onNotice: print });
   await registry.adoptAll();
   const running = new Set((await registry.list()).filter((l) => l.state === 'running').map((l) => l.name));
   await terminals.adopt((lab) => running.has(lab));

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { HOST, checkNodeName } from '@nslab/model';
 import { firstChild, isAlive, liveUids, nsInode, pidsWithUidIn, processStartTime } from './proc.ts';
-import { run, runChecked, spawnDetached } from './run.ts';
+import { CommandError, run, runChecked, spawnDetached } from './run.ts';
 import { labsDir, slotsDir } from './state-dir.ts';
 import { cgroupPids, createLabCgroups, procsFiles, removeLabCgroups, type LabCgroups } from './cgroup.ts';
 import { sandboxLimits, TMPFS_SIZES, userNamespaceSysctls, type SandboxLimits } from './sandbox-limits.ts';
@@ -246,9 +246,24 @@ async function writeMaps(pid: number, map: string, writerPid: number | null): Pr
     writeFileSync(`/proc/${pid}/gid_map`, map);
     return;
   }
-  // Only a process in the parent user namespace may write a nested one's maps; dd writes it in one write(2).
-  await Promise.all(['uid_map', 'gid_map'].map((f) =>
-    runChecked(['nsenter', '-t', String(writerPid), '-U', '--', 'dd', `of=/proc/${pid}/${f}`, 'bs=4096', 'status=none'], { input: map, timeoutMs: 10_000 })));
+  // Only a process in the parent user namespace may write a nested one's maps; dd writes it in one
+  // write(2). The target must have finished exec'ing (its /proc files belong to root for a moment
+  // while the exec switches credentials), so a refusal is retried briefly.
+  await waitUntil(() => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep';
+    } catch {
+      return false;
+    }
+  }, 5000, 'the lab user namespace holder to start');
+  await Promise.all(['uid_map', 'gid_map'].map(async (f) => {
+    for (let attempt = 0; ; attempt++) {
+      const r = await run(['nsenter', '-t', String(writerPid), '-U', '--', 'dd', `of=/proc/${pid}/${f}`, 'bs=4096', 'status=none'], { input: map, timeoutMs: 10_000 });
+      if (r.code === 0) return;
+      if (attempt >= 5) throw new CommandError(r);
+      await new Promise((res) => setTimeout(res, 5 * (attempt + 1)));
+    }
+  }));
 }
 
 /**

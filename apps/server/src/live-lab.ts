@@ -1,5 +1,6 @@
 // One running lab as the server sees it: the kernel's state (kept fresh by netlink events, re-reading
 // only namespaces that changed), a sequence of patches for clients, the command log and positions.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { HOST, observedToTopology, parseTopology, toNativeYaml, type Capability, type ObservedLab, type ObservedNode } from '@nslab/model';
@@ -75,6 +76,11 @@ export interface CountersUpdate {
 type CountersListener = (u: CountersUpdate) => void;
 
 export class LiveLab {
+  /**
+   * This history's identity: `seq` restarts at 0 with every LiveLab (a server restart, a lab made
+   * again under the same name), so a client's lastSeq means something only together with it.
+   */
+  readonly stream = randomBytes(12).toString('base64url');
   private seq = 0;
   private raws = new Map<string, NodeRaw>();
   private nodeJson = new Map<string, string>();
@@ -456,12 +462,15 @@ export class LiveLab {
   }
 
   snapshot(): SnapshotMessage {
-    return { type: 'snapshot', version: PROTOCOL_VERSION, seq: this.seq, lab: this.current, positions: this.positions, log: this.log };
+    return { type: 'snapshot', version: PROTOCOL_VERSION, stream: this.stream, seq: this.seq, lab: this.current, positions: this.positions, log: this.log };
   }
 
-  /** Messages after `seq`, or null when they are no longer kept (the client needs a snapshot). */
-  since(seq: number): (PatchMessage | LogMessage)[] | null {
-    if (seq > this.seq) return null;
+  /**
+   * Messages after `seq` of `stream`, or null when the client needs a snapshot: another history
+   * (equal numbers there say nothing about this one), or messages no longer kept.
+   */
+  since(stream: string | undefined, seq: number): (PatchMessage | LogMessage)[] | null {
+    if (stream !== this.stream || seq > this.seq) return null;
     if (seq === this.seq) return [];
     const first = this.history[0];
     if (!first || first.seq > seq + 1) return null;

@@ -10,8 +10,11 @@ export class Inbox {
   private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   private cursor = 0;
 
-  /** Attaches to the socket, then says hello (the server waits for it before sending anything). */
-  constructor(ws: WebSocket, lastSeq?: number) {
+  /**
+   * Attaches to the socket, then says hello (the server waits for it before sending anything);
+   * `resume` asks for what was missed after `lastSeq` of `stream` (a snapshot's).
+   */
+  constructor(ws: WebSocket, resume?: { lastSeq: number; stream?: string }) {
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as ServerMessage;
       this.messages.push(m);
@@ -23,7 +26,7 @@ export class Inbox {
         }
       }
     });
-    ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...(lastSeq !== undefined ? { lastSeq } : {}) }));
+    ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...resume }));
   }
 
   next<T extends ServerMessage>(pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<T> {

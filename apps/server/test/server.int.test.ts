@@ -5,7 +5,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { ObservedLab } from '@nslab/model';
-import type { PatchMessage, SnapshotMessage, LogMessage } from '@nslab/protocol';
+import type { ErrorMessage, PatchMessage, SnapshotMessage, LogMessage } from '@nslab/protocol';
 import { listLabs, destroyLab, findSandbox, labStore } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../src/app.ts';
 import { AUTH, Inbox, TOKEN } from './helpers.ts';
@@ -159,11 +159,28 @@ describe('labs over the API on the real kernel', () => {
     await api('POST', '/labs/s-veth/nodes/ns2/exec', { argv: ['ip', 'link', 'set', 'dev', 'lo', 'up'] });
     await new Promise((r2) => setTimeout(r2, 200));
     const ws2 = await s.app.injectWS('/api/v1/labs/s-veth/events', { headers: AUTH });
-    const inbox2 = new Inbox(ws2, last.seq);
+    const inbox2 = new Inbox(ws2, { lastSeq: last.seq, stream: snap.stream });
     const missed = await inbox2.next<PatchMessage>((m) => m.type === 'patch' && m.upsertNodes.some((n) => n.name === 'ns2'));
     expect(missed.seq).toBeGreaterThan(last.seq);
     expect(inbox2.messages.some((m) => m.type === 'snapshot')).toBe(false);
     ws2.terminate();
+
+    // The same number from another stream (a restarted server counts from 0 again), or from none
+    // (a client that never learned the id), is answered with a snapshot: equal numbers of two
+    // histories say nothing about each other.
+    const seq = (inbox2.messages.at(-1) as { seq: number }).seq;
+    for (const resume of [{ lastSeq: seq, stream: 'another-server-boot' }, { lastSeq: seq }]) {
+      const ws3 = await s.app.injectWS('/api/v1/labs/s-veth/events', { headers: AUTH });
+      const fresh = await new Inbox(ws3, resume).next<SnapshotMessage>((m) => m.type === 'snapshot', 2000);
+      expect(fresh.stream, JSON.stringify(resume)).toBe(snap.stream);
+      expect(fresh.seq).toBeGreaterThanOrEqual(seq);
+      ws3.terminate();
+    }
+    // A stream id the server could not have made is refused, naming the field.
+    const ws4 = await s.app.injectWS('/api/v1/labs/s-veth/events', { headers: AUTH });
+    const bad = await new Inbox(ws4, { lastSeq: seq, stream: 'no spaces/here' }).next<ErrorMessage>((m) => m.type === 'error');
+    expect(bad).toMatchObject({ code: 'BAD_MESSAGE', message: expect.stringMatching(/^stream: /) });
+    ws4.terminate();
   });
 
   it('edits by hand: namespace, bridge, veth into the bridge, addresses, up — and they ping', async () => {

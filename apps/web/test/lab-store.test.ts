@@ -3,7 +3,7 @@ import type { PatchMessage, ServerMessage, SnapshotMessage } from '@nslab/protoc
 import { initialState, LabStore, reduce, type SocketLike } from '../src/live/lab-store.ts';
 import { iface, lo, node, vethPair } from './fixtures.ts';
 
-const snapshot = (seq = 5): SnapshotMessage => ({ type: 'snapshot', version: 1, seq, lab: vethPair(), positions: { ns1: { x: 1, y: 2 } }, log: [] });
+const snapshot = (seq = 5, stream = 'boot-a'): SnapshotMessage => ({ type: 'snapshot', version: 1, stream, seq, lab: vethPair(), positions: { ns1: { x: 1, y: 2 } }, log: [] });
 const patch = (seq: number, p: Partial<PatchMessage> = {}): PatchMessage => ({ type: 'patch', seq, upsertNodes: [], removeNodes: [], ...p });
 
 class FakeSocket implements SocketLike {
@@ -92,8 +92,47 @@ describe('LabStore', () => {
     await new Promise((r) => setTimeout(r, 600));
     const again = FakeSocket.all[1]!;
     again.open();
-    expect(JSON.parse(again.sent[0]!)).toEqual({ type: 'hello', version: 1, lastSeq: 6 });
+    expect(JSON.parse(again.sent[0]!)).toEqual({ type: 'hello', version: 1, lastSeq: 6, stream: 'boot-a' });
     expect(seen).toContain('live:snapshot');
+    store.close();
+  });
+
+  it('takes the snapshot a restarted server answers a resume with, even at the same seq', async () => {
+    const store = make();
+    store.connect();
+    const ws = FakeSocket.all[0]!;
+    ws.open();
+    ws.deliver(snapshot(1, 'boot-a'));
+    ws.close(1012);
+    await new Promise((r) => setTimeout(r, 600));
+    const again = FakeSocket.all[1]!;
+    again.open();
+    expect(JSON.parse(again.sent[0]!)).toEqual({ type: 'hello', version: 1, lastSeq: 1, stream: 'boot-a' });
+    // The new server's lab also stands at seq 1, and has a namespace made while it was down.
+    const ghost = { ...snapshot(1, 'boot-b'), lab: { ...vethPair(), nodes: [...vethPair().nodes, node('ghost', [lo()])] } };
+    again.deliver(ghost);
+    expect(store.getState().lab!.nodes.map((n) => n.name)).toContain('ghost');
+    expect(store.getState()).toMatchObject({ seq: 1, stream: 'boot-b', status: 'live' });
+    // Patches of the new history apply on top of the new state.
+    again.deliver(patch(2, { removeNodes: ['ghost'] }));
+    expect(store.getState().lab!.nodes.map((n) => n.name)).not.toContain('ghost');
+    store.close();
+  });
+
+  it('does not resume from a snapshot that named no stream (a number alone could be another history\'s)', async () => {
+    const store = make();
+    store.connect();
+    const ws = FakeSocket.all[0]!;
+    ws.open();
+    const { stream: _s, ...old } = snapshot(4);
+    ws.deliver(old as SnapshotMessage);
+    expect(store.getState().stream).toBeNull();
+    ws.close(1006);
+    await new Promise((r) => setTimeout(r, 600));
+    const again = FakeSocket.all[1]!;
+    again.open();
+    expect(JSON.parse(again.sent[0]!)).toEqual({ type: 'hello', version: 1 });
+    expect(store.getState().status).not.toBe('live'); // waits for the snapshot it asked for
     store.close();
   });
 

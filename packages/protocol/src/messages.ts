@@ -27,6 +27,12 @@ export interface Position {
 export interface SnapshotMessage {
   type: 'snapshot';
   version: typeof PROTOCOL_VERSION;
+  /**
+   * Which history `seq` counts in: made afresh whenever the server starts following a lab (a server
+   * restart, a lab destroyed and made again), where sequence numbers start over. A resume names it,
+   * so a number from another history is never taken for a position in this one.
+   */
+  stream: string;
   seq: number;
   lab: ObservedLab;
   positions: Record<string, Position>;
@@ -89,12 +95,20 @@ export interface CountersMessage {
 
 export type ServerMessage = SnapshotMessage | PatchMessage | LogMessage | LabGoneMessage | ErrorMessage | CountersMessage;
 
-/** Sent by the client first; `lastSeq` asks for what it missed since a previous connection. */
+/**
+ * Sent by the client first. `lastSeq` with the `stream` of the snapshot it counts from asks for
+ * what was missed since a previous connection; without a stream, or with another stream than the
+ * lab's current one, the answer is a snapshot.
+ */
 export interface HelloMessage {
   type: 'hello';
   version: number;
   lastSeq?: number;
+  stream?: string;
 }
+
+/** A stream id as the server makes them: what a hello may echo. */
+const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Start (on) or stop (off) live counters for this connection; only after the hello. */
 export interface CountersRequest {
@@ -126,7 +140,15 @@ export function decodeClientMessage(text: string): ClientMessage {
   if (m.lastSeq !== undefined && !(Number.isSafeInteger(m.lastSeq) && (m.lastSeq as number) >= 0)) {
     throw new ProtocolError('lastSeq: must be a non-negative integer');
   }
-  return { type: 'hello', version: PROTOCOL_VERSION, ...(m.lastSeq !== undefined ? { lastSeq: m.lastSeq as number } : {}) };
+  if (m.stream !== undefined && !(typeof m.stream === 'string' && STREAM_ID.test(m.stream))) {
+    throw new ProtocolError('stream: must be the stream id of a snapshot (1-64 letters, digits, "-" or "_")');
+  }
+  return {
+    type: 'hello',
+    version: PROTOCOL_VERSION,
+    ...(m.lastSeq !== undefined ? { lastSeq: m.lastSeq as number } : {}),
+    ...(m.stream !== undefined ? { stream: m.stream as string } : {}),
+  };
 }
 
 export function decodeServerMessage(text: string): ServerMessage {

@@ -9,6 +9,16 @@ describe('client messages on the live-events socket', () => {
     expect(decode({ type: 'hello', version: PROTOCOL_VERSION, lastSeq: 7 })).toEqual({ type: 'hello', version: PROTOCOL_VERSION, lastSeq: 7 });
   });
 
+  it('keeps the stream a resume names, so the server can tell its own history from another', () => {
+    expect(decode({ type: 'hello', version: PROTOCOL_VERSION, lastSeq: 1, stream: 'Zx-9_a' })).toEqual({ type: 'hello', version: PROTOCOL_VERSION, lastSeq: 1, stream: 'Zx-9_a' });
+  });
+
+  it('refuses a stream that is not an id the server makes, naming the field', () => {
+    for (const stream of ['', 'a b', 'x'.repeat(65), 7, null, ['a'], '../a']) {
+      expect(() => decode({ type: 'hello', version: PROTOCOL_VERSION, lastSeq: 1, stream }), JSON.stringify(stream)).toThrow(/^stream: must be the stream id of a snapshot/);
+    }
+  });
+
   it('refuses a hello of another version or a bad lastSeq, naming the field', () => {
     expect(() => decode({ type: 'hello', version: 2 })).toThrow(/^version: server speaks 1, client sent 2/);
     expect(() => decode({ type: 'hello', version: 1, lastSeq: -1 })).toThrow(/^lastSeq: /);

@@ -1,17 +1,18 @@
-// Live state over WebSocket. The client speaks first ({type:"hello", version, lastSeq?}); the server
-// answers with a snapshot (or, for a client resuming from lastSeq, just what it missed), then
+// Live state over WebSocket. The client speaks first ({type:"hello", version, lastSeq?, stream?}); the
+// server answers with a snapshot (or, for a client resuming from lastSeq of this lab's current
+// stream, just what it missed), then
 // patches and command-log entries as the kernel changes. After the hello, {type:"counters", on}
 // starts or stops live counters for this connection (sampled only while some client wants them).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { decodeClientMessage, ProtocolError, type ServerMessage } from '@nslab/protocol';
+import { decodeClientMessage, ProtocolError, type HelloMessage, type ServerMessage } from '@nslab/protocol';
 import { toErrorBody } from '../errors.ts';
 import type { LiveLab } from '../live-lab.ts';
 import type { LabRegistry } from '../registry.ts';
 import * as S from './schemas.ts';
 
-/** A client this far behind is dropped rather than buffered without bound; it reconnects with lastSeq. */
+/** A client this far behind is dropped rather than buffered without bound; it reconnects with lastSeq and its stream. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
 // Every client gets the same patch: serialize it once.
@@ -31,7 +32,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { registry: LabReg
     const send = (m: ServerMessage) => {
       if (socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > MAX_BUFFERED) {
-        socket.close(1013, 'client too slow; reconnect with ?since=<last seq>');
+        socket.close(1013, 'client too slow; reconnect with hello lastSeq');
         return;
       }
       socket.send(encode(m));
@@ -85,22 +86,22 @@ export async function eventRoutes(app: FastifyInstance, opts: { registry: LabReg
       }
       started = true;
       clearTimeout(helloTimer);
-      let lastSeq: number | undefined;
+      let hello: HelloMessage;
       try {
-        const hello = decodeClientMessage(data.toString());
-        if (hello.type !== 'hello') throw new ProtocolError('type: the first message must be a hello');
-        lastSeq = hello.lastSeq;
+        const m = decodeClientMessage(data.toString());
+        if (m.type !== 'hello') throw new ProtocolError('type: the first message must be a hello');
+        hello = m;
       } catch (e) {
         const message = e instanceof ProtocolError ? e.message : 'bad hello';
         send({ type: 'error', code: 'BAD_MESSAGE', message });
         socket.close(1008, 'bad hello');
         return;
       }
-      void start(lastSeq);
+      void start(hello);
     });
     socket.on('close', () => clearTimeout(helloTimer));
 
-    const start = async (since: number | undefined) => {
+    const start = async (hello: HelloMessage) => {
       let lab;
       try {
         lab = await opts.registry.get(name);
@@ -120,11 +121,11 @@ export async function eventRoutes(app: FastifyInstance, opts: { registry: LabReg
         if (m.type === 'lab-destroyed') socket.close(1000, 'lab destroyed');
       });
       socket.on('close', unsubscribe);
-      const missed = since !== undefined ? lab.since(since) : null;
+      const missed = hello.lastSeq !== undefined ? lab.since(hello.stream, hello.lastSeq) : null;
       let upTo: number;
       if (missed) {
         for (const m of missed) send(m);
-        upTo = missed.at(-1)?.seq ?? since!;
+        upTo = missed.at(-1)?.seq ?? hello.lastSeq!;
       } else {
         const snap = lab.snapshot();
         send(snap);

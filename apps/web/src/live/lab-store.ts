@@ -18,11 +18,16 @@ export interface LabState {
   log: CommandLogEntry[];
   /** Sequence number of the last message applied (0 before the snapshot). */
   seq: number;
+  /**
+   * The history `seq` counts in (the snapshot's stream): a restarted server starts counting again,
+   * so a resume names it and a server on another stream answers with a fresh snapshot.
+   */
+  stream: string | null;
   status: LabStatus;
   error?: string;
 }
 
-export const initialState: LabState = { lab: null, positions: {}, log: [], seq: 0, status: 'connecting' };
+export const initialState: LabState = { lab: null, positions: {}, log: [], seq: 0, stream: null, status: 'connecting' };
 
 export interface Reduced {
   state: LabState;
@@ -35,7 +40,9 @@ export function reduce(s: LabState, m: ServerMessage): Reduced {
   switch (m.type) {
     case 'snapshot': {
       const { error: _e, ...rest } = s;
-      return { state: { ...rest, lab: m.lab, positions: { ...m.positions }, log: m.log.slice(-LOG_KEEP), seq: m.seq, status: 'live' } };
+      return {
+        state: { ...rest, lab: m.lab, positions: { ...m.positions }, log: m.log.slice(-LOG_KEEP), seq: m.seq, stream: typeof m.stream === 'string' ? m.stream : null, status: 'live' },
+      };
     }
     case 'patch':
     case 'log': {
@@ -186,7 +193,9 @@ export class LabStore {
     this.helloSent = false;
     this.countersOn = false;
     ws.onopen = () => {
-      const resume = this.state.lab && this.state.seq > 0 ? { lastSeq: this.state.seq } : {};
+      // Without the stream its seq counts in, a number would be compared with another history's.
+      const { lab, seq, stream } = this.state;
+      const resume = lab && seq > 0 && stream ? { lastSeq: seq, stream } : {};
       ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...resume }));
       this.helloSent = true;
       this.syncCounters();

@@ -1,5 +1,6 @@
 // Reading /proc: process identity (pid + start time, against pid reuse) and uid ownership.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Start time in clock ticks since boot (field 22 of /proc/PID/stat), or null if the pid is gone. */
 export function processStartTime(pid: number): number | null {
@@ -73,18 +74,35 @@ export function firstChild(pid: number): number | null {
   }
 }
 
-/** Uids of every live process, for finding which sandbox uid ranges still have processes. */
-export function liveUids(): number[] {
+/**
+ * Uids of every live process (a zombie can do nothing), read without blocking the event loop: a
+ * host with many labs at their process caps has tens of thousands of /proc entries.
+ */
+export async function liveUids(): Promise<number[]> {
+  const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
   const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+  for (let i = 0; i < entries.length; i += 256) {
+    const batch = await Promise.all(entries.slice(i, i + 256).map((e) => readFile(`/proc/${e}/status`, 'utf8').catch(() => '')));
+    for (const status of batch) {
       const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (m) out.push(Number(m[1]));
-    } catch {
-      /* exited */
+      if (m && /^State:\s+(\S)/m.exec(status)?.[1] !== 'Z') out.push(Number(m[1]));
     }
+  }
+  return out;
+}
+
+/** Pids whose real uid lies in [lo, hi), without blocking the event loop. */
+export async function pidsWithUidInAsync(lo: number, hi: number): Promise<number[]> {
+  const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
+  const out: number[] = [];
+  for (let i = 0; i < entries.length; i += 256) {
+    const slice = entries.slice(i, i + 256);
+    const batch = await Promise.all(slice.map((e) => readFile(`/proc/${e}/status`, 'utf8').catch(() => '')));
+    batch.forEach((status, k) => {
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      const state = /^State:\s+(\S)/m.exec(status)?.[1];
+      if (m && state !== 'Z' && Number(m[1]) >= lo && Number(m[1]) < hi) out.push(Number(slice[k]));
+    });
   }
   return out;
 }

@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST, checkNodeName } from '@nslab/model';
-import { firstChild, isAlive, liveUids, nsInode, pidsWithUidIn, processStartTime } from './proc.ts';
+import { firstChild, isAlive, liveUids, nsInode, pidsWithUidIn, pidsWithUidInAsync, processStartTime } from './proc.ts';
 import { CommandError, run, runChecked, spawnDetached } from './run.ts';
 import { labsDir, slotsDir } from './state-dir.ts';
 import { cgroupPids, createLabCgroups, procsFiles, removeLabCgroups, type LabCgroups } from './cgroup.ts';
@@ -170,12 +170,12 @@ function writeAtomic(path: string, data: string): void {
   }
 }
 
-function claimSlot(): number {
+async function claimSlot(): Promise<number> {
   const dir = slotsDir();
   // A slot is reused only when nothing with its uids is left (a process of an old lab must never
   // be able to signal the next lab on the same uids).
   const base = uidBase();
-  const busy = new Set(liveUids().filter((u) => u >= base).map((u) => Math.floor((u - base) / UID_RANGE)));
+  const busy = new Set((await liveUids()).filter((u) => u >= base).map((u) => Math.floor((u - base) / UID_RANGE)));
   for (let slot = 0; slot < MAX_SLOTS; slot++) {
     if (busy.has(slot)) continue;
     try {
@@ -213,9 +213,11 @@ function kill(ref: ProcessRef | undefined): void {
 }
 
 function killAll(sb: Sandbox): void {
-  // init first: the kernel then kills the whole PID namespace at once.
+  // init first: the kernel then kills the whole PID namespace at once. What else the lab runs is
+  // in its cgroups; only a record from before PID namespaces needs the scan of every process.
   kill(sb.record.init);
-  for (const pid of sb.pids()) {
+  const pids = sb.record.init ? (sb.cgroups ? cgroupPids(sb.cgroups) : []) : sb.pids();
+  for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -307,7 +309,7 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
   let record: SandboxRecord | null = null;
   let cgroups: LabCgroups | null = null;
   try {
-    slot = claimSlot();
+    slot = await claimSlot();
     const uid = uidBase() + slot * UID_RANGE;
     cgroups = createLabCgroups(`${name}.${slot}`, { processes: limits.processes, memoryBytes: limits.memoryBytes });
     const selfUser = nsInode('self', 'user');
@@ -416,13 +418,23 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
 async function reap(sb: Sandbox): Promise<void> {
   killAll(sb);
   // The PID namespace dies with init; processes the server started (nsenter parents outside it)
-  // exit when their child does. Anything left in the uid range is killed again until none is left.
+  // exit when their child does. Cheap checks while that happens (the anchor, the lab's cgroups),
+  // then one full look for anything left with the lab's uids; killed again until none is left.
   const end = Date.now() + 10_000;
   for (let round = 0; ; round++) {
-    const left = sb.pids();
     const inGroups = sb.cgroups ? cgroupPids(sb.cgroups) : [];
-    if (left.length === 0 && inGroups.length === 0 && !sb.alive()) break;
-    if (Date.now() > end) throw new SandboxError('SANDBOX_FAILED', `lab "${sb.name}": ${left.length + inGroups.length} processes would not die`);
+    if (inGroups.length === 0 && !sb.alive()) {
+      const left = await pidsWithUidInAsync(sb.record.uid, sb.record.uid + UID_RANGE);
+      if (left.length === 0) break;
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    if (Date.now() > end) throw new SandboxError('SANDBOX_FAILED', `lab "${sb.name}": ${inGroups.length} processes would not die`);
     if (round % 10 === 9) killAll(sb);
     await new Promise((r) => setTimeout(r, round < 20 ? 2 : 20));
   }

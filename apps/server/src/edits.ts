@@ -3,6 +3,8 @@
 import { HOST, planEdit, type Edit, type Operation } from '@nslab/model';
 import { executePlan, OperationError, type ExecutedOperation } from '@nslab/driver';
 import type { CommandSource } from '@nslab/protocol';
+import { ApiError } from './errors.ts';
+import type { Limits } from './limits.ts';
 import type { LiveLab } from './live-lab.ts';
 
 export interface EditResult {
@@ -13,9 +15,12 @@ export interface EditResult {
 // One edit at a time per lab: each is planned against the state the previous one left.
 const queues = new WeakMap<LiveLab, Promise<unknown>>();
 
-export function applyEdit(lab: LiveLab, edit: Edit, source: CommandSource): Promise<EditResult> {
+/** The caps an edit may not grow a lab past (the same ones a deployed topology is held to). */
+export type EditCaps = Pick<Limits, 'namespacesPerLab' | 'linksPerLab'>;
+
+export function applyEdit(lab: LiveLab, edit: Edit, source: CommandSource, caps?: EditCaps): Promise<EditResult> {
   const prev = queues.get(lab) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(() => runEdit(lab, edit, source));
+  const next = prev.catch(() => undefined).then(() => runEdit(lab, edit, source, caps));
   queues.set(lab, next);
   return next;
 }
@@ -35,9 +40,24 @@ function touched(ops: readonly Operation[]): { nodes: Set<string>; namespaces: b
   return { nodes, namespaces };
 }
 
-async function runEdit(lab: LiveLab, edit: Edit, source: CommandSource): Promise<EditResult> {
+/** 413 when the plan would take the lab past a cap; counted from what the kernel has now. */
+function checkCaps(lab: LiveLab, ops: readonly Operation[], caps: EditCaps): void {
+  const adds = (kind: Operation['op']) => ops.filter((op) => op.op === kind).length;
+  const namespaces = lab.state.nodes.filter((n) => n.kind === 'netns').length;
+  if (adds('netns-add') > 0 && namespaces + adds('netns-add') > caps.namespacesPerLab) {
+    throw new ApiError(413, 'LIMIT_NAMESPACES', `this server allows at most ${caps.namespacesPerLab} namespaces per lab; lab "${lab.name}" has ${namespaces}`, 'name');
+  }
+  // Each pair is usually reported from both of its ends.
+  const pairs = new Set(lab.state.links.map((l) => [`${l.a.node}:${l.a.interface}`, `${l.b.node}:${l.b.interface}`].sort().join(' ')));
+  if (adds('veth-add') > 0 && pairs.size + adds('veth-add') > caps.linksPerLab) {
+    throw new ApiError(413, 'LIMIT_LINKS', `this server allows at most ${caps.linksPerLab} links per lab; lab "${lab.name}" has ${pairs.size}`, 'a');
+  }
+}
+
+async function runEdit(lab: LiveLab, edit: Edit, source: CommandSource, caps?: EditCaps): Promise<EditResult> {
   await lab.settled();
   const plan = planEdit(lab.state, edit);
+  if (caps) checkCaps(lab, plan.ops, caps);
   const done: ExecutedOperation[] = [];
   try {
     await executePlan(lab.sandbox, plan.ops, { onExecuted: (e) => done.push(e) });

@@ -3,6 +3,11 @@ export interface Limits {
   labs: number;
   namespacesPerLab: number;
   linksPerLab: number;
+  /**
+   * Values (scalars, lists, maps) in one topology document. Reading is paced, but building the
+   * document is one step of ~1 ms per 1,000 values; 500 namespaces and 2000 links take ~20,000.
+   */
+  topologyValues: number;
   terminalsPerLab: number;
   execTimeoutMs: number;
   execMaxOutput: number;
@@ -26,6 +31,7 @@ export const DEFAULT_LIMITS: Limits = {
   labs: 50,
   namespacesPerLab: 500,
   linksPerLab: 2000,
+  topologyValues: 40_000,
   terminalsPerLab: 32,
   execTimeoutMs: 30_000,
   execMaxOutput: 1024 * 1024,

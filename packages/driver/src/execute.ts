@@ -150,7 +150,10 @@ export async function executePlan(sb: Sandbox, ops: readonly Operation[], opts: 
       }
     }
     const res = await run(sb.enter(r.argv), { timeoutMs });
-    if (res.code !== 0) throw new OperationError(i, ops[i]!, r.line, kernelMessage(res));
+    // sysctl(8) (procps-ng) exits 0 when the kernel refuses the write as the file closes; the
+    // refusal is then only on stderr.
+    const refused = res.code !== 0 || (ops[i]!.op === 'sysctl' && res.stderr.trim() !== '');
+    if (refused) throw new OperationError(i, ops[i]!, r.line, kernelMessage(res));
     report(i);
     i++;
   }

@@ -193,3 +193,45 @@ export function isMulticast(addr: string): boolean {
   if (!ip) return false;
   return ip.family === 4 ? ip.bytes[0]! >= 224 && ip.bytes[0]! <= 239 : ip.bytes[0] === 0xff;
 }
+
+function isLoopback(c: Cidr): boolean {
+  if (c.family === 4) return c.bytes[0] === 127;
+  return c.bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+}
+
+/**
+ * null when `cidr` can be an interface's own address, else why not. The kernel takes all of these
+ * without complaint and then does nothing useful with them (`ip addr add 0.0.0.0/0` adds nothing
+ * at all), so a learner gets the reason instead. `iface` is the interface it is for: only `lo` may
+ * hold loopback addresses. Text that is not an address at all is checkCidr's business (null here).
+ */
+export function checkHostAddress(cidr: string, iface?: string): string | null {
+  const c = parseCidr(cidr);
+  if (!c) return null;
+  const v4 = c.family === 4;
+  const b = c.bytes;
+  if (b.every((x) => x === 0)) {
+    return `${cidr} is the unspecified address ("any"), which no interface can have; use an address of its own, e.g. ${v4 ? '10.0.0.1/24' : '2001:db8::1/64'}`;
+  }
+  if (c.prefix === 0) return `${cidr} has prefix length /0, which makes no subnet; use the length of the link's subnet, e.g. /${v4 ? 24 : 64}`;
+  if (isMulticast(cidr)) return `${cidr} is a multicast address: interfaces join multicast groups, they are not given them as addresses`;
+  if (v4 && b.every((x) => x === 255)) return `${cidr} is the limited broadcast address, which no interface can have`;
+  if (isLoopback(c) && iface !== 'lo') return `${cidr} is a loopback address, which only lo can use`;
+  if (!v4 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
+    return `${cidr} is an IPv4-mapped IPv6 address, which never appears on a link; give the interface the IPv4 address itself`;
+  }
+  // /31 and /32 have no network or broadcast address (RFC 3021).
+  if (v4 && c.prefix <= 30) {
+    const net = networkOf(c);
+    if (equalBytes(b, net.bytes)) return `${cidr} is the network address of ${formatCidr(net)}, not an address in it; use one such as ${formatIp({ family: 4, bytes: offset(net.bytes, 1) })}/${c.prefix}`;
+    const inverted = b.map((x) => ~x & 0xff);
+    if (equalBytes(inverted, maskBytes(inverted, c.prefix))) return `${cidr} is the broadcast address of ${formatCidr(net)}, not an address in it`;
+  }
+  return null;
+}
+
+function offset(bytes: Uint8Array, n: number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  out[out.length - 1] = out[out.length - 1]! + n;
+  return out;
+}

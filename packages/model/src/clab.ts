@@ -9,10 +9,11 @@ import { didYouMeanSuffix } from './names.ts';
 import type { Entries } from './read.ts';
 import { Collector, isMapping, peekMap, readInt, readList, readMap, readScalarMap, readString, readStringList } from './read.ts';
 import type { Locator } from './validate.ts';
-import { checkTopology, mergeIssues } from './validate.ts';
+import { checkTopologySteps, mergeIssues } from './validate.ts';
 import type { LinkEnd } from './wiring.ts';
 import { Wiring } from './wiring.ts';
 import type { ParsedTopology } from './parse.ts';
+import { runSync, type Steps } from './steps.ts';
 
 const TOP_KEYS = ['name', 'prefix', 'mgmt', 'topology', 'settings', 'debug'];
 const TOPOLOGY_KEYS = ['nodes', 'links', 'kinds', 'defaults', 'groups'];
@@ -26,6 +27,7 @@ const CONTAINER_NODE_KEYS = [
   'dns', 'certificate', 'healthcheck', 'aliases', 'devices', 'cap-add', 'components', 'SANs', 'mgmt-net',
 ];
 const NODE_KEYS = [...HANDLED_NODE_KEYS, ...CONTAINER_NODE_KEYS];
+const MERGED_KEYS = ['exec', 'sysctls'];
 const LINK_KEYS = ['type', 'endpoints', 'endpoint', 'host-interface', 'mtu', 'vars', 'labels'];
 const ENDPOINT_KEYS = ['node', 'interface', 'mac', 'vars'];
 /** Pseudo-nodes in endpoint strings that stand for something outside the lab. */
@@ -39,9 +41,14 @@ const MISPLACED_LINKS =
 type Role = { kind: 'netns'; node: NodeSpec } | { kind: 'bridge'; bridge: InterfaceSpec } | { kind: 'host' };
 
 export function parseClab(doc: unknown): ParsedTopology {
+  return runSync(clabSteps(doc));
+}
+
+/** parseClab in steps (see steps.ts). */
+export function* clabSteps(doc: unknown): Steps<ParsedTopology> {
   const c = new Collector();
   const root = readMap(doc, 'document', c, 'a containerlab topology (a map with name and topology)');
-  if (!root) throw new TopologyError(c.issues);
+  if (!root) throw new TopologyError(c.allIssues());
   warnKeys(root, TOP_KEYS, '', c);
 
   const name = readString(root, 'name', '', c);
@@ -80,13 +87,16 @@ export function parseClab(doc: unknown): ParsedTopology {
     const group = stringSetting(own, 'group') ?? stringSetting(defaults, 'group');
     const groupSettings = group !== undefined ? groups.get(group) : undefined;
     if (group !== undefined && own.values.has('group') && !groupSettings && groups.size > 0) {
-      c.warn(at(p, 'group'), `group ${quote(group)} is not defined under topology.groups${didYouMeanSuffix(group, groups.keys())}`);
+      c.warn(at(p, 'group'), () => `group ${quote(group)} is not defined under topology.groups${didYouMeanSuffix(group, groups.keys())}`);
     }
     const kind = stringSetting(own, 'kind') ?? stringSetting(groupSettings, 'kind') ?? stringSetting(defaults, 'kind');
     const layers = [defaults, kind !== undefined ? kinds.get(kind) : undefined, groupSettings, own].filter((l) => l !== undefined);
-    // Later layers win key by key; lists such as exec are replaced, not merged (containerlab does the same).
+    // Later layers win key by key; lists such as exec are replaced, not merged (containerlab does the
+    // same). Only the keys read below: copying every layer's keys per node costs nodes x keys.
     const merged = new Map<string, { value: unknown; from: string }>();
-    for (const layer of layers) for (const [k, v] of layer.values) merged.set(k, { value: v, from: layer.path });
+    for (const layer of layers) {
+      for (const k of MERGED_KEYS) if (layer.values.has(k)) merged.set(k, { value: layer.values.get(k), from: layer.path });
+    }
 
     if (nodeName === HOST || kind === 'host') {
       if (nodeName !== HOST) c.warn(at(p, 'kind'), `kind host: ${quote(nodeName)} stands for the lab host; its endpoints are host interfaces`);
@@ -141,6 +151,7 @@ export function parseClab(doc: unknown): ParsedTopology {
   });
 
   const topology: Topology = { ...(name !== undefined ? { name } : {}), nodes, links, requires: [] };
+  yield;
   const nodeAt = (n: NodeSpec) => nodePath.get(n) ?? at('topology.nodes', n.name);
   const locator: Locator = {
     name: 'name',
@@ -152,15 +163,15 @@ export function parseClab(doc: unknown): ParsedTopology {
     link: (index) => `topology.links[${linkIndex[index] ?? index}]`,
     endpoint: (index, end) => `topology.links[${linkIndex[index] ?? index}].endpoints[${end}]`,
   };
-  const issues = mergeIssues(c.issues, checkTopology(topology, locator), wiring.peerlessFields());
+  const issues = mergeIssues(c.allIssues(), yield* checkTopologySteps(topology, locator), wiring.peerlessFields());
   if (issues.length > 0) throw new TopologyError(issues);
-  return { topology, warnings: c.warnings, format: 'clab' };
+  return { topology, warnings: c.allWarnings(), format: 'clab' };
 }
 
 /** containerlab is lenient about extra keys across versions, so unknown keys warn rather than fail. */
 function warnKeys(m: Entries, allowed: readonly string[], field: string, c: Collector): void {
   for (const key of m.keys()) {
-    if (!allowed.includes(key)) c.warn(at(field, key), `unknown key ${quote(key)}${didYouMeanSuffix(key, allowed)}; it is ignored`);
+    if (!allowed.includes(key)) c.warn(at(field, key), () => `unknown key ${quote(key)}${didYouMeanSuffix(key, allowed)}; it is ignored`);
   }
 }
 
@@ -182,7 +193,7 @@ function readSettings(raw: unknown, path: string, c: Collector): Settings {
       const shown = typeof value === 'string' ? ` ${quote(value)}` : '';
       c.warn(at(path, key), `${key}${shown} is not reproduced: nslab nodes are plain network namespaces using the lab host's tools, not containers`);
     } else if (!HANDLED_NODE_KEYS.includes(key)) {
-      c.warn(at(path, key), `unknown key ${quote(key)}${didYouMeanSuffix(key, NODE_KEYS)}; it is ignored`);
+      c.warn(at(path, key), () => `unknown key ${quote(key)}${didYouMeanSuffix(key, NODE_KEYS)}; it is ignored`);
     }
   }
   for (const key of ['kind', 'group']) {
@@ -250,8 +261,7 @@ function readLink(raw: unknown, lp: string, roles: Map<string, Role>, host: Node
     }
     const role = roles.get(ep.node);
     if (!role) {
-      const known = [...roles.keys()];
-      c.issue(ep.path, 'unknown-node', `${quote(`${ep.node}:${ep.iface}`)} names ${quote(ep.node)}, which is not under topology.nodes${didYouMeanSuffix(ep.node, known)}`);
+      c.issue(ep.path, 'unknown-node', () => `${quote(`${ep.node}:${ep.iface}`)} names ${quote(ep.node)}, which is not under topology.nodes${didYouMeanSuffix(ep.node, roles.keys())}`);
       ends.push(undefined);
     } else if (role.kind === 'netns') ends.push({ node: role.node, iface: ep.iface, path: ep.path });
     else if (role.kind === 'bridge') ends.push({ node: host, iface: ep.iface, master: role.bridge.name, path: ep.path });
@@ -261,7 +271,7 @@ function readLink(raw: unknown, lp: string, roles: Map<string, Role>, host: Node
   if (!link) return undefined;
   for (const [j, ep] of raws.entries()) {
     const end = ends[j]!;
-    const spec = end.node.interfaces.find((i) => i.name === end.iface)!;
+    const spec = wiring.find(end.node, end.iface)!;
     if (mtu !== undefined) spec.mtu = mtu;
     if (ep.mac !== undefined) spec.mac = ep.mac;
   }

@@ -2,7 +2,8 @@
 // the edit's own field (`a.node`, `route.dev`...). Something made by hand with an unsafe name is
 // named as such; other names are checked before they are looked up, so a hostile string is reported
 // as a bad name, never as "not found".
-import type { Issue } from './issue.ts';
+import type { Issue, Message } from './issue.ts';
+import { messageOf } from './issue.ts';
 import type { ObservedInterface, ObservedLab, ObservedNode } from './observed.ts';
 import type { RouteSpec } from './topology.ts';
 import { HOST } from './topology.ts';
@@ -22,8 +23,8 @@ export class EditContext {
     this.host = lab.nodes.find((n) => n.kind === 'host') ?? { name: HOST, kind: 'host', interfaces: [], routes: [], neighbours: [], sysctls: {} };
   }
 
-  add(field: string, rule: string, message: string): void {
-    this.issues.push({ field, rule, message });
+  add(field: string, rule: string, message: Message): void {
+    this.issues.push({ field, rule, message: messageOf(message) });
   }
 
   /** True when `v` is a string; otherwise reports `required` or `type`. */

@@ -9,7 +9,7 @@ import type { Operation } from './operation.ts';
 import type { InterfaceSpec, NodeSpec, RouteSpec, VethLink } from './topology.ts';
 import { HOST } from './topology.ts';
 import { quote } from './display.ts';
-import { checkCidr, checkMtu, checkNodeName, didYouMeanSuffix, parseCidr } from './names.ts';
+import { checkCidr, checkHostAddress, checkMtu, checkNodeName, didYouMeanSuffix, parseCidr } from './names.ts';
 import { checkRoute, checkSysctlKey, checkSysctlValue, nodeLabel } from './validate.ts';
 import { interfaceOf, routeSpecOf } from './from-observed.ts';
 import { planDeploy } from './plan.ts';
@@ -178,7 +178,9 @@ const HANDLERS: { [K in EditKind]: Handler<K> } = {
     const iface = node && cx.iface('interface', node, e.interface);
     if (cx.text('address', e.address, 'an address')) {
       const bad = checkCidr(e.address);
+      const notHost = bad ? null : checkHostAddress(e.address, typeof e.interface === 'string' ? e.interface : undefined);
       if (bad) cx.add('address', 'cidr', bad);
+      else if (notHost) cx.add('address', 'host-address', notHost);
       else if (iface?.addresses.some((x) => sameAddress(x, e.address, true))) cx.add('address', 'duplicate', `${where(node!, iface.name)} already has ${e.address}`);
     }
     return () => {
@@ -264,6 +266,40 @@ const HANDLERS: { [K in EditKind]: Handler<K> } = {
 /** The kinds of edit, for clients and messages. */
 export const EDIT_KINDS = Object.keys(HANDLERS) as EditKind[];
 
+const ENDPOINT_KEYS = ['node', 'interface'];
+const ROUTE_KEYS = ['to', 'via', 'dev', 'metric'];
+/** Every key each kind takes, and the keys of its nested objects. */
+const EDIT_KEYS: { [K in EditKind]: { keys: string[]; nested?: Record<string, string[]> } } = {
+  'add-node': { keys: ['name'] },
+  'remove-node': { keys: ['name'] },
+  'add-bridge': { keys: ['node', 'name'] },
+  'add-veth': { keys: ['a', 'b', 'bridge'], nested: { a: ENDPOINT_KEYS, b: ENDPOINT_KEYS } },
+  'remove-link': { keys: ['node', 'interface'] },
+  'set-link': { keys: ['node', 'interface', ...LINK_SETTINGS] },
+  'add-address': { keys: ['node', 'interface', 'address'] },
+  'remove-address': { keys: ['node', 'interface', 'address'] },
+  'add-route': { keys: ['node', 'route'], nested: { route: ROUTE_KEYS } },
+  'remove-route': { keys: ['node', 'route'], nested: { route: ROUTE_KEYS } },
+  'set-sysctl': { keys: ['node', 'key', 'value'] },
+};
+
+/** A key the edit does not take would be silently ignored (a typo like `nmae` or `gateway`): refuse it. */
+function checkEditKeys(cx: EditContext, edit: Record<string, unknown>, kind: EditKind): void {
+  const { keys, nested = {} } = EDIT_KEYS[kind];
+  const report = (obj: object, allowed: string[], base: string) => {
+    for (const k of Object.keys(obj)) {
+      if (allowed.includes(k)) continue;
+      const field = base === '' ? k : `${base}.${k}`;
+      cx.add(field, 'unknown-key', () => `unknown key ${quote(k)}${didYouMeanSuffix(k, allowed)}; ${kind}${base === '' ? '' : ` ${base}`} takes ${allowed.join(', ')}`);
+    }
+  };
+  report(edit, ['kind', ...keys], '');
+  for (const [key, allowed] of Object.entries(nested)) {
+    const v = edit[key];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) report(v, allowed, key);
+  }
+}
+
 function analyse(observed: ObservedLab, edit: Edit): { issues: Issue[]; planner?: () => EditPlan } {
   const cx = new EditContext(observed);
   const kind = (edit as { kind?: unknown } | null)?.kind;
@@ -273,6 +309,7 @@ function analyse(observed: ObservedLab, edit: Edit): { issues: Issue[]; planner?
     else cx.add('kind', 'enum', `unknown edit kind ${quote(String(kind))}${typeof kind === 'string' ? didYouMeanSuffix(kind, EDIT_KINDS) : ''}; ${known}`);
     return { issues: cx.issues };
   }
+  checkEditKeys(cx, edit as unknown as Record<string, unknown>, edit.kind);
   const planner = (HANDLERS[edit.kind] as Handler<EditKind>)(cx, edit);
   return { issues: cx.issues, planner };
 }

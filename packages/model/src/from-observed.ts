@@ -4,7 +4,7 @@
 import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink } from './topology.ts';
 import { HOST, hostNode } from './topology.ts';
 import type { ObservedInterface, ObservedLab, ObservedNode, ObservedRoute } from './observed.ts';
-import { isIpv6LinkLocal, isMulticast, parseCidr, parseIp } from './names.ts';
+import { checkHostAddress, isIpv6LinkLocal, isMulticast, parseCidr, parseIp } from './names.ts';
 import { DEFAULT_VXLAN_PORT, MACVLAN_MODES } from './validate.ts';
 
 const CREATED_KINDS = new Set<InterfaceKind>(['veth', 'bridge', 'vxlan', 'macvlan', 'vlan', 'tun', 'tap', 'dummy']);
@@ -70,7 +70,9 @@ export function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
   if (isLo && o.name !== 'lo') return undefined;
   if (!isLo && !CREATED_KINDS.has(o.kind as InterfaceKind)) return undefined;
   const kind = (isLo ? 'loopback' : o.kind) as InterfaceKind;
-  const addresses = o.addresses.filter((a) => !isIpv6LinkLocal(a) && !(isLo && LOOPBACK_ADDRESSES.has(a)));
+  // An address typed by hand that no interface can use (0.0.0.0/0, a network address) would make
+  // the saved topology fail its own checks on the next deploy.
+  const addresses = o.addresses.filter((a) => !isIpv6LinkLocal(a) && !(isLo && LOOPBACK_ADDRESSES.has(a)) && checkHostAddress(a, o.name) === null);
   const spec: InterfaceSpec = { name: o.name, kind, addresses };
   if (isLo) {
     if (o.up) spec.up = true;

@@ -53,6 +53,17 @@ export function checkNodeName(name: string): string | null {
   return null;
 }
 
+/**
+ * Lab names: node-name rules, and not `host`, which inside every lab names its lab host
+ * (`nslab exec LAB host`, `ip` lines of the lab host), so a lab of that name reads ambiguously.
+ */
+export function checkLabName(name: string): string | null {
+  const why = checkNodeName(name);
+  if (why) return why;
+  if (RESERVED_NODE_NAMES.includes(name)) return `is reserved: ${quote(name)} is the name of the lab host inside every lab; choose another lab name`;
+  return null;
+}
+
 /** Interface names: the kernel's dev_valid_name() rules plus a conservative character set. */
 export function checkInterfaceName(name: string): string | null {
   if (typeof name !== 'string') return 'must be a string';
@@ -104,6 +115,64 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+// Rows for boundedDistance, grown as needed: it runs once per candidate of every did-you-mean.
+let rows: Int32Array[] = [new Int32Array(16), new Int32Array(16), new Int32Array(16)];
+
+/**
+ * editDistance(a, b) when it is at most `limit`, else limit + 1. A shared prefix and suffix are
+ * skipped, only the diagonal band that can stay within `limit` is computed, and it stops once a
+ * whole row is past it: a did-you-mean over hundreds of names costs microseconds each.
+ */
+export function boundedDistance(a: string, b: string, limit: number): number {
+  const over = limit + 1;
+  if (Math.abs(a.length - b.length) > limit) return over;
+  let start = 0;
+  while (start < a.length && start < b.length && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) [endA, endB] = [endA - 1, endB - 1];
+  const n = endA - start;
+  const m = endB - start;
+  if (n === 0 || m === 0) return Math.min(Math.max(n, m), over);
+  if (rows[0]!.length < m + 1) rows = [new Int32Array(2 * m + 2), new Int32Array(2 * m + 2), new Int32Array(2 * m + 2)];
+  let prev2 = rows[0]!;
+  let prev = rows[1]!;
+  let cur = rows[2]!;
+  for (let j = 0; j <= m; j++) prev[j] = j <= limit ? j : over;
+  prev2.fill(over, 0, m + 1);
+  for (let i = 1; i <= n; i++) {
+    const lo = Math.max(1, i - limit);
+    const hi = Math.min(m, i + limit);
+    // Cells just outside the band may hold an older row's values: they count as "too far".
+    cur[lo - 1] = lo === 1 && i <= limit ? i : over;
+    if (hi < m) cur[hi + 1] = over;
+    const ca = a.charCodeAt(start + i - 1);
+    const caPrev = i > 1 ? a.charCodeAt(start + i - 2) : -1;
+    let rowMin = cur[lo - 1]!;
+    for (let j = lo; j <= hi; j++) {
+      const cb = b.charCodeAt(start + j - 1);
+      let v = prev[j - 1]! + (ca === cb ? 0 : 1);
+      const del = prev[j]! + 1;
+      if (del < v) v = del;
+      const ins = cur[j - 1]! + 1;
+      if (ins < v) v = ins;
+      if (j > 1 && ca === b.charCodeAt(start + j - 2) && caPrev === cb) {
+        const swap = prev2[j - 2]! + 1;
+        if (swap < v) v = swap;
+      }
+      if (v > over) v = over;
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > limit) return over;
+    const t = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = t;
+  }
+  return Math.min(prev[m]!, over);
+}
+
 /**
  * The closest candidate, if it is close enough to be a plausible typo: at most 2 edits, and at
  * most a third of the word's length so short words are not "corrected" into unrelated ones.
@@ -111,11 +180,12 @@ export function editDistance(a: string, b: string): number {
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   if (typeof word !== 'string' || word === '') return undefined;
   const limit = Math.max(1, Math.min(2, Math.floor(word.length / 3)));
+  const w = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
-    const dist = editDistance(word.toLowerCase(), c.toLowerCase());
+    const dist = boundedDistance(w, c.toLowerCase(), limit);
     if (dist <= limit && dist < bestDistance) [best, bestDistance] = [c, dist];
   }
   return best;

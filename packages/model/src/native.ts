@@ -9,10 +9,11 @@ import { didYouMeanSuffix } from './names.ts';
 import type { Entries } from './read.ts';
 import { Collector, checkKeys, peekMap, readBool, readInt, readList, readMap, readNumber, readScalarMap, readString, readStringList } from './read.ts';
 import type { Locator } from './validate.ts';
-import { DEFAULT_VXLAN_PORT, INTERFACE_KINDS, checkTopology, mergeIssues, validateTopology } from './validate.ts';
+import { DEFAULT_VXLAN_PORT, INTERFACE_KINDS, RESOLVED_LOCATOR, checkTopologySteps, mergeIssues } from './validate.ts';
 import type { LinkEnd } from './wiring.ts';
 import { Wiring } from './wiring.ts';
 import type { ParsedTopology } from './parse.ts';
+import { runSync, type Steps } from './steps.ts';
 
 const TOP_KEYS = ['name', 'requires', 'nodes', 'bridges', 'links'];
 const NODE_KEYS = ['interfaces', 'routes', 'sysctls', 'exec', 'position'];
@@ -38,20 +39,30 @@ interface Reading {
 }
 
 export function parseNative(doc: unknown): ParsedTopology {
-  const { topology, locator, collector, peerless } = readNative(doc);
-  const issues = mergeIssues(collector.issues, checkTopology(topology, locator), peerless);
-  if (issues.length > 0) throw new TopologyError(issues);
-  // Same rules again on the resolved shape, as the server applies them after an edit; anything
-  // found here means the reader resolved something wrongly, which must not reach the kernel.
-  const again = validateTopology(topology);
-  if (again.length > 0) throw new TopologyError(again);
-  return { topology, warnings: collector.warnings, format: 'native' };
+  return runSync(nativeSteps(doc));
 }
 
-function readNative(doc: unknown): Reading {
+/** parseNative in steps (see steps.ts). */
+export function* nativeSteps(doc: unknown): Steps<ParsedTopology> {
+  const { topology, locator, collector, peerless } = yield* readNative(doc);
+  yield;
+  const issues = mergeIssues(collector.allIssues(), yield* checkTopologySteps(topology, locator), peerless);
+  if (issues.length > 0) throw new TopologyError(issues);
+  yield;
+  // Same rules again on the resolved shape, as the server applies them after an edit; anything
+  // found here means the reader resolved something wrongly, which must not reach the kernel.
+  const again = yield* checkTopologySteps(topology, RESOLVED_LOCATOR);
+  if (again.length > 0) throw new TopologyError(again);
+  return { topology, warnings: collector.allWarnings(), format: 'native' };
+}
+
+/** Entries read between pauses. */
+const PER_STEP = 200;
+
+function* readNative(doc: unknown): Steps<Reading> {
   const c = new Collector();
   const root = readMap(doc, 'document', c, 'a topology (a map with nodes and links)');
-  if (!root) throw new TopologyError(c.issues);
+  if (!root) throw new TopologyError(c.allIssues());
   checkKeys(root, TOP_KEYS, '', c);
 
   const name = readString(root, 'name', '', c);
@@ -65,7 +76,9 @@ function readNative(doc: unknown): Reading {
   const nodes: NodeSpec[] = [host];
   const nodePath = new Map<NodeSpec, string>([[host, 'nodes.host']]);
   const nodeBodies = new Map<NodeSpec, Entries>();
+  let n = 0;
   for (const [nodeName, raw] of nodesRaw) {
+    if (++n % PER_STEP === 0) yield;
     const node = nodeName === HOST ? host : { name: nodeName, kind: 'netns' as const, interfaces: [], routes: [], sysctls: {}, exec: [] };
     if (node !== host) nodes.push(node);
     const p = at('nodes', nodeName);
@@ -91,29 +104,36 @@ function readNative(doc: unknown): Reading {
 
   // Endpoints are resolved before interface configs so a config without `kind` can be recognised
   // as a link end.
-  const ends = linksRaw.map((raw, li) => readLinkEnds(raw, li, byName, hostBridges, c));
+  const ends: (LinkEnd | undefined)[][] = [];
+  for (const [li, raw] of linksRaw.entries()) {
+    ends.push(readLinkEnds(raw, li, byName, hostBridges, c));
+    if (li % PER_STEP === PER_STEP - 1) yield;
+  }
   const linked = new Set(ends.flat().filter((e) => e !== undefined).map((e) => `${e.node.name}\u0000${e.iface}`));
 
-  for (const node of nodes) {
+  for (const [k, node] of nodes.entries()) {
     const body = nodeBodies.get(node);
     if (body) readInterfaces(node, body, nodePath.get(node)!, linked, paths, c);
+    if (k % PER_STEP === PER_STEP - 1) yield;
   }
 
   const wiring = new Wiring(c, paths);
   const links: VethLink[] = [];
   const linkIndex: number[] = [];
-  ends.forEach((pair, li) => {
-    if (pair.length !== 2) return;
+  for (const [li, pair] of ends.entries()) {
+    if (li % PER_STEP === PER_STEP - 1) yield;
+    if (pair.length !== 2) continue;
     const link = wiring.connect(pair[0], pair[1], `links[${li}]`);
     if (link) {
       links.push(link);
       linkIndex.push(li);
     }
-  });
+  }
 
-  for (const node of nodes) {
+  for (const [k, node] of nodes.entries()) {
     const body = nodeBodies.get(node);
     if (body) readNodeSettings(node, body, nodePath.get(node)!, c);
+    if (k % PER_STEP === PER_STEP - 1) yield;
   }
 
   const topology: Topology = { ...(name !== undefined ? { name } : {}), nodes, links, requires: requires as Topology['requires'] };
@@ -167,8 +187,7 @@ function readLinkEnds(raw: unknown, li: number, nodes: Map<string, NodeSpec>, ho
     const node = nodes.get(nodeName);
     if (node) return { node, iface, path: p };
     if (hostBridges.has(nodeName)) return { node: nodes.get(HOST)!, iface, master: nodeName, path: p };
-    const known = [...nodes.keys(), ...hostBridges];
-    c.issue(p, 'unknown-node', `${quote(e)} names ${quote(nodeName)}, which is neither a node nor a host bridge${didYouMeanSuffix(nodeName, known)}; define it under nodes: or bridges:`);
+    c.issue(p, 'unknown-node', () => `${quote(e)} names ${quote(nodeName)}, which is neither a node nor a host bridge${didYouMeanSuffix(nodeName, [...nodes.keys(), ...hostBridges])}; define it under nodes: or bridges:`);
     return undefined;
   });
 }
@@ -207,7 +226,7 @@ function checkInterfaceKeys(m: Entries, kind: string, p: string, c: Collector): 
       const owners = Object.entries(KIND_KEYS).filter(([, keys]) => keys.includes(key)).map(([k]) => k);
       c.issue(at(p, key), 'unknown-key', `${quote(key)} does not apply to a ${kind} interface; it is for ${owners.join(' and ')}`);
     } else {
-      c.issue(at(p, key), 'unknown-key', `unknown key ${quote(key)}${didYouMeanSuffix(key, allowed)}; a ${kind} interface takes ${allowed.join(', ')}`);
+      c.issue(at(p, key), 'unknown-key', () => `unknown key ${quote(key)}${didYouMeanSuffix(key, allowed)}; a ${kind} interface takes ${allowed.join(', ')}`);
     }
   }
 }

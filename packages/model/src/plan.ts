@@ -43,20 +43,79 @@ function configure(node: NodeSpec): Operation[] {
 }
 
 function stackedInOrder(node: NodeSpec): InterfaceSpec[] {
-  // vlan/macvlan may sit on another stacked interface (macvlan on a vxlan): parents first.
+  // vlan/macvlan may sit on another stacked interface (macvlan on a vxlan): parents first, and
+  // otherwise file order. Each step takes the first interface (in file order) whose parent is made
+  // or is not one of these; the heap and a cursor keep that linear for thousands of interfaces.
   const pending = node.interfaces.filter((i) => STACKED.has(i.kind));
-  const done = new Set(node.interfaces.filter((i) => !STACKED.has(i.kind)).map((i) => i.name));
+  const parentOf = (i: InterfaceSpec) => (i.kind === 'vxlan' ? i.vxlan?.dev : i.parent);
+  const made = new Set(node.interfaces.filter((i) => !STACKED.has(i.kind)).map((i) => i.name));
+  const names = new Set(pending.map((i) => i.name));
+  // Pending interfaces waiting for the first interface of a name to be made.
+  const waiting = new Map<string, number[]>();
+  const ready = new MinHeap();
+  pending.forEach((i, k) => {
+    const parent = parentOf(i);
+    if (parent === undefined || made.has(parent) || !names.has(parent)) ready.push(k);
+    else {
+      const list = waiting.get(parent);
+      if (list) list.push(k);
+      else waiting.set(parent, [k]);
+    }
+  });
+  const done = new Array<boolean>(pending.length).fill(false);
   const out: InterfaceSpec[] = [];
-  while (pending.length) {
-    const idx = pending.findIndex((i) => {
-      const parent = i.kind === 'vxlan' ? i.vxlan?.dev : i.parent;
-      return !parent || done.has(parent) || !pending.some((p) => p.name === parent);
-    });
-    const next = pending.splice(idx < 0 ? 0 : idx, 1)[0]!;
+  let cursor = 0;
+  while (out.length < pending.length) {
+    let k = ready.pop();
+    while (k !== undefined && done[k]) k = ready.pop();
+    if (k === undefined) {
+      // Only cycles are left (the validator refuses them): take the first in file order.
+      while (done[cursor]) cursor++;
+      k = cursor;
+    }
+    done[k] = true;
+    const next = pending[k]!;
     out.push(next);
-    done.add(next.name);
+    for (const w of waiting.get(next.name) ?? []) ready.push(w);
+    waiting.delete(next.name);
   }
   return out;
+}
+
+/** Smallest index first. */
+class MinHeap {
+  private readonly a: number[] = [];
+
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    for (let i = a.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (a[up]! <= x) break;
+      [a[i], a[up]] = [a[up]!, x];
+      i = up;
+    }
+  }
+
+  pop(): number | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 export function planDeploy(t: Topology): Operation[] {

@@ -1,22 +1,38 @@
 // Typed reads from an untrusted document (parsed YAML or JSON), recording every problem instead of
 // stopping at the first. Maps are read as ordered entries because a plain JS object would move
 // integer-like keys (an interface named "10") to the front and break "config order".
-import type { Issue, Warning } from './issue.ts';
+import type { Issue, Message, Warning } from './issue.ts';
+import { MAX_ISSUES, capIssues, messageOf } from './issue.ts';
 import { at, describeType, quote } from './display.ts';
 import { didYouMeanSuffix } from './names.ts';
 
 export type Entries = Map<string, unknown>;
 
+/** Issues and warnings up to MAX_ISSUES each; the rest are counted, their messages never made. */
 export class Collector {
   readonly issues: Issue[] = [];
   readonly warnings: Warning[] = [];
+  private droppedIssues = 0;
+  private droppedWarnings = 0;
 
-  issue(field: string, rule: string, message: string): void {
-    this.issues.push({ field, rule, message });
+  issue(field: string, rule: string, message: Message): void {
+    if (this.issues.length < MAX_ISSUES) this.issues.push({ field, rule, message: messageOf(message) });
+    else this.droppedIssues++;
   }
 
-  warn(field: string, message: string): void {
-    this.warnings.push({ field, message });
+  warn(field: string, message: Message): void {
+    if (this.warnings.length < MAX_ISSUES) this.warnings.push({ field, message: messageOf(message) });
+    else this.droppedWarnings++;
+  }
+
+  /** The issues, ending with one that counts those left out. */
+  allIssues(): Issue[] {
+    return capIssues(this.issues, this.droppedIssues);
+  }
+
+  allWarnings(): Warning[] {
+    if (this.droppedWarnings === 0) return this.warnings;
+    return [...this.warnings, { field: '', message: `${this.droppedWarnings} more warnings not listed` }];
   }
 }
 
@@ -53,7 +69,7 @@ export function readMap(v: unknown, field: string, c: Collector, what = 'a map')
 export function checkKeys(m: Entries, allowed: readonly string[], field: string, c: Collector): void {
   for (const k of m.keys()) {
     if (!allowed.includes(k)) {
-      c.issue(at(field, k), 'unknown-key', `unknown key ${quote(k)}${didYouMeanSuffix(k, allowed)}; allowed here: ${allowed.join(', ')}`);
+      c.issue(at(field, k), 'unknown-key', () => `unknown key ${quote(k)}${didYouMeanSuffix(k, allowed)}; allowed here: ${allowed.join(', ')}`);
     }
   }
 }

@@ -1,16 +1,19 @@
 // Semantic rules on a resolved Topology. This is the one place those rules live: the YAML readers
 // only check shape and wiring, then run these checks with a Locator that maps each part back to
 // where it was written, and the server runs them (with plain paths) after granular edits.
-import type { Issue } from './issue.ts';
+import type { Issue, Message } from './issue.ts';
+import { IssueList, capIssues } from './issue.ts';
 import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology } from './topology.ts';
 import { CAPABILITIES, HOST } from './topology.ts';
 import { at, quote } from './display.ts';
 import {
   checkCidr,
+  checkHostAddress,
   checkInterfaceName,
   checkIp,
   checkMac,
   checkMtu,
+  checkLabName,
   checkNodeName,
   didYouMeanSuffix,
   formatCidr,
@@ -21,6 +24,7 @@ import {
   parseIp,
 } from './names.ts';
 import { splitShellWords } from './shell-quote.ts';
+import { runSync, type Steps } from './steps.ts';
 
 export const INTERFACE_KINDS: readonly InterfaceKind[] = ['veth', 'bridge', 'vxlan', 'macvlan', 'vlan', 'tun', 'tap', 'dummy', 'loopback'];
 export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
@@ -55,7 +59,8 @@ export const RESOLVED_LOCATOR: Locator = {
   endpoint: (index, end) => `links[${index}].endpoints[${end}]`,
 };
 
-export type Add = (field: string, rule: string, message: string) => void;
+/** Records an issue; a message given as a function is only made while issues are still listed. */
+export type Add = (field: string, rule: string, message: Message) => void;
 
 export function validateTopology(t: Topology): Issue[] {
   return checkTopology(t, RESOLVED_LOCATOR);
@@ -63,13 +68,22 @@ export function validateTopology(t: Topology): Issue[] {
 
 /** Every issue in `t`, with fields from `loc`. */
 export function checkTopology(t: Topology, loc: Locator): Issue[] {
-  const issues: Issue[] = [];
-  const add: Add = (field, rule, message) => issues.push({ field, rule, message });
+  return runSync(checkTopologySteps(t, loc));
+}
+
+/** Nodes, then links, checked between pauses (see steps.ts). */
+const NODES_PER_STEP = 100;
+const LINKS_PER_STEP = 500;
+
+/** checkTopology in steps. */
+export function* checkTopologySteps(t: Topology, loc: Locator): Steps<Issue[]> {
+  const issues = new IssueList();
+  const add: Add = (field, rule, message) => issues.add(field, rule, message);
   const nodes = Array.isArray(t.nodes) ? t.nodes : [];
 
   if (t.name !== undefined) {
-    const why = checkNodeName(t.name);
-    if (why) add(loc.name, 'lab-name', `lab name ${quote(String(t.name))} ${why}`);
+    const why = checkLabName(t.name);
+    if (why) add(loc.name, checkNodeName(t.name) ? 'lab-name' : 'reserved', `lab name ${quote(String(t.name))} ${why}`);
   }
   checkRequires(t.requires ?? [], loc, add);
 
@@ -99,9 +113,13 @@ export function checkTopology(t: Topology, loc: Locator): Issue[] {
     }
   }
 
-  for (const n of nodes) checkNode(n, loc, add);
-  checkLinks(t, byName, loc, add);
-  return issues;
+  const interfaces = new Map<NodeSpec, Map<string, InterfaceSpec>>();
+  for (const [k, n] of nodes.entries()) {
+    interfaces.set(n, checkNode(n, loc, add));
+    if (k % NODES_PER_STEP === NODES_PER_STEP - 1) yield;
+  }
+  yield* checkLinks(t, byName, interfaces, loc, add);
+  return issues.list();
 }
 
 function checkRequires(requires: readonly string[], loc: Locator, add: Add): void {
@@ -117,14 +135,16 @@ function checkRequires(requires: readonly string[], loc: Locator, add: Add): voi
   });
 }
 
-function checkNode(n: NodeSpec, loc: Locator, add: Add): void {
+/** The node's checks; returns its interfaces by name (the first of each name). */
+function checkNode(n: NodeSpec, loc: Locator, add: Add): Map<string, InterfaceSpec> {
   const interfaces = Array.isArray(n.interfaces) ? n.interfaces : [];
   const byName = new Map<string, InterfaceSpec>();
   for (const i of interfaces) {
     if (byName.has(i.name)) add(loc.iface(n, i), 'duplicate', `node ${quote(n.name)} has two interfaces named ${quote(i.name)}`);
     else byName.set(i.name, i);
   }
-  for (const i of interfaces) checkInterface(n, i, byName, loc.iface(n, i), add);
+  const bridges = lazy(() => [...byName.values()].filter((x) => x.kind === 'bridge').map((x) => x.name));
+  for (const i of interfaces) checkInterface(n, i, byName, bridges, loc.iface(n, i), add);
   checkParentCycles(n, interfaces, byName, loc, add);
 
   const routesAt = loc.nodeField(n, 'routes');
@@ -152,6 +172,17 @@ function checkNode(n: NodeSpec, loc: Locator, add: Add): void {
       if (typeof n.position[axis] !== 'number' || !Number.isFinite(n.position[axis])) add(at(p, axis), 'type', `position.${axis} must be a finite number`);
     }
   }
+  return byName;
+}
+
+/** `make()` once, on first use. */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) [value, made] = [make(), true];
+    return value as T;
+  };
 }
 
 /** null when `key` is a network sysctl a namespace may set, else why not. */
@@ -192,7 +223,7 @@ export function nodeLabel(n: Pick<NodeSpec, 'name' | 'kind'>): string {
   return n.kind === 'host' ? 'the lab host' : `node ${quote(n.name)}`;
 }
 
-function checkInterface(n: NodeSpec, i: InterfaceSpec, byName: Map<string, InterfaceSpec>, p: string, add: Add): void {
+function checkInterface(n: NodeSpec, i: InterfaceSpec, byName: Map<string, InterfaceSpec>, bridges: () => string[], p: string, add: Add): void {
   const why = checkInterfaceName(i.name);
   if (why) add(p, 'interface-name', `interface name ${quote(String(i.name))} ${why}`);
 
@@ -215,18 +246,20 @@ function checkInterface(n: NodeSpec, i: InterfaceSpec, byName: Map<string, Inter
   const seen = new Set<string>();
   (Array.isArray(i.addresses) ? i.addresses : []).forEach((a, k) => {
     const w = checkCidr(a);
+    const host = w ? null : checkHostAddress(a, i.name);
     if (w) add(at(at(p, 'addresses'), k), 'cidr', w);
+    else if (host) add(at(at(p, 'addresses'), k), 'host-address', host);
     else if (seen.has(a)) add(at(at(p, 'addresses'), k), 'duplicate', `${a} is listed twice`);
     seen.add(a);
   });
 
   if (i.master !== undefined) {
     const m = byName.get(i.master);
-    const bridges = [...byName.values()].filter((x) => x.kind === 'bridge').map((x) => x.name);
+    const master = i.master;
     if (i.kind === 'bridge' || i.kind === 'loopback') {
       add(at(p, 'master'), 'master', `a ${i.kind} interface cannot be a bridge port`);
     } else if (!m) {
-      add(at(p, 'master'), 'master', `${nodeLabel(n)} has no bridge ${quote(i.master)}${didYouMeanSuffix(i.master, bridges)}; master must name a bridge in the same node`);
+      add(at(p, 'master'), 'master', () => `${nodeLabel(n)} has no bridge ${quote(master)}${didYouMeanSuffix(master, bridges())}; master must name a bridge in the same node`);
     } else if (m.kind !== 'bridge') {
       add(at(p, 'master'), 'master', `${quote(i.master)} is a ${m.kind} interface, not a bridge`);
     }
@@ -270,7 +303,7 @@ function checkParent(n: NodeSpec, i: InterfaceSpec, parent: string | undefined, 
   } else if (parent === i.name) {
     add(p, 'parent', 'an interface cannot be stacked on itself');
   } else if (!byName.has(parent)) {
-    add(p, 'unknown-interface', `${nodeLabel(n)} has no interface ${quote(parent)}${didYouMeanSuffix(parent, byName.keys())}; it must be in the same node`);
+    add(p, 'unknown-interface', () => `${nodeLabel(n)} has no interface ${quote(parent)}${didYouMeanSuffix(parent, byName.keys())}; it must be in the same node`);
   }
 }
 
@@ -300,7 +333,10 @@ function checkVxlan(n: NodeSpec, i: InterfaceSpec, byName: Map<string, Interface
   if (families.size > 1) add(p, 'family', 'local, remote and group must all be IPv4 or all IPv6');
   if (v.dev !== undefined) {
     if (v.dev === i.name) add(at(p, 'dev'), 'parent', 'a vxlan interface cannot use itself as its underlay');
-    else if (!byName.has(v.dev)) add(at(p, 'dev'), 'unknown-interface', `${nodeLabel(n)} has no interface ${quote(v.dev)}${didYouMeanSuffix(v.dev, byName.keys())}; dev must be in the same node`);
+    else if (!byName.has(v.dev)) {
+      const dev = v.dev;
+      add(at(p, 'dev'), 'unknown-interface', () => `${nodeLabel(n)} has no interface ${quote(dev)}${didYouMeanSuffix(dev, byName.keys())}; dev must be in the same node`);
+    }
   }
 }
 
@@ -312,16 +348,30 @@ function parentOf(i: InterfaceSpec): string | undefined {
 
 /** a on b on a can never be created; the planner would silently pick an order. */
 function checkParentCycles(n: NodeSpec, interfaces: InterfaceSpec[], byName: Map<string, InterfaceSpec>, loc: Locator, add: Add): void {
+  // Each interface has at most one parent, so each is walked once: 1 = on the current walk, 2 = done.
+  const state = new Map<string, 1 | 2>();
+  const onCycle = new Set<string>();
   for (const start of interfaces) {
-    const seen = new Set<string>([start.name]);
-    let cur = parentOf(start);
-    while (cur !== undefined && cur !== start.name && byName.has(cur) && !seen.has(cur)) {
-      seen.add(cur);
-      cur = parentOf(byName.get(cur)!);
+    const walk: string[] = [];
+    let cur: string | undefined = start.name;
+    while (cur !== undefined && byName.has(cur) && state.get(cur) === undefined) {
+      state.set(cur, 1);
+      walk.push(cur);
+      const parent = parentOf(byName.get(cur)!);
+      // Stacked on itself directly is checkParent's (and checkVxlan's) to report.
+      cur = parent === cur ? undefined : parent;
     }
-    if (cur === start.name && parentOf(start) !== start.name) {
-      add(loc.iface(n, start), 'parent', `${quote(start.name)} is stacked on itself through ${[...seen].slice(1).map(quote).join(' -> ')}`);
-    }
+    if (cur !== undefined && state.get(cur) === 1) for (const x of walk.slice(walk.indexOf(cur))) onCycle.add(x);
+    for (const x of walk) state.set(x, 2);
+  }
+  for (const start of interfaces) {
+    if (!onCycle.has(start.name) || byName.get(start.name) !== start) continue;
+    add(loc.iface(n, start), 'parent', () => {
+      const chain: string[] = [];
+      for (let cur = parentOf(start); cur !== undefined && cur !== start.name && chain.length <= 10; cur = parentOf(byName.get(cur)!)) chain.push(cur);
+      const shown = chain.length > 10 ? [...chain.slice(0, 10).map(quote), '...'] : chain.map(quote);
+      return `${quote(start.name)} is stacked on itself through ${shown.join(' -> ')}`;
+    });
   }
 }
 
@@ -351,7 +401,8 @@ export function checkRoute(n: Pick<NodeSpec, 'name' | 'kind'>, r: RouteSpec, byN
   }
   // Every namespace has lo even when the topology does not configure it.
   if (r.dev !== undefined && r.dev !== 'lo' && !byName.has(r.dev)) {
-    add(at(p, 'dev'), 'unknown-interface', `${nodeLabel(n)} has no interface ${quote(r.dev)}${didYouMeanSuffix(r.dev, byName.keys())}`);
+    const dev = r.dev;
+    add(at(p, 'dev'), 'unknown-interface', () => `${nodeLabel(n)} has no interface ${quote(dev)}${didYouMeanSuffix(dev, byName.keys())}`);
   }
   if (r.metric !== undefined && (!Number.isInteger(r.metric) || r.metric < 0 || r.metric > 4_294_967_295)) {
     add(at(p, 'metric'), 'range', 'metric must be a whole number 0-4294967295');
@@ -362,18 +413,19 @@ export function checkRoute(n: Pick<NodeSpec, 'name' | 'kind'>, r: RouteSpec, byN
   seen.add(key);
 }
 
-function checkLinks(t: Topology, nodes: Map<string, NodeSpec>, loc: Locator, add: Add): void {
+function* checkLinks(t: Topology, nodes: Map<string, NodeSpec>, interfaces: Map<NodeSpec, Map<string, InterfaceSpec>>, loc: Locator, add: Add): Steps<void> {
   const used = new Map<string, number>();
   const keyOf = (node: string, iface: string) => `${node}\u0000${iface}`;
-  (Array.isArray(t.links) ? t.links : []).forEach((l, index) => {
+  for (const [index, l] of (Array.isArray(t.links) ? t.links : []).entries()) {
+    if (index % LINKS_PER_STEP === LINKS_PER_STEP - 1) yield;
     ([l.a, l.b] as const).forEach((ep, end) => {
       const p = loc.endpoint(index, end as 0 | 1);
       const node = nodes.get(ep.node);
       if (!node) {
-        add(p, 'unknown-node', `no node named ${quote(ep.node)}${didYouMeanSuffix(ep.node, nodes.keys())}`);
+        add(p, 'unknown-node', () => `no node named ${quote(ep.node)}${didYouMeanSuffix(ep.node, nodes.keys())}`);
         return;
       }
-      const iface = node.interfaces.find((i) => i.name === ep.interface);
+      const iface = interfaces.get(node)?.get(ep.interface);
       if (!iface) {
         add(p, 'unknown-interface', `${nodeLabel(node)} has no interface ${quote(ep.interface)}; a link end must be one of its veth interfaces`);
         return;
@@ -387,7 +439,7 @@ function checkLinks(t: Topology, nodes: Map<string, NodeSpec>, loc: Locator, add
     if (l.a.node === l.b.node && l.a.interface === l.b.interface) {
       add(loc.link(index), 'same-endpoint', `both ends are ${l.a.node}:${l.a.interface}; a link joins two different interfaces`);
     }
-  });
+  }
   for (const n of nodes.values()) {
     for (const i of n.interfaces) {
       if (i.kind === 'veth' && !used.has(keyOf(n.name, i.name))) {
@@ -403,8 +455,16 @@ function checkLinks(t: Topology, nodes: Map<string, NodeSpec>, loc: Locator, add
  * fields of interfaces whose link the reader had to drop: their missing peer is not news.
  */
 export function mergeIssues(reader: Issue[], validator: Issue[], peerless: ReadonlySet<string> = new Set()): Issue[] {
-  const shadowed = (v: Issue) =>
-    (v.rule === 'unpaired' && peerless.has(v.field)) ||
-    reader.some((r) => v.field === r.field || v.field.startsWith(`${r.field}.`) || v.field.startsWith(`${r.field}[`));
-  return [...reader, ...validator.filter((v) => !shadowed(v))];
+  const reported = new Set(reader.map((r) => r.field));
+  // The field itself or any path it extends (`a.b` and `a[0]` extend `a`), one lookup per prefix.
+  const shadowed = (v: Issue) => {
+    if (v.rule === 'unpaired' && peerless.has(v.field)) return true;
+    if (reported.has(v.field)) return true;
+    for (let i = 0; i < v.field.length; i++) {
+      const c = v.field[i];
+      if ((c === '.' || c === '[') && reported.has(v.field.slice(0, i))) return true;
+    }
+    return false;
+  };
+  return capIssues([...reader, ...validator.filter((v) => !shadowed(v))]);
 }

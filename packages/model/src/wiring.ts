@@ -20,6 +20,8 @@ function nodeLabel(n: NodeSpec): string {
 export class Wiring {
   /** "node\0iface" -> path of the endpoint that made it a link end. */
   private readonly claimed = new Map<string, string>();
+  /** Each node's interfaces by name, caught up with its list on each lookup (readers only append). */
+  private readonly index = new Map<NodeSpec, { byName: Map<string, InterfaceSpec>; seen: number }>();
   /** Interfaces that are ends of links that could not be made. */
   readonly peerless = new Set<InterfaceSpec>();
 
@@ -66,6 +68,17 @@ export class Wiring {
     return { a: { node: a.node.name, interface: a.iface }, b: { node: b.node.name, interface: b.iface } };
   }
 
+  /** The first interface of `node` named `name`, without scanning the list (a hub may have thousands). */
+  find(node: NodeSpec, name: string): InterfaceSpec | undefined {
+    let entry = this.index.get(node);
+    if (!entry) this.index.set(node, (entry = { byName: new Map(), seen: 0 }));
+    for (; entry.seen < node.interfaces.length; entry.seen++) {
+      const i = node.interfaces[entry.seen]!;
+      if (!entry.byName.has(i.name)) entry.byName.set(i.name, i);
+    }
+    return entry.byName.get(name);
+  }
+
   private key(end: LinkEnd): string {
     return `${end.node.name}\u0000${end.iface}`;
   }
@@ -76,7 +89,7 @@ export class Wiring {
       this.c.issue(end.path, 'duplicate', `${end.node.name}:${end.iface} is already an end of ${earlier.replace(/\.endpoints\[\d\]$/, '')}; an interface can be in one link only`);
       return false;
     }
-    const existing = end.node.interfaces.find((i) => i.name === end.iface);
+    const existing = this.find(end.node, end.iface);
     if (existing && existing.kind !== 'veth') {
       const where = this.paths.get(existing);
       this.c.issue(
@@ -90,7 +103,7 @@ export class Wiring {
   }
 
   private ensure(end: LinkEnd): InterfaceSpec {
-    const existing = end.node.interfaces.find((i) => i.name === end.iface);
+    const existing = this.find(end.node, end.iface);
     if (existing) return existing;
     const spec: InterfaceSpec = { name: end.iface, kind: 'veth', addresses: [] };
     end.node.interfaces.push(spec);

@@ -2,29 +2,63 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  checkLabName,
   checkNodeName,
   emptyTopology,
   observedToTopology,
-  parseTopology,
+  parseTopologyAsync,
   planDeploy,
+  TopologyLimitError,
   renderScript,
   shellQuote,
   toClabYaml,
   toNativeYaml,
   type Edit,
+  type ParsedTopology,
+  type TopologyFormat,
 } from '@nslab/model';
 import { execInLab } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
 import { applyEdit } from '../edits.ts';
+import type { Limits } from '../limits.ts';
 import type { LabRegistry } from '../registry.ts';
 import * as S from './schemas.ts';
 import { sourceOf } from './source.ts';
-
 
 function labName(name: string, field = 'lab'): string {
   const why = checkNodeName(name);
   if (why) throw new ApiError(400, 'INVALID_NAME', `${field} ${JSON.stringify(name)} ${why}`, field);
   return name;
+}
+
+/** The name of a lab about to be made: also not `host` (labs made before that rule still answer to it). */
+function newLabName(name: string, field: string): string {
+  const why = checkLabName(name);
+  if (why) throw new ApiError(400, 'INVALID_NAME', `${field} ${JSON.stringify(name)} ${why}`, field);
+  return name;
+}
+
+// Reading a topology yields to other requests every few milliseconds.
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A topology from a request: counted before it is parsed (over a cap: 413 naming it, as the
+ * registry does for the resolved topology), parsed in slices so the event loop stays free.
+ */
+async function readTopology(text: string, format: TopologyFormat | undefined, limits: Limits): Promise<ParsedTopology> {
+  try {
+    return await parseTopologyAsync(text, {
+      ...(format ? { format } : {}),
+      limits: { nodes: limits.namespacesPerLab, links: limits.linksPerLab, values: limits.topologyValues },
+      pause,
+    });
+  } catch (e) {
+    if (!(e instanceof TopologyLimitError)) throw e;
+    const field = e.issues[0]!.field;
+    if (e.limit === 'nodes') throw new ApiError(413, 'LIMIT_NAMESPACES', `this server allows at most ${e.max} namespaces per lab (the topology has ${e.actual} nodes)`, field);
+    if (e.limit === 'links') throw new ApiError(413, 'LIMIT_LINKS', `this server allows at most ${e.max} links per lab (the topology has ${e.actual})`, field);
+    throw new ApiError(413, 'LIMIT_VALUES', `this server reads topologies of at most ${e.max} values (scalars, lists and maps); this one has ${e.actual}`, field);
+  }
 }
 
 export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
@@ -39,11 +73,11 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     let topology = emptyTopology();
     let warnings: { field: string; message: string }[] = [];
     if (yaml !== undefined) {
-      const parsed = parseTopology(yaml, format ? { format } : {});
+      const parsed = await readTopology(yaml, format, registry.limits);
       topology = parsed.topology;
       warnings = parsed.warnings;
     }
-    const name = labName(req.body.name ?? topology.name ?? '', 'name');
+    const name = newLabName(req.body.name ?? topology.name ?? '', 'name');
     const { executed } = await registry.create(name, topology, sourceOf(req));
     return reply.code(201).send({ name, commands: executed.map((e) => e.line), warnings });
   });
@@ -64,7 +98,7 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     return reply.code(201).send({ name: req.params.lab, commands: executed.map((e) => e.line) });
   });
 
-  const edit = async (req: FastifyRequest, lab: string, e: Edit) => applyEdit(await registry.get(labName(lab)), e, sourceOf(req));
+  const edit = async (req: FastifyRequest, lab: string, e: Edit) => applyEdit(await registry.get(labName(lab)), e, sourceOf(req), registry.limits);
 
   r.post('/labs/:lab/edits', { schema: { summary: 'Apply any edit (see Edit in @nslab/model)', params: S.LabParams, body: S.EditBody }, config: mutating }, async (req) =>
     edit(req, req.params.lab, req.body.edit as unknown as Edit));
@@ -105,6 +139,10 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
   r.post('/labs/:lab/nodes/:node/exec', { schema: { summary: 'Run a command (argv) in a node; bounded time and output', params: S.NodeParams, body: S.ExecBody }, config: mutating }, async (req) => {
     const lab = await registry.get(labName(req.params.lab));
     const node = req.params.node === 'host' ? 'host' : labName(req.params.node, 'node');
+    // execve() takes C strings: a NUL cannot be passed, and Node would throw on spawn (a 500).
+    req.body.argv.forEach((arg, i) => {
+      if (arg.includes('\u0000')) throw new ApiError(400, 'INVALID_INPUT', `argv[${i}] contains a NUL character (U+0000), which no program can be given as an argument`, `argv[${i}]`);
+    });
     const timeoutMs = Math.min(req.body.timeoutMs ?? registry.limits.execTimeoutMs, registry.limits.execTimeoutMs);
     const res = await execInLab(lab.name, node, req.body.argv, {
       timeoutMs,

@@ -42,6 +42,8 @@ export const RouteBody = Type.Object(
 );
 export const SysctlParams = Type.Object({ lab: Name, node: Name, key: Type.String({ minLength: 1, maxLength: 128 }) });
 export const SysctlBody = Type.Object({ value: Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]) }, { additionalProperties: false });
+// Each kind takes its own keys: planEdit refuses the others by name (`unknown-key`), which one
+// schema per kind could only do with ajv's hard-to-read anyOf errors.
 export const EditBody = Type.Object({ edit: Type.Object({ kind: Type.String({ maxLength: 32 }) }, { additionalProperties: true }) }, { additionalProperties: false });
 export const ExecBody = Type.Object(
   {
@@ -55,5 +57,9 @@ export const PositionsBody = Type.Object(
   { positions: Type.Record(Type.String({ maxLength: 200 }), Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: false })) },
   { additionalProperties: false },
 );
-export const ExportQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('yaml'), Type.Literal('clab'), Type.Literal('sh'), Type.Literal('log')])) });
-export const DestroyQuery = Type.Object({ keep: Type.Optional(Type.Boolean()) });
+// An unknown parameter (`?formt=clab`) would otherwise be ignored and the default served.
+export const ExportQuery = Type.Object(
+  { format: Type.Optional(Type.Union([Type.Literal('yaml'), Type.Literal('clab'), Type.Literal('sh'), Type.Literal('log')])) },
+  { additionalProperties: false },
+);
+export const DestroyQuery = Type.Object({ keep: Type.Optional(Type.Boolean()) }, { additionalProperties: false });

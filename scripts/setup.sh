@@ -22,3 +22,8 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v)" != "12.4.2" ]; then
   npm i -g pnpm@12.4.2 >/dev/null
 fi
 pnpm install --frozen-lockfile
+
+# The `nslab` command on PATH, usable from any directory (/usr/local/bin/nslab, a launcher for this
+# checkout): it runs the bundle, so build that now (the web app is `pnpm build`'s other half).
+node_modules/.bin/tsx scripts/build-server.ts
+bash scripts/install-bin.sh

@@ -11,13 +11,14 @@ import {
   toNativeYaml,
   checkNodeName,
   CAPABILITIES,
+  emptyTopology,
 } from '@nslab/model';
 import {
   CAPABILITY_HELP,
   detectCapabilities,
   deployLab,
   destroyLab,
-  execInLab,
+  ExecInputError,
   inspectLab,
   installRoot,
   listLabs,
@@ -28,20 +29,27 @@ import {
 } from '@nslab/driver';
 import { formatDiagnosis, runDiagnose } from './diagnose.ts';
 import { captureCmd, CaptureUsageError } from './capture.ts';
+import { execCmd, ExecUsageError } from './exec.ts';
 
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** The nslab process itself when this is the real command (exec forwards its stdin and signals). */
+  proc?: NodeJS.Process;
 }
 
 const USAGE = `nslab — Linux network namespace labs on the real kernel
 
 Usage:
   nslab deploy <file.yaml|file.clab.yml> [--name NAME] [--quiet]   deploy a topology, print the lab name
+  nslab new <NAME>                                                 start an empty lab (just its lab host)
   nslab destroy <NAME> | --all                                     destroy a lab (or every lab)
   nslab list [--json]                                              running labs
   nslab inspect <NAME> [--json]                                    the lab's real state, read from the kernel
-  nslab exec <NAME> <NODE> -- <cmd> [args...]                      run a command in a node ("host" = the lab host)
+  nslab exec [-i] [-t] [--timeout S] [-e K=V] <NAME> <NODE> -- <cmd> [args...]
+                                                                   run a command in a node ("host" = the lab host):
+                                                                   output streamed, piped input forwarded (-i: the
+                                                                   terminal too), -t a pty, signals forwarded, its exit status
   nslab diagnose <NAME> <FROM> <TO> [--json]                       why can't FROM reach TO (a node or an address)? then the real ping
   nslab capture <NAME> <NODE> <IF> [-f FILTER] [-w FILE] [-c N] [-s SECONDS] [-e]
                                                                    tcpdump inside the lab: lines on stdout, pcap to FILE
@@ -65,9 +73,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     // Sandboxes made from here get the config's limits (NSLAB_CONFIG or /etc/nslab/config.yaml).
-    if (cmd === 'deploy' || cmd === 'lab') loadConfig();
+    if (cmd === 'deploy' || cmd === 'new' || cmd === 'lab') loadConfig();
     switch (cmd) {
       case 'deploy': return await deploy(rest, io);
+      case 'new': return await newLab(rest, io);
       case 'destroy': return await destroy(rest, io);
       case 'list': return await list(rest, io);
       case 'inspect': return await inspect(rest, io);
@@ -93,7 +102,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 }
 
 function report(e: unknown, io: Io): number {
-  if (e instanceof UsageError || e instanceof CaptureUsageError) {
+  if (e instanceof UsageError || e instanceof CaptureUsageError || e instanceof ExecUsageError || e instanceof ExecInputError) {
     io.err(`nslab: ${e.message}\n\n${USAGE}`);
     return 2;
   }
@@ -181,17 +190,19 @@ async function inspect(args: string[], io: Io): Promise<number> {
 }
 
 async function exec(args: string[], io: Io): Promise<number> {
-  const dash = args.indexOf('--');
-  const head = dash >= 0 ? args.slice(0, dash) : args.slice(0, 2);
-  const cmd = dash >= 0 ? args.slice(dash + 1) : args.slice(2);
-  const [name, node] = head;
-  need(name, 'lab name');
-  need(node, 'node name');
-  if (cmd.length === 0) throw new UsageError('missing command after --');
-  const r = await execInLab(name!, node!, cmd, { timeoutMs: 10 * 60_000, maxOutput: 64 * 1024 * 1024, logAs: 'cli' });
-  io.out(r.stdout);
-  io.err(r.stderr);
-  return r.code ?? 128 + 9;
+  return execCmd(args, io);
+}
+
+/** A lab with nothing but its lab host: for following a tutorial from scratch. */
+async function newLab(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const name = need(positionals[0], 'lab name');
+  const bad = checkNodeName(name);
+  if (bad) throw new UsageError(`lab name ${JSON.stringify(name)}: ${bad}`);
+  await deployLab(name, emptyTopology(name), { source: 'cli' });
+  io.err(`started an empty lab; a shell in it: nslab exec -it ${name} host -- bash\n`);
+  io.out(`${name}\n`);
+  return 0;
 }
 
 async function diagnoseCmd(args: string[], io: Io): Promise<number> {

@@ -4,6 +4,8 @@ export * from './execute.ts';
 export * from './observe.ts';
 export * from './capabilities.ts';
 export * from './lab.ts';
+export * from './lab-bin.ts';
+export * from './exec-stream.ts';
 export { stateDir } from './state-dir.ts';
 export { installRoot } from './install-root.ts';
 export * from './watch.ts';

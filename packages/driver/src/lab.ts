@@ -7,6 +7,7 @@ import { executePlan, type ExecutedOperation } from './execute.ts';
 import { observeLab } from './observe.ts';
 import { createSandbox, destroySandbox, getSandbox, listSandboxes, markReady, type Sandbox } from './sandbox.ts';
 import { run, type RunResult } from './run.ts';
+import { installLabBin } from './lab-bin.ts';
 import { listNamespaces } from './observe.ts';
 
 export class MissingCapabilityError extends Error {
@@ -44,7 +45,8 @@ export async function deployLab(name: string, topology: Topology, opts: DeployOp
   const sandbox = await createSandbox(name);
   const source = opts.source ?? 'api';
   try {
-    const executed = await executePlan(sandbox, plan, { onExecuted: opts.onExecuted });
+    // The lab-only commands (sudo) go in beside the plan: they touch nothing the plan does.
+    const [executed] = await Promise.all([executePlan(sandbox, plan, { onExecuted: opts.onExecuted }), installLabBin(sandbox)]);
     markReady(sandbox);
     labStore.saveTopology(name, toNativeYaml({ ...topology, name }));
     labStore.appendLog(name, executed.map((e) => ({ time: new Date().toISOString(), source, line: e.line, ok: true })));
@@ -86,19 +88,20 @@ export interface ExecOptions {
   logAs?: string;
 }
 
+/** Throws UnknownNodeError unless `node` is `host` or a namespace of the lab with a name nslab may pass on. */
+export async function resolveNode(sb: Sandbox, name: string, node: string): Promise<void> {
+  if (node === 'host') return;
+  const listed = await listNamespaces(sb);
+  if (!listed.some((n) => n.name === node && !n.unsafe)) throw new UnknownNodeError(name, node, listed.filter((n) => !n.unsafe).map((n) => n.name));
+}
+
 /** Run argv in a node of a lab: `host` is the lab host, any other name a namespace (including hand-made ones). */
 export async function execInLab(name: string, node: string, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
   const sb = getSandbox(name);
-  let full: string[];
+  await resolveNode(sb, name, node);
   // Contained: whatever the command leaves running (setsid, &) ends with it or its timeout.
-  if (node === 'host') full = sb.enterContained(argv);
-  else {
-    const listed = await listNamespaces(sb);
-    const ns = listed.find((n) => n.name === node && !n.unsafe);
-    if (!ns) throw new UnknownNodeError(name, node, listed.filter((n) => !n.unsafe).map((n) => n.name));
-    // `ip netns exec` (not a bare setns) so /sys shows the namespace's devices: brctl and ethtool read it.
-    full = sb.enterContained(['ip', 'netns', 'exec', node, ...argv]);
-  }
+  // `ip netns exec` (not a bare setns) so /sys shows the namespace's devices: brctl and ethtool read it.
+  const full = sb.enterContained(node === 'host' ? argv : ['ip', 'netns', 'exec', node, ...argv]);
   const r = await run(full, { timeoutMs: opts.timeoutMs ?? 60_000, maxOutput: opts.maxOutput ?? 1024 * 1024, input: opts.input });
   if (opts.logAs) {
     const line = shellLine(node === 'host' ? argv : ['ip', 'netns', 'exec', node, ...argv]);

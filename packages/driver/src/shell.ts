@@ -2,6 +2,7 @@
 // restart. Lives here because the driver is the only place that starts processes.
 import type { Sandbox } from './sandbox.ts';
 import { CLEAN_ENV, run } from './run.ts';
+import { LAB_PATH } from './lab-bin.ts';
 import { attachHostedShell, listHostedShells, openHostedShell, type HostedShell, type SessionInfo } from './pty-host/client.ts';
 
 export type { HostedShell, SessionInfo } from './pty-host/client.ts';
@@ -62,7 +63,7 @@ export async function openShell(sb: Sandbox, node: string, req: ShellRequest): P
   const bash = ['bash', '--norc', '--noprofile', '-i'];
   const argv = node === 'host' ? sb.enter(bash) : sb.enter(['ip', 'netns', 'exec', node, ...bash]);
   const env = {
-    ...CLEAN_ENV, HOME: '/root', TERM: 'xterm-256color', COLORTERM: 'truecolor', PS1: prompt(node), NSLAB_NODE: node,
+    ...CLEAN_ENV, PATH: LAB_PATH, HOME: '/root', TERM: 'xterm-256color', COLORTERM: 'truecolor', PS1: prompt(node), NSLAB_NODE: node,
     NSLAB_TERM: req.id, PROMPT_COMMAND: RECORD_COMMAND,
   };
   return openHostedShell({ id: req.id, lab: req.lab, node, argv, env, cols: req.cols, rows: req.rows, graceMs: req.graceMs });

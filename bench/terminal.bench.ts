@@ -8,17 +8,24 @@
 //     sink that acks every write at once ("normal") or drains at BENCH_TERM_SLOW_MBPS ("slow", a busy
 //     page). Server VmRSS (/proc/PID/status) before and at most during, bytes/s delivered, and the
 //     time from Ctrl-C to the prompt.
-//  3. What-if: the normal-client flood again against a server started with `--max-semi-space-size=1`,
+//  3. Input flood: lab A's terminal runs a program that stops reading its input (`stty raw -echo;
+//     sleep 600`) while its client (bench/terminal-flooder.ts, a process of its own) keeps
+//     BENCH_TERM_INPUT_BUFFER_MB of 32 KiB input frames queued on its socket for the whole run (a
+//     script flooding as fast as the server reads); meanwhile the
+//     keystroke echo round trip in another lab's terminal, and the CPU (utime + stime from
+//     /proc/PID/stat) of the pty host and the server as a share of one core.
+//  4. What-if: the normal-client flood again against a server started with `--max-semi-space-size=1`,
 //     which tells whether the RSS growth is data held by nslab or V8 growing its young generation under
 //     a high allocation rate (BENCH_TERM_WHATIF=0 skips it).
 // Markdown report on stdout, progress on stderr. Knobs: BENCH_TERM_KEYS=500 BENCH_TERM_FLOOD_S=10
-// BENCH_TERM_SLOW_MBPS=2 BENCH_TERM_WHATIF=1.
+// BENCH_TERM_SLOW_MBPS=2 BENCH_TERM_WHATIF=1 BENCH_TERM_INPUT_BUFFER_MB=4 BENCH_TERM_INPUT_MASKS=random,zero,
+// BENCH_TERM_PARTS=echo,flood,input (which of 1, 2 and 3 to run; the what-if belongs to the floods).
 //
 // Kept apart from other labs like bench/server.bench.ts: own state and data directories and uid range
 // (bench/harness.ts isolateBench: /run/nslab-bench-terminal, a temporary data dir, its own uid range), so the
 // server adopts only this bench's lab. It destroys only its own `bench-term-…` lab.
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -36,9 +43,18 @@ const KEYS = numEnv('BENCH_TERM_KEYS', 500, 20, 10_000);
 const FLOOD_S = numEnv('BENCH_TERM_FLOOD_S', 10, 1, 120);
 const SLOW_MBPS = numEnv('BENCH_TERM_SLOW_MBPS', 2, 0.1, 1000);
 const WHATIF = process.env.BENCH_TERM_WHATIF !== '0';
+const INPUT_BUFFER = numEnv('BENCH_TERM_INPUT_BUFFER_MB', 4, 0.1, 256) * 1024 * 1024;
+const INPUT_MASKS = (process.env.BENCH_TERM_INPUT_MASKS ?? 'random,zero').split(',').map((m) => {
+  if (m !== 'random' && m !== 'zero') throw new Error('BENCH_TERM_INPUT_MASKS: random and/or zero');
+  return m;
+});
+const PARTS = new Set((process.env.BENCH_TERM_PARTS ?? 'echo,flood,input').split(',').map((p) => p.trim()));
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const WARMUP = 20;
 const TOKEN = benchToken();
 const LAB = `bench-term-${process.pid.toString(36)}`;
+/** A second lab: what one lab's flood does to another's terminals. */
+const LAB_B = `${LAB}-b`;
 
 const T0 = performance.now();
 const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${s}\n`);
@@ -77,8 +93,10 @@ class BenchTerminal {
   conn: TerminalConnection;
   private waiters: { test: (chunk: Uint8Array) => boolean; resolve: () => void }[] = [];
   private drainAt = 0;
+  /** The current socket (for its send buffer). */
+  ws: WebSocket | null = null;
 
-  constructor(node: string, drainBps = 0) {
+  constructor(node: string, drainBps = 0, lab = LAB) {
     const decoder = new TextDecoder();
     const sink: TerminalSink = {
       cols: 200,
@@ -102,8 +120,8 @@ class BenchTerminal {
     };
     this.conn = new TerminalConnection({
       term: sink,
-      url: (session) => `${origin.replace(/^http/, 'ws')}/api/v1/labs/${LAB}/nodes/${node}/terminal${session ? `?session=${session}` : ''}`,
-      createSocket: (url) => new WebSocket(url, { headers: { authorization: `Bearer ${TOKEN}` } }) as unknown as SocketLike,
+      url: (session) => `${origin.replace(/^http/, 'ws')}/api/v1/labs/${lab}/nodes/${node}/terminal${session ? `?session=${session}` : ''}`,
+      createSocket: (url) => (this.ws = new WebSocket(url, { headers: { authorization: `Bearer ${TOKEN}` } })) as unknown as SocketLike,
     });
     this.conn.connect();
   }
@@ -138,9 +156,9 @@ class BenchTerminal {
   }
 }
 
-async function echoRtt(t: BenchTerminal, what: string): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < KEYS + WARMUP; i++) {
+/** `samples` keeps what was measured when a key's echo never comes (the promise then rejects). */
+async function echoRtt(t: BenchTerminal, what: string, keys = KEYS, samples: number[] = []): Promise<number[]> {
+  for (let i = 0; i < keys + WARMUP; i++) {
     // Keep the line short: clear it every 40 keys (Ctrl-U for readline, Enter for cat), untimed.
     if (i % 40 === 39) {
       t.conn.input(what === 'bash' ? '\x15' : '\r');
@@ -190,6 +208,100 @@ async function flood(pid: number, label: string, drainBps: number): Promise<Floo
   return r;
 }
 
+/** utime + stime of one process, in seconds; null once it is gone. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** The bench's own pty host: the process started with this bench's socket path (its state dir is ours alone). */
+function ptyHostPid(): number | null {
+  const sock = join(process.env.NSLAB_STATE_DIR!, 'pty-host.sock');
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').includes(sock)) return Number(e);
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
+}
+let hostPid: number | null = null;
+
+interface InputFloodResult {
+  mask: 'random' | 'zero';
+  /** Echo samples in lab B; fewer than asked when an echo never came. */
+  echo: number[];
+  stalled: string | null;
+  /** What the server read of lab A's flood per second (and dropped: A's shell reads nothing). */
+  readBps: number;
+  hostCpu: number;
+  serverCpu: number;
+  /** Server VmRSS growth from before the flood to its highest during it. */
+  rssGrowth: number;
+}
+
+async function inputFlood(serverPid: number, mask: 'random' | 'zero'): Promise<InputFloodResult> {
+  const b = new BenchTerminal('ns1', 0, LAB_B);
+  await b.waitText(/root@ns1[^\n]*# $/);
+  await b.quiet(200);
+  // Lab A's flooding client is a process of its own: its masking of ~40 MB/s would otherwise slow
+  // the very event loop that times B's echo.
+  const url = `${origin.replace(/^http/, 'ws')}/api/v1/labs/${LAB}/nodes/ns2/terminal`;
+  const flooder = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/terminal-flooder.ts'), url, TOKEN, String(INPUT_BUFFER), `${mask}-mask`], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let said = '';
+  const exited = new Promise<void>((r) => flooder.once('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    flooder.stdout!.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('flooding')) resolve();
+    });
+    void exited.then(() => reject(new Error(`the flooder exited: ${said}`)));
+  });
+  hostPid = ptyHostPid();
+  if (!hostPid) throw new Error('pty host not found');
+  // Past the server's first reaction (it stops reading A's socket) into its steady state: after 2 s
+  // with A's shell taking nothing, the server reads A again and drops its input.
+  await sleep(3000);
+  const h0 = cpuSeconds(hostPid)!;
+  const s0 = cpuSeconds(serverPid)!;
+  const rss0 = procMemory(serverPid)!.rss;
+  let rssMax = rss0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, procMemory(serverPid)?.rss ?? 0)), 100);
+  const taken = () => Number([...said.matchAll(/taken (\d+)/g)].at(-1)?.[1] ?? 0);
+  const taken0 = taken();
+  const t0 = performance.now();
+  const echo: number[] = [];
+  let stalled: string | null = null;
+  try {
+    await echoRtt(b, 'bash', KEYS, echo);
+  } catch (e) {
+    stalled = (e as Error).message;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const hostCpu = ((cpuSeconds(hostPid) ?? h0) - h0) / wall;
+  const serverCpu = ((cpuSeconds(serverPid) ?? s0) - s0) / wall;
+  const readBps = (taken() - taken0) / wall;
+  flooder.kill('SIGTERM');
+  await exited;
+  const r: InputFloodResult = { mask, echo, stalled, readBps, hostCpu, serverCpu, rssGrowth: rssMax - rss0 };
+  log(
+    `input flood (${mask} masks): the server read ${fmtBytes(r.readBps)}/s of lab A's flood; echo in lab B ${stalled ? `stalled after ${echo.length} keys (${stalled.slice(0, 60)})` : `p50 ${fmtMs(median(echo))} ms, p99 ${fmtMs(percentile(echo, 99))} ms`}; ` +
+      `pty host ${(r.hostCpu * 100).toFixed(1)}%, server ${(r.serverCpu * 100).toFixed(1)}% of one core, server RSS +${fmtBytes(r.rssGrowth)}`,
+  );
+  b.conn.close();
+  return r;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (the bench deploys a lab)');
   // The server as `pnpm start` runs it: the bundle under bare node.
@@ -199,26 +311,48 @@ async function main(): Promise<void> {
   await api('POST', '/labs', { name: LAB, yaml: readFileSync(join(ROOT, 'labs/veth-pair/topology.yaml'), 'utf8') });
   log(`lab ${LAB} deployed`);
 
-  const sh = new BenchTerminal('ns1');
-  await sh.waitText(/root@ns1[^\n]*# $/);
-  await sh.quiet(200);
-  const bash = await echoRtt(sh, 'bash');
-  log(`echo (bash readline): p50 ${fmtMs(median(bash))} ms, p99 ${fmtMs(percentile(bash, 99))} ms`);
-  sh.conn.input('\x15cat\r');
-  await sh.quiet(200);
-  const cat = await echoRtt(sh, 'cat');
-  log(`echo (cat, tty echo): p50 ${fmtMs(median(cat))} ms, p99 ${fmtMs(percentile(cat, 99))} ms`);
-  sh.conn.close();
+  let bash: number[] = [];
+  let cat: number[] = [];
+  let echoHostCpu = 0;
+  let echoServerCpu = 0;
+  if (PARTS.has('echo')) {
+    const sh = new BenchTerminal('ns1');
+    await sh.waitText(/root@ns1[^\n]*# $/);
+    await sh.quiet(200);
+    hostPid = ptyHostPid();
+    const h0 = hostPid ? cpuSeconds(hostPid) : null;
+    const s0 = cpuSeconds(pid)!;
+    const t0 = performance.now();
+    bash = await echoRtt(sh, 'bash');
+    const wall = (performance.now() - t0) / 1000;
+    if (hostPid && h0 !== null) echoHostCpu = ((cpuSeconds(hostPid) ?? h0) - h0) / wall;
+    echoServerCpu = ((cpuSeconds(pid) ?? s0) - s0) / wall;
+    log(`echo (bash readline): p50 ${fmtMs(median(bash))} ms, p99 ${fmtMs(percentile(bash, 99))} ms, pty host ${(echoHostCpu * 100).toFixed(1)}%, server ${(echoServerCpu * 100).toFixed(1)}% of one core`);
+    sh.conn.input('\x15cat\r');
+    await sh.quiet(200);
+    cat = await echoRtt(sh, 'cat');
+    log(`echo (cat, tty echo): p50 ${fmtMs(median(cat))} ms, p99 ${fmtMs(percentile(cat, 99))} ms`);
+    sh.conn.close();
+  }
+
+  const inputs: InputFloodResult[] = [];
+  if (PARTS.has('input')) {
+    await api('POST', '/labs', { name: LAB_B, yaml: readFileSync(join(ROOT, 'labs/veth-pair/topology.yaml'), 'utf8') });
+    for (const mask of INPUT_MASKS) inputs.push(await inputFlood(pid, mask));
+    await api('DELETE', `/labs/${LAB_B}`).catch(() => {});
+  }
 
   // The first flood on a server runs cold (JIT, V8 sizing its young generation); the second shows
   // whether memory keeps growing.
   const idle = procMemory(pid)!.rss;
-  const floods = [
-    { ...(await flood(pid, '1st flood, normal client (acks at once)', 0)), idle },
-    { ...(await flood(pid, '2nd flood, normal client', 0)), idle },
-    { ...(await flood(pid, `3rd flood, slow client (drains ${SLOW_MBPS} MB/s)`, SLOW_MBPS * 1024 * 1024)), idle },
-  ];
-  if (WHATIF) {
+  const floods = PARTS.has('flood')
+    ? [
+        { ...(await flood(pid, '1st flood, normal client (acks at once)', 0)), idle },
+        { ...(await flood(pid, '2nd flood, normal client', 0)), idle },
+        { ...(await flood(pid, `3rd flood, slow client (drains ${SLOW_MBPS} MB/s)`, SLOW_MBPS * 1024 * 1024)), idle },
+      ]
+    : [];
+  if (WHATIF && PARTS.has('flood')) {
     // Same lab (the new server adopts it), same flood, V8's young generation capped at 1 MB semi-spaces.
     await stopServer();
     const pid2 = await startServer({ bundle, nodeFlags: ['--max-semi-space-size=1'] });
@@ -233,16 +367,49 @@ async function main(): Promise<void> {
   const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   const out: string[] = [];
   out.push(`Machine: ${cpu}, ${cpus().length} CPUs, Linux ${kernel}, Node ${process.version}. Server: \`pnpm start\` (node dist/nslab.mjs serve) in its own process, client over loopback WS.`);
-  out.push('');
-  out.push(`Keystroke echo round trip, ${KEYS} single characters (after ${WARMUP} untimed):`);
-  out.push('');
   const row = (name: string, xs: number[], goal: string) => [name, fmtMs(median(xs)), fmtMs(percentile(xs, 99)), fmtMs(Math.max(...xs)), goal];
-  out.push(
-    table(
-      ['echo by', 'p50 ms', 'p99 ms', 'max ms', 'goal'],
-      [row("bash (readline) at the prompt", bash, 'p50 ≤ 5, p99 ≤ 20'), row('`cat` (tty line discipline)', cat, 'p50 ≤ 5, p99 ≤ 20')],
-    ),
-  );
+  if (bash.length) {
+    out.push('');
+    out.push(`Keystroke echo round trip, ${KEYS} single characters (after ${WARMUP} untimed):`);
+    out.push('');
+    out.push(
+      table(
+        ['echo by', 'p50 ms', 'p99 ms', 'max ms', 'goal'],
+        [row("bash (readline) at the prompt", bash, 'p50 ≤ 5, p99 ≤ 20'), row('`cat` (tty line discipline)', cat, 'p50 ≤ 5, p99 ≤ 20')],
+      ),
+    );
+    out.push('');
+    out.push(
+      `While bash echoed, the pty host used ${(echoHostCpu * 100).toFixed(1)}% and the server ${(echoServerCpu * 100).toFixed(1)}% of one core (the baseline for the input flood below).`,
+    );
+  }
+  if (inputs.length) {
+    out.push('');
+    out.push(
+      `Input flood: lab A's terminal runs \`stty raw -echo; sleep 600\` (reads nothing) while its client, a process of its own, keeps ${fmtBytes(INPUT_BUFFER)} of 32 KiB ` +
+        `input frames queued on its socket (masked with random keys as a browser does, or with a zero key, which neither side applies); ` +
+        `from 3 s into the flood, ${KEYS} keystrokes (after ${WARMUP} untimed) echoed at bash's prompt in lab B:`,
+    );
+    out.push('');
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    out.push(
+      table(
+        ['lab A floods with', 'echo in lab B p50 ms', 'p99 ms', 'max ms', "server read of A's flood", 'pty host CPU', 'server CPU', 'server VmRSS growth', 'goal'],
+        inputs.map((input) => [
+          `${input.mask} masks${input.stalled ? `: a key in lab B not echoed within 5 s, after ${input.echo.length} timed keys` : ''}`,
+          input.echo.length ? fmtMs(median(input.echo)) : '—',
+          input.echo.length ? fmtMs(percentile(input.echo, 99)) : '—',
+          input.echo.length ? fmtMs(Math.max(...input.echo)) : '—',
+          `${fmtBytes(input.readBps)}/s`,
+          pct(input.hostCpu),
+          pct(input.serverCpu),
+          fmtBytes(input.rssGrowth),
+          'p99 ≤ 20',
+        ]),
+      ),
+    );
+  }
+  if (floods.length) {
   out.push('');
   out.push(`Flood, \`cat /dev/urandom | base64\` for ${FLOOD_S} s, then Ctrl-C:`);
   out.push('');
@@ -261,15 +428,20 @@ async function main(): Promise<void> {
       ]),
     ),
   );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 async function cleanup(): Promise<void> {
   try {
     if (child && origin) await api('DELETE', `/labs/${LAB}`).catch(() => {});
+    if (child && origin) await api('DELETE', `/labs/${LAB_B}`).catch(() => {});
   } finally {
     await stopServer();
     if (findSandbox(LAB)) await destroyLab(LAB);
+    if (findSandbox(LAB_B)) await destroyLab(LAB_B);
+    // A pty host that hung under the flood would spin on: this bench's own, by pid.
+    if (hostPid && ptyHostPid() === hostPid) process.kill(hostPid, 'SIGKILL');
     rmSync(DATA_DIR, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,13 @@
 // Terminal sessions: a real shell per session inside a lab node, survives a dropped connection for
 // a grace period (scrollback replayed on reattach), and never outlives its node or lab. The shells
 // are held by the driver's pty host, so a restarted server adopts them (`adopt`).
+//
+// Input flow control: input the shell has not taken yet is bounded per session. Past INPUT_HIGH
+// the client's socket is not read (TCP pushes back on the sender, so a flood costs nothing here);
+// if the shell still takes too little for INPUT_STALL_MS, the client is read again but its input is
+// dropped, as a tty drops input it has no room for, so its Ctrl-C, resize and close still arrive.
+// What a lab's clients send is also held to a rate (InputBudget), so no lab's floods, dropped or
+// not, can keep the server busy for the others.
 import { randomBytes } from 'node:crypto';
 import { findSandbox, listShells, openShell, reattachShell, type Shell, type Sandbox } from '@nslab/driver';
 import { TerminalHistory, type TypedCommand } from './terminal-history.ts';
@@ -14,11 +21,60 @@ const LOW_WATER = 64 * 1024;
 /** For clients that ack: output sent but not yet rendered by the browser. */
 const ACK_WINDOW = 256 * 1024;
 const ACK_RESUME = 64 * 1024;
+/** Input not yet taken by the shell past which the client is not read; read again below INPUT_LOW. */
+const INPUT_HIGH = 256 * 1024;
+const INPUT_LOW = 64 * 1024;
+/**
+ * Input read after pausing (the rest of the socket read being parsed) is kept up to this much; more
+ * is dropped. Pausing stops the next read, so this is never reached but by a broken client.
+ */
+const INPUT_MAX = INPUT_HIGH + 256 * 1024;
+/**
+ * How long the client stays unread while the shell takes too little of its input before that input
+ * is dropped instead: a program that reads 192 KiB in this time loses nothing.
+ */
+const INPUT_STALL_MS = 1000;
+/** Rung once when input starts being dropped, as a tty with IMAXBEL does. */
+const BELL = Buffer.from([0x07]);
+/**
+ * What a lab's terminals may send together, whatever becomes of it (written, queued or dropped):
+ * reading and parsing input costs the server ~5 ms of CPU per MB, so without a bound one lab's
+ * client could keep the server busy for everyone (a program that reads fast, or one whose input is
+ * being dropped). Far above typing or pasting.
+ */
+const LAB_INPUT_RATE = 16 * 1024 * 1024;
+const LAB_INPUT_BURST = 1024 * 1024;
+/** Each message counts as at least this many bytes: tiny messages cost the server per message. */
+const FRAME_MIN_COST = 1024;
+
+/** A token bucket of bytes per second, shared by one lab's sessions. */
+export class InputBudget {
+  private tokens: number;
+  private at = performance.now();
+
+  constructor(
+    private readonly rate = LAB_INPUT_RATE,
+    private readonly burst = LAB_INPUT_BURST,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** Spend `n`; returns how long (ms) to stop reading for the budget to be back above zero (0: go on). */
+  take(n: number): number {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate) - n;
+    this.at = now;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
+  }
+}
 
 export interface TerminalClient {
   /** One message: the opcode byte, then the payload (sent without copying it). */
   send(op: number, payload: Buffer, done: () => void): void;
   close(code: number, reason: string): void;
+  /** Stop reading the client's messages (its sender is held back by TCP), and start again. */
+  pauseInput(): void;
+  resumeInput(): void;
 }
 
 export class TerminalSession {
@@ -33,6 +89,18 @@ export class TerminalSession {
   private ackedOutput = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private exitInfo: { code: number | null; signal: number | null; reason: string } | null = null;
+  /** Whether the client's socket is being read (our last pause/resume call). */
+  private reading = true;
+  /** Not reading: too much of the client's input waits for the shell. */
+  private queuePaused = false;
+  /** Not reading: the lab's terminals used up their input budget. */
+  private budgetPaused = false;
+  private budgetTimer: NodeJS.Timeout | undefined;
+  /** The shell took too little for INPUT_STALL_MS: the client is read, its input dropped. */
+  private discarding = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  /** Input bytes dropped (stalled shell, or past INPUT_MAX). */
+  droppedInput = 0;
 
   constructor(
     readonly id: string,
@@ -41,12 +109,15 @@ export class TerminalSession {
     private readonly shell: Shell,
     private readonly graceMs: number,
     private readonly onGone: (s: TerminalSession) => void,
+    /** Shared by the lab's sessions: what its terminals may take in together. */
+    private readonly budget: InputBudget,
     /** Output from before this server (an adopted shell's scrollback). */
     replay?: Buffer,
   ) {
     if (replay?.length) this.output(replay);
     this.shell.onData((d) => this.output(d));
     this.shell.onExit((e) => this.exited({ code: e.exitCode, signal: e.signal ?? null, reason: 'exited' }));
+    this.shell.onInputProgress(() => this.inputProgress());
   }
 
   get pid(): number {
@@ -60,6 +131,11 @@ export class TerminalSession {
   private output(d: Buffer): void {
     this.scrollback.push(d);
     if (this.client) this.sendFrame(TerminalOpcode.OUTPUT, d);
+  }
+
+  /** A line from nslab itself (not the shell), shown in the terminal and kept in its scrollback. */
+  notice(text: string): void {
+    this.output(Buffer.from(`\r\n\x1b[1;33m[nslab] ${text}\x1b[0m\r\n`, 'utf8'));
   }
 
   private sendFrame(op: number, payload: Buffer): void {
@@ -97,8 +173,15 @@ export class TerminalSession {
   attach(client: TerminalClient): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
-    if (this.client) this.client.close(4001, 'attached elsewhere');
+    if (this.client) {
+      this.client.close(4001, 'attached elsewhere');
+      this.shell.flushInput();
+    }
     this.client = client;
+    this.resetInputFlow();
+    // The route stops reading while the shell starts; from here on the session decides.
+    this.reading = true;
+    client.resumeInput();
     this.inFlight = 0;
     this.clientPaused = false;
     this.pressurePaused = false;
@@ -120,6 +203,9 @@ export class TerminalSession {
   detach(client: TerminalClient): void {
     if (this.client !== client) return;
     this.client = null;
+    // What the departed client typed ahead is not typed into whatever runs when it comes back.
+    this.shell.flushInput();
+    this.resetInputFlow();
     this.updatePause();
     if (this.exitInfo) {
       this.onGone(this);
@@ -129,11 +215,12 @@ export class TerminalSession {
   }
 
   input(frame: Buffer): void {
+    this.charge(frame.length);
     const op = frame[0];
     const payload = frame.subarray(1);
     switch (op) {
       case TerminalOpcode.INPUT:
-        this.shell.write(payload);
+        this.typed(payload);
         break;
       case TerminalOpcode.RESIZE: {
         try {
@@ -170,9 +257,84 @@ export class TerminalSession {
     }
   }
 
+  private typed(payload: Buffer): void {
+    if (!payload.length || this.exitInfo) return;
+    // Ctrl-C on its own (a keystroke; a paste that contains ^C is data) goes ahead of queued input.
+    if (payload.length === 1 && payload[0] === 0x03) {
+      this.shell.interrupt();
+      // The typeahead is gone: what the client types next is kept again.
+      this.endStall();
+      return;
+    }
+    if (this.discarding || this.shell.inputPending + payload.length > INPUT_MAX) {
+      this.droppedInput += payload.length;
+      return;
+    }
+    this.shell.write(payload);
+    if (!this.queuePaused && this.shell.inputPending > INPUT_HIGH && this.client) {
+      this.queuePaused = true;
+      this.updateReading();
+      this.stallTimer = setTimeout(() => this.stalled(), INPUT_STALL_MS);
+    }
+  }
+
+  /** The shell took too little of the queued input for INPUT_STALL_MS: read the client, drop its input. */
+  private stalled(): void {
+    this.stallTimer = undefined;
+    if (!this.queuePaused || !this.client) return;
+    this.queuePaused = false;
+    this.discarding = true;
+    this.client.send(TerminalOpcode.OUTPUT, BELL, () => {});
+    this.updateReading();
+  }
+
+  private inputProgress(): void {
+    if (this.shell.inputPending < INPUT_LOW) this.endStall();
+  }
+
+  private endStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.discarding = false;
+    this.queuePaused = false;
+    this.updateReading();
+  }
+
+  /** Charge the lab's input budget; past it, this client is not read until the budget allows. */
+  private charge(bytes: number): void {
+    const wait = this.budget.take(Math.max(bytes, FRAME_MIN_COST));
+    if (wait <= 0 || this.budgetTimer) return;
+    this.budgetPaused = true;
+    this.updateReading();
+    this.budgetTimer = setTimeout(() => {
+      this.budgetTimer = undefined;
+      this.budgetPaused = false;
+      this.updateReading();
+    }, wait);
+  }
+
+  private updateReading(): void {
+    const want = !this.queuePaused && !this.budgetPaused;
+    if (!this.client || want === this.reading) return;
+    this.reading = want;
+    if (want) this.client.resumeInput();
+    else this.client.pauseInput();
+  }
+
+  private resetInputFlow(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.budgetTimer) clearTimeout(this.budgetTimer);
+    this.stallTimer = undefined;
+    this.budgetTimer = undefined;
+    this.queuePaused = false;
+    this.budgetPaused = false;
+    this.discarding = false;
+  }
+
   private exited(info: { code: number | null; signal: number | null; reason: string }): void {
     if (this.exitInfo) return;
     this.exitInfo = info;
+    this.resetInputFlow();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.client) this.sendExit();
     else this.onGone(this);
@@ -196,6 +358,7 @@ export class TerminalSession {
   release(reason: string): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.resetInputFlow();
     const c = this.client;
     this.client = null;
     // 1012 "service restart": the web app reconnects with its session id.
@@ -207,6 +370,7 @@ export class TerminalSession {
   /** End the session for good: the whole process tree goes, the client is told why. */
   kill(reason: string): void {
     if (!this.exitInfo) this.exitInfo = { code: null, signal: 9, reason };
+    this.resetInputFlow();
     this.shell.kill();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.client) this.sendExit();
@@ -221,9 +385,18 @@ function trimToCharBoundary(b: Buffer): Buffer {
   return b.subarray(i);
 }
 
+/** A terminal slot of a lab, held from before a shell is opened until it is tracked (or given up). */
+export interface TerminalSlot {
+  readonly lab: string;
+  release(): void;
+}
+
 export class TerminalManager {
   private sessions = new Map<string, TerminalSession>();
   private histories = new Map<string, TerminalHistory>();
+  /** Slots taken by opens still starting their shell, per lab: they count against the cap. */
+  private reserved = new Map<string, number>();
+  private budgets = new Map<string, InputBudget>();
 
   constructor(
     private readonly graceMs: number,
@@ -244,11 +417,37 @@ export class TerminalManager {
     return h.drain().catch(() => {});
   }
 
-  async create(lab: string, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): Promise<TerminalSession> {
-    const id = randomBytes(12).toString('base64url');
-    const shell = await openShell(sandbox, node, { id, lab, cols: size.cols, rows: size.rows, graceMs: this.graceMs });
-    this.watchHistory(lab, sandbox);
-    return this.track(new TerminalSession(id, lab, node, shell, this.graceMs, (gone) => this.forget(gone)));
+  /**
+   * Take one of the lab's `max` terminal slots, or null when all are taken. Synchronous, so opens
+   * racing each other (each awaiting a shell) cannot all pass the cap.
+   */
+  reserve(lab: string, max: number): TerminalSlot | null {
+    if (this.count(lab) >= max) return null;
+    this.reserved.set(lab, (this.reserved.get(lab) ?? 0) + 1);
+    let held = true;
+    return {
+      lab,
+      release: () => {
+        if (!held) return;
+        held = false;
+        const n = (this.reserved.get(lab) ?? 1) - 1;
+        if (n > 0) this.reserved.set(lab, n);
+        else this.reserved.delete(lab);
+      },
+    };
+  }
+
+  /** A new shell in the slot's lab; the slot passes to the session (and is freed if opening fails). */
+  async create(slot: TerminalSlot, node: string, sandbox: Sandbox, size: { cols: number; rows: number }): Promise<TerminalSession> {
+    const lab = slot.lab;
+    try {
+      const id = randomBytes(12).toString('base64url');
+      const shell = await openShell(sandbox, node, { id, lab, cols: size.cols, rows: size.rows, graceMs: this.graceMs });
+      this.watchHistory(lab, sandbox);
+      return this.track(new TerminalSession(id, lab, node, shell, this.graceMs, (gone) => this.forget(gone), this.budget(lab)));
+    } finally {
+      slot.release();
+    }
   }
 
   private track(s: TerminalSession): TerminalSession {
@@ -258,6 +457,13 @@ export class TerminalManager {
 
   private forget(s: TerminalSession): void {
     if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
+    if (this.count(s.lab) === 0) this.budgets.delete(s.lab);
+  }
+
+  private budget(lab: string): InputBudget {
+    let b = this.budgets.get(lab);
+    if (!b) this.budgets.set(lab, (b = new InputBudget()));
+    return b;
   }
 
   /**
@@ -273,7 +479,7 @@ export class TerminalManager {
       try {
         const shell = await reattachShell(info.id);
         this.watchHistory(info.lab, sandbox);
-        const s = this.track(new TerminalSession(info.id, info.lab, info.node, shell, this.graceMs, (gone) => this.forget(gone), shell.replay));
+        const s = this.track(new TerminalSession(info.id, info.lab, info.node, shell, this.graceMs, (gone) => this.forget(gone), this.budget(info.lab), shell.replay));
         s.awaitClient();
         n++;
       } catch {
@@ -287,8 +493,9 @@ export class TerminalManager {
     return this.sessions.get(id);
   }
 
+  /** The lab's terminals, those still opening included. */
   count(lab: string): number {
-    let n = 0;
+    let n = this.reserved.get(lab) ?? 0;
     for (const s of this.sessions.values()) if (s.lab === lab) n++;
     return n;
   }
@@ -299,6 +506,11 @@ export class TerminalManager {
 
   closeNode(lab: string, node: string, reason: string): void {
     for (const s of this.forNode(lab, node)) s.kill(reason);
+  }
+
+  /** Tell every terminal of a lab (e.g. that it reached one of its limits). */
+  notice(lab: string, text: string): void {
+    for (const s of this.sessions.values()) if (s.lab === lab) s.notice(text);
   }
 
   closeLab(lab: string, reason: string): void {

@@ -16,7 +16,20 @@ export interface Shell {
   readonly pid: number;
   onData(cb: (data: Buffer) => void): void;
   onExit(cb: (e: { exitCode: number; signal?: number }) => void): void;
+  /** Never blocks: what the pty cannot take yet is queued (see `inputPending`). */
   write(data: Buffer | string): void;
+  /** Input written and not yet taken by the pty; the writer stops reading its source when this grows. */
+  readonly inputPending: number;
+  /** `cb` runs whenever queued input is taken by the pty or dropped. */
+  onInputProgress(cb: () => void): void;
+  /** Drop input the pty has not taken yet (typeahead). */
+  flushInput(): void;
+  /**
+   * Ctrl-C ahead of any queued input: the typeahead is dropped and ^C written first, and if the
+   * program has stopped reading with the kernel's input queue full, that queue is flushed too (as the
+   * line discipline does on ^C), so a stuck `sleep` still gets its SIGINT.
+   */
+  interrupt(): void;
   resize(cols: number, rows: number): void;
   pause(): void;
   resume(): void;

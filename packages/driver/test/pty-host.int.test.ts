@@ -1,7 +1,8 @@
 // The pty host as a real process: shells outlive their connection for the grace period only, and
 // the host itself goes away once it holds nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,12 @@ afterAll(() => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const stat = (pid: number) => {
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return st.slice(st.lastIndexOf(')') + 2).split(' ');
+};
+const cpuSeconds = (pid: number) => (Number(stat(pid)[11]) + Number(stat(pid)[12])) / CLK_TCK;
 const alive = (pid: number) => {
   try {
     return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
@@ -45,6 +52,62 @@ async function output(sh: { onData(cb: (d: Buffer) => void): void }, re: RegExp)
 }
 
 describe('pty host', () => {
+  it('a shell that stops reading its input costs a bounded queue and no CPU; other shells, resize and kill carry on', async () => {
+    const a = await open(5000);
+    const b = await open(5000);
+    onTestFinished(() => {
+      a.kill();
+      b.kill();
+    });
+    const host = Number(stat(a.pid)[1]);
+    const ready = output(a, /raw-ready/);
+    a.write('stty raw -echo; echo raw-""ready; exec sleep 600\r');
+    await ready;
+    const cpu0 = cpuSeconds(host);
+    const t0 = performance.now();
+    const chunk = Buffer.alloc(32 * 1024, 'x');
+    for (let i = 0; i < 640; i++) a.write(chunk); // 20 MB
+    // The host took one window of it; the rest waits at the writer, whose business it is to stop reading.
+    await sleep(200);
+    expect(a.inputPending).toBeGreaterThan(20 * 1024 * 1024 - 128 * 1024);
+    for (let i = 0; i < 5; i++) {
+      const e0 = performance.now();
+      const seen = output(b, new RegExp(`echo-${i}-ok`));
+      b.write(`echo echo-${i}-""ok\r`);
+      await seen;
+      expect(performance.now() - e0).toBeLessThan(1000);
+      await sleep(200);
+    }
+    const cpu = (cpuSeconds(host) - cpu0) / ((performance.now() - t0) / 1000);
+    expect(cpu).toBeLessThan(0.1);
+    // Control frames are not queued behind the input.
+    a.resize(91, 17);
+    const pts = readlinkSync(`/proc/${a.pid}/fd/0`);
+    for (const end = Date.now() + 1000; Date.now() < end && spawnSync('stty', ['-F', pts, 'size'], { encoding: 'utf8' }).stdout.trim() !== '17 91'; ) await sleep(20);
+    expect(spawnSync('stty', ['-F', pts, 'size'], { encoding: 'utf8' }).stdout.trim()).toBe('17 91');
+    const exited = new Promise((r) => a.onExit(r));
+    const k0 = performance.now();
+    a.kill();
+    await exited;
+    expect(performance.now() - k0).toBeLessThan(1000);
+    expect(a.inputPending).toBe(0);
+  });
+
+  it('Ctrl-C goes ahead of queued input and through a full kernel queue', async () => {
+    const sh = await open(5000);
+    onTestFinished(() => sh.kill());
+    sh.write('sleep 600\r');
+    await sleep(300);
+    // Lines a shell would run after `sleep`; they print "fl2od" only if run.
+    for (let i = 0; i < 20; i++) sh.write(Buffer.from('echo fl$((1+1))od\n'.repeat(2000)));
+    await sleep(300);
+    const back = output(sh, /after-42/);
+    sh.interrupt();
+    sh.write('echo after-$((6*7))\r');
+    const text = await back;
+    expect(text).not.toContain('fl2od');
+  });
+
   it('keeps a detached shell for its grace period, replays it on attach, kills it after', async () => {
     const sh = await open(800);
     const seen = output(sh, /ready-7/);
@@ -74,6 +137,7 @@ describe('pty host', () => {
     expect((await exit).exitCode).toBe(5);
     const end = Date.now() + 10_000;
     while (existsSync(ptyHostSocket()) && Date.now() < end) await sleep(100);
-    expect(existsSync(ptyHostSocket())).toBe(false);
+    const held = existsSync(ptyHostSocket()) ? await listHostedShells() : [];
+    expect(existsSync(ptyHostSocket()), `the host still holds ${JSON.stringify(held)}`).toBe(false);
   }, 15_000);
 });

@@ -26,7 +26,13 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
   r.get('/labs/:lab/nodes/:node/terminal', { websocket: true, schema: { params: S.NodeParams, querystring: Query } }, (socket, req) => {
     const fail = (code: string, message: string) => {
       const frame = Buffer.concat([Buffer.from([TerminalOpcode.EXIT]), Buffer.from(JSON.stringify({ code: null, signal: null, reason: message, error: code }))]);
-      socket.send(frame, () => socket.close(1008, code));
+      socket.send(frame, () => closeSocket(1008, code));
+    };
+    // Read again while closing: the client's close frame must be seen (a paused socket would wait
+    // out ws's 30 s close timer).
+    const closeSocket = (code: number, reason: string) => {
+      socket.resume();
+      socket.close(code, reason);
     };
     const { lab: labName, node } = req.params;
     if (checkNodeName(labName)) return fail('INVALID_NAME', `lab ${JSON.stringify(labName)} is not a valid name`);
@@ -39,7 +45,10 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
         socket.send(OPCODE_BYTES[op] ?? Buffer.from([op]), { binary: true, fin: false });
         socket.send(payload, { binary: true, fin: true }, () => done());
       },
-      close: (code, reason) => socket.close(code, reason),
+      close: (code, reason) => closeSocket(code, reason),
+      // ws stops reading the TCP socket: the browser's frames wait in its own buffers.
+      pauseInput: () => socket.pause(),
+      resumeInput: () => socket.resume(),
     };
     let session: TerminalSession | undefined;
     let started = false;
@@ -50,6 +59,9 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
       if (session) return session.input(frame);
       if (!started) {
         started = true;
+        // Nothing more is read until the shell is there (attach resumes): what was already read
+        // waits in `early`, the rest in the client's socket.
+        socket.pause();
         let size = { cols: req.query.cols ?? 80, rows: req.query.rows ?? 24 };
         if (frame[0] === TerminalOpcode.RESIZE) {
           try {
@@ -69,6 +81,9 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
       else session.detach(client);
     });
     const start = async (size: { cols: number; rows: number }) => {
+      // The slot is taken before the first await: a hundred opens at once see each other's slots.
+      const max = opts.registry.limits.terminalsPerLab;
+      const slot = req.query.session ? null : opts.terminals.reserve(labName, max);
       try {
         const lab = await opts.registry.get(labName);
         if (req.query.session) {
@@ -79,13 +94,12 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
           if (node !== HOST && !lab.state.nodes.some((n) => n.name === node && !n.unsafeName)) {
             return fail('NODE_NOT_FOUND', `lab "${labName}" has no namespace "${node}"`);
           }
-          if (opts.terminals.count(labName) >= opts.registry.limits.terminalsPerLab) {
-            return fail('LIMIT_TERMINALS', `this server allows at most ${opts.registry.limits.terminalsPerLab} terminals per lab`);
-          }
-          session = await opts.terminals.create(labName, node, lab.sandbox, size);
+          if (!slot) return fail('LIMIT_TERMINALS', `this server allows at most ${max} terminals per lab`);
+          session = await opts.terminals.create(slot, node, lab.sandbox, size);
         }
         if (socket.readyState !== socket.OPEN) {
-          session.detach(client);
+          // Gone while its shell started: a new shell has nobody to come back for it.
+          if (!req.query.session) session.kill('the client went away');
           return;
         }
         session.attach(client);
@@ -94,6 +108,8 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
       } catch (e) {
         const { body } = toErrorBody(e);
         fail(body.code, body.message);
+      } finally {
+        slot?.release(); // a no-op once create() has handed it to the session
       }
     };
   });

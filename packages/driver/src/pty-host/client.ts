@@ -64,14 +64,28 @@ async function connectOrStart(): Promise<Socket> {
   }
 }
 
-/** A shell held by the pty host, seen through one connection. */
+/**
+ * A shell held by the pty host, seen through one connection.
+ *
+ * Input flow control: at most the host's `inputWindow` bytes of input are on the socket or queued
+ * at the host unacknowledged (INPUT_ACK); the rest waits here. So a program that stops reading costs
+ * the host a bounded queue, and control frames (resize, pause, kill, interrupt), which are sent at
+ * once, never wait behind more than one window of input. Whoever writes watches `inputPending` and
+ * stops reading its own source when it grows (the server stops reading the browser's WebSocket).
+ */
 export class HostedShell {
   private dataCbs: ((d: Buffer) => void)[] = [];
   private exitCbs: ((e: { exitCode: number; signal?: number }) => void)[] = [];
+  private progressCbs: (() => void)[] = [];
   private pendingData: Buffer[] = [];
   private pendingExit: { exitCode: number; signal?: number } | null = null;
   private ended = false;
   private detaching = false;
+  /** Input held back by the window, oldest first. */
+  private inq: Buffer[] = [];
+  private inqBytes = 0;
+  private sentInput = 0;
+  private ackedInput = 0;
 
   private constructor(
     private readonly sock: Socket,
@@ -132,7 +146,14 @@ export class HostedShell {
   }
 
   private frame(type: number, payload: Buffer): void {
-    if (type === Frame.OUTPUT) {
+    if (type === Frame.INPUT_ACK) {
+      const n = Number(payload.toString('ascii'));
+      // A running total; anything else is a confused host, and is ignored rather than trusted.
+      if (!Number.isSafeInteger(n) || n < this.ackedInput || n > this.sentInput) return;
+      this.ackedInput = n;
+      this.pumpInput();
+      for (const cb of this.progressCbs) cb();
+    } else if (type === Frame.OUTPUT) {
       // A view, not a copy: the reader never writes into a buffer it has handed out, and consumers
       // copy what they keep (the server's scrollback is a ring), so socket chunks are not pinned.
       const d = payload;
@@ -147,6 +168,9 @@ export class HostedShell {
   private emitExit(e: { exitCode: number; signal?: number }): void {
     if (this.ended) return;
     this.ended = true;
+    this.inq = [];
+    this.inqBytes = 0;
+    this.ackedInput = this.sentInput;
     if (this.exitCbs.length) for (const cb of this.exitCbs) cb(e);
     else this.pendingExit = e;
   }
@@ -170,8 +194,68 @@ export class HostedShell {
     if (!this.ended && !this.sock.destroyed) this.sock.write(encodeFrame(type, payload));
   }
 
+  /** Input written and not yet taken by the pty (held here, on the socket, or queued at the host). */
+  get inputPending(): number {
+    return this.inqBytes + this.sentInput - this.ackedInput;
+  }
+
+  /** `cb` runs whenever the host reports input taken (or dropped). */
+  onInputProgress(cb: () => void): void {
+    this.progressCbs.push(cb);
+  }
+
   write(d: Buffer | string): void {
-    this.send(Frame.INPUT, d);
+    const b = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
+    if (!b.length || this.ended || this.sock.destroyed) return;
+    // A host from before flow control takes everything (and acknowledges nothing).
+    if (!this.info.inputWindow) return this.send(Frame.INPUT, b);
+    let rest = b;
+    if (!this.inq.length) {
+      const room = this.info.inputWindow - (this.sentInput - this.ackedInput);
+      if (room > 0) {
+        const now = rest.subarray(0, room);
+        this.sentInput += now.length;
+        this.send(Frame.INPUT, now);
+        rest = rest.subarray(now.length);
+      }
+    }
+    if (rest.length) {
+      // A copy: the caller's buffer may be a view into a socket read that it would pin.
+      this.inq.push(Buffer.from(rest));
+      this.inqBytes += rest.length;
+    }
+  }
+
+  private pumpInput(): void {
+    const window = this.info.inputWindow ?? 0;
+    while (this.inq.length && this.sentInput - this.ackedInput < window) {
+      const room = window - (this.sentInput - this.ackedInput);
+      let chunk = this.inq[0]!;
+      if (chunk.length > room) {
+        this.inq[0] = chunk.subarray(room);
+        chunk = chunk.subarray(0, room);
+      } else this.inq.shift();
+      this.inqBytes -= chunk.length;
+      this.sentInput += chunk.length;
+      this.send(Frame.INPUT, chunk);
+    }
+  }
+
+  /** Drop input the pty has not taken yet (typeahead), here and at the host. */
+  flushInput(): void {
+    this.inq = [];
+    this.inqBytes = 0;
+    if (this.info.inputWindow && this.sentInput > this.ackedInput) this.send(Frame.FLUSH);
+  }
+
+  /** Ctrl-C ahead of any queued input (see Frame.INTERRUPT). */
+  interrupt(): void {
+    this.inq = [];
+    this.inqBytes = 0;
+    if (!this.info.inputWindow) return this.send(Frame.INPUT, '\x03');
+    if (this.ended || this.sock.destroyed) return;
+    this.sentInput += 1;
+    this.send(Frame.INTERRUPT);
   }
   resize(cols: number, rows: number): void {
     this.send(Frame.RESIZE, JSON.stringify({ cols, rows }));

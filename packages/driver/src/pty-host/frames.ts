@@ -9,6 +9,15 @@ export const Frame = {
   PAUSE: 0x50, // P
   RESUME: 0x51, // Q
   KILL: 0x4b, // K
+  /** Drop the input queued for the pty and not written yet (typeahead). */
+  FLUSH: 0x46, // F
+  /**
+   * Ctrl-C ahead of queued input: drop the typeahead, then write ^C first. If the pty will not take
+   * even that byte (its program stopped reading and the kernel's input queue is full), the kernel's
+   * queue is flushed too, as the line discipline itself does on ^C, so the ^C gets through.
+   * Counts as one byte of input for INPUT_ACK.
+   */
+  INTERRUPT: 0x43, // C
   /** host -> client */
   SESSION: 0x53, // S  JSON SessionInfo
   REPLAY: 0x42, // B  scrollback, once, right after SESSION on attach
@@ -16,6 +25,11 @@ export const Frame = {
   EXIT: 0x58, // X  JSON {exitCode, signal}
   LIST: 0x4c, // L  JSON SessionInfo[]
   ERROR: 0x45, // E  JSON {message}
+  /**
+   * ASCII decimal: input bytes of this connection the host is done with (written to the pty or
+   * dropped), a running total. A client keeps at most `SessionInfo.inputWindow` bytes unacknowledged.
+   */
+  INPUT_ACK: 0x41, // A
 } as const;
 
 /** A frame body larger than this is a protocol error (inputs are keystrokes, outputs pty reads). */
@@ -54,6 +68,11 @@ export interface SessionInfo {
   node: string;
   /** Set once the shell has exited (the host keeps it until someone collects it or the grace ends). */
   exit?: { exitCode: number; signal: number | null };
+  /**
+   * Input bytes a client may have sent and not yet seen acknowledged (INPUT_ACK). Absent from hosts
+   * older than input flow control, which take input without acknowledging it.
+   */
+  inputWindow?: number;
 }
 
 export interface OpenRequest {

@@ -5,16 +5,38 @@
 // exits. Lab shells run in their sandbox's uid range, so destroying a lab kills them wherever they are
 // held.
 //
+// One event loop serves every lab's shells, so nothing here may wait on one shell: input is written
+// to the pty master with non-blocking writes, a full pty leaves the rest queued (a bounded queue per
+// session, see INPUT_WINDOW) and retried on a backing-off timer, and control frames act at once.
+//
 //   node main.ts <socket path>
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, constants, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
 import { pidsInSession } from '../proc.ts';
+import { CLEAN_ENV } from '../run.ts';
 import { encodeFrame, Frame, FrameReader, PTY_HOST_VERSION, type HelloRequest, type OpenRequest, type SessionInfo } from './frames.ts';
 
 const SCROLLBACK = 256 * 1024;
 const IDLE_EXIT_MS = 5000;
 const MAX_SESSIONS = 2000;
+/**
+ * Input a client may have in flight to one session (it waits for INPUT_ACK beyond this), so what we
+ * queue for a pty whose program does not read stays small, and a client's KILL or RESIZE is never
+ * behind more than this on the socket.
+ */
+const INPUT_WINDOW = 64 * 1024;
+/** A client that ignores the window is not read beyond this much queued input. */
+const INPUT_QUEUE_MAX = 4 * INPUT_WINDOW;
+/**
+ * A full pty is retried after 1 ms, doubling to this while it stays full: a program that stopped
+ * reading costs ~20 failed writes a second, not a spinning loop. Output from the program (it is
+ * running, so maybe reading) retries at once.
+ */
+const INPUT_RETRY_MAX_MS = 50;
+/** Flushes the kernel's input queue of the pty on its stdin (TCIFLUSH), which node has no call for. */
+const TCIFLUSH_PROGRAM = 'use POSIX; tcflush(0, TCIFLUSH) or die "tcflush: $!\\n"';
 
 const socketPath = process.argv[2];
 if (!socketPath) {
@@ -34,8 +56,23 @@ function writeFrame(c: Socket, type: number, payload: Buffer): boolean {
   return ok;
 }
 
+/**
+ * The pty master's fd, for writing it ourselves: node-pty's write goes through a libuv tty handle,
+ * which for a pty master retries EAGAIN in a loop inside one write call, so a program that stops
+ * reading its input froze the whole host at 100% CPU. Our writes must never block, so the fd has to
+ * be non-blocking (node-pty makes it so; checked, not assumed).
+ */
+function masterFd(pty: IPty): number {
+  const fd = (pty as unknown as { fd?: unknown }).fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('node-pty gave no pty master fd');
+  const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+  if (flags === undefined || (parseInt(flags, 8) & constants.O_NONBLOCK) === 0) throw new Error('the pty master is not non-blocking');
+  return fd;
+}
+
 class HostedSession {
   readonly pty: IPty;
+  private readonly fd: number;
   private ring: Buffer[] = [];
   private ringBytes = 0;
   conn: Socket | null = null;
@@ -43,15 +80,52 @@ class HostedSession {
   private graceTimer: NodeJS.Timeout | undefined;
   private explicitPause = false;
   private backpressure = false;
+  /** Input not yet taken by the pty, oldest first. */
+  private inq: Buffer[] = [];
+  private inqBytes = 0;
+  /** Input bytes of the current connection written or dropped (what INPUT_ACK reports). */
+  private consumed = 0;
+  private acked = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = 0;
+  /** A ^C from INTERRUPT heads the queue; the kernel's queue may be flushed once for it. */
+  private interruptPending = false;
+  /**
+   * The pty refused input (EAGAIN or a short write) and has not taken a whole queue since: its
+   * program may have stopped reading with the kernel's queue full, where even a ^C that fits in
+   * the pty's buffer would never reach the line discipline.
+   */
+  private pushedBack = false;
+  private kernelFlushing = false;
+  /** We stopped reading the connection: its client sent more than INPUT_QUEUE_MAX. */
+  private connPaused = false;
+  /** node-pty has closed (or is closing) the master fd: its number may soon name another file. */
+  private fdClosed = false;
 
   constructor(readonly req: OpenRequest) {
     this.pty = spawnPty(req.argv[0]!, req.argv.slice(1), { name: 'xterm-256color', cols: req.cols, rows: req.rows, cwd: '/', env: req.env, encoding: null });
-    this.pty.onData((d) => this.output(d as unknown as Buffer));
+    try {
+      this.fd = masterFd(this.pty);
+    } catch (e) {
+      this.pty.kill('SIGKILL');
+      throw e;
+    }
+    this.pty.onData((d) => {
+      this.output(d as unknown as Buffer);
+      // The program is running, so it may have read: a good moment to retry queued input.
+      if (this.inqBytes && !this.kernelFlushing) this.pumpInput();
+    });
+    // 'close' (untyped, but node-pty's own API) comes when it stops using the fd, before it closes
+    // it and before onExit: from then on a write could land in whatever file reuses the number.
+    (this.pty as unknown as { on(event: 'close', cb: () => void): void }).on('close', () => {
+      this.fdClosed = true;
+      this.dropInput();
+    });
     this.pty.onExit((e) => this.exited({ exitCode: e.exitCode, signal: e.signal ?? null }));
   }
 
   info(): SessionInfo {
-    return { id: this.req.id, pid: this.pty.pid, lab: this.req.lab, node: this.req.node, ...(this.exit ? { exit: this.exit } : {}) };
+    return { id: this.req.id, pid: this.pty.pid, lab: this.req.lab, node: this.req.node, inputWindow: INPUT_WINDOW, ...(this.exit ? { exit: this.exit } : {}) };
   }
 
   private output(d: Buffer): void {
@@ -83,6 +157,12 @@ class HostedSession {
     this.conn = conn;
     this.explicitPause = false;
     this.backpressure = false;
+    // Acknowledgements count per connection: the new client starts from zero (and hears nothing
+    // before SESSION).
+    this.dropInput(false);
+    this.consumed = 0;
+    this.acked = 0;
+    this.connPaused = false;
     conn.write(encodeFrame(Frame.SESSION, JSON.stringify(this.info())));
     // Always sent on attach (maybe empty), so the client knows where the replay ends.
     if (replay) conn.write(encodeFrame(Frame.REPLAY, Buffer.concat(this.ring)));
@@ -96,6 +176,8 @@ class HostedSession {
   detach(conn: Socket): void {
     if (this.conn !== conn) return;
     this.conn = null;
+    // Typeahead from a client that went away is not typed into whatever runs next.
+    this.dropInput();
     this.updatePause();
     this.graceTimer = setTimeout(() => {
       this.kill();
@@ -103,11 +185,161 @@ class HostedSession {
     }, this.req.graceMs);
   }
 
+  /** True when the connection should not be read further for now (its client overran the window). */
+  get inputFull(): boolean {
+    return this.inqBytes > INPUT_QUEUE_MAX;
+  }
+
+  /** The connection was paused for inputFull; pumpInput resumes it. */
+  pausedConn(): void {
+    this.connPaused = true;
+  }
+
+  private input(payload: Buffer): void {
+    if (this.exit || this.fdClosed) {
+      this.consumed += payload.length;
+      this.ack();
+      return;
+    }
+    // Kept as a copy: the payload is a view into a socket read, which the queue must not pin.
+    this.inq.push(Buffer.from(payload));
+    this.inqBytes += payload.length;
+    if (this.inq.length === 1 && !this.kernelFlushing) this.pumpInput();
+  }
+
+  /**
+   * Write queued input until the pty is full; never waits. What is left is retried by timer (1 ms,
+   * doubling to INPUT_RETRY_MAX_MS while nothing goes in) or when the program prints something.
+   */
+  private pumpInput(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.exit || this.fdClosed || this.kernelFlushing) return;
+    const before = this.consumed;
+    while (this.inq.length) {
+      const head = this.inq[0]!;
+      let n: number;
+      try {
+        n = writeSync(this.fd, head);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          this.pushedBack = true;
+          break;
+        }
+        // EIO: the pty's other side is gone (the shell is exiting); nothing will read this.
+        this.dropInput();
+        return;
+      }
+      this.consumed += n;
+      this.inqBytes -= n;
+      if (n < head.length) {
+        this.pushedBack = true;
+        this.inq[0] = head.subarray(n);
+        break;
+      }
+      this.inq.shift();
+      this.interruptPending = false;
+    }
+    const progressed = this.consumed > before;
+    if (progressed) this.ack();
+    if (!this.inq.length) {
+      this.pushedBack = false;
+      this.retryMs = 0;
+      return;
+    }
+    if (this.interruptPending && !progressed) {
+      // Not even the ^C fits: the program stopped reading with the kernel's queue full.
+      this.flushKernelInput();
+      return;
+    }
+    this.retryMs = progressed ? 1 : Math.min(INPUT_RETRY_MAX_MS, Math.max(1, this.retryMs * 2));
+    this.retryTimer = setTimeout(() => this.pumpInput(), this.retryMs);
+  }
+
+  /**
+   * TCIFLUSH on the pty's slave side (what the line discipline does itself on ^C with ISIG), by a
+   * perl given the slave as its stdin. Opened here, by its path, while we hold the master, so the
+   * path cannot name another session's pty by the time perl runs.
+   */
+  private flushKernelInput(): void {
+    this.kernelFlushing = true;
+    let settled = false;
+    const done = (problem?: string) => {
+      if (settled) return;
+      settled = true;
+      if (problem) process.stderr.write(`pty-host: flushing the input of ${this.req.id}: ${problem}\n`);
+      this.kernelFlushing = false;
+      this.interruptPending = false; // flushed once; if the ^C still does not fit, it waits like input
+      this.pushedBack = false;
+      this.pumpInput();
+    };
+    const pts = (this.pty as unknown as { ptsName?: unknown }).ptsName;
+    if (typeof pts !== 'string' || !/^\/dev\/pts\/\d+$/.test(pts)) return done(`no pty path (${String(pts)})`);
+    let slave: number;
+    try {
+      slave = openSync(pts, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    } catch (e) {
+      return done((e as Error).message);
+    }
+    try {
+      const child = spawn('perl', ['-e', TCIFLUSH_PROGRAM], { stdio: [slave, 'ignore', 'pipe'], env: { ...CLEAN_ENV }, timeout: 5000 });
+      let err = '';
+      child.stderr!.on('data', (b: Buffer) => {
+        if (err.length < 1000) err += b.toString();
+      });
+      child.once('error', (e) => done(e.message));
+      child.once('close', (code, signal) => done(code === 0 ? undefined : err.trim() || `exit ${code ?? signal}`));
+    } catch (e) {
+      done((e as Error).message);
+    } finally {
+      closeSync(slave);
+    }
+  }
+
+  /** Forget queued input (acknowledged as done, so the client's window reopens). */
+  private dropInput(ack = true): void {
+    this.consumed += this.inqBytes;
+    this.inq = [];
+    this.inqBytes = 0;
+    this.interruptPending = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryMs = 0;
+    if (ack) this.ack();
+  }
+
+  private ack(): void {
+    const c = this.conn;
+    if (c && this.consumed !== this.acked) {
+      this.acked = this.consumed;
+      c.write(encodeFrame(Frame.INPUT_ACK, String(this.consumed)));
+    }
+    if (this.connPaused && this.inqBytes <= INPUT_WINDOW) {
+      this.connPaused = false;
+      c?.resume();
+    }
+  }
+
   frame(type: number, payload: Buffer): void {
     switch (type) {
       case Frame.INPUT:
-        if (!this.exit) this.pty.write(payload as unknown as string);
+        this.input(payload);
         break;
+      case Frame.FLUSH:
+        this.dropInput();
+        break;
+      case Frame.INTERRUPT: {
+        const stuck = this.inqBytes > 0 || this.pushedBack;
+        this.dropInput();
+        this.interruptPending = !this.exit;
+        if (stuck && !this.exit && !this.fdClosed && !this.kernelFlushing) {
+          // Queued ahead of everything, written once the kernel's queue is flushed.
+          this.inq.push(Buffer.from([0x03]));
+          this.inqBytes += 1;
+          this.flushKernelInput();
+        } else this.input(Buffer.from([0x03]));
+        break;
+      }
       case Frame.RESIZE: {
         try {
           const { cols, rows } = JSON.parse(payload.toString('utf8')) as { cols: unknown; rows: unknown };
@@ -138,6 +370,7 @@ class HostedSession {
   /** The shell and everything it started (its whole session, whatever the process groups). */
   kill(): void {
     if (this.exit) return;
+    this.dropInput();
     for (const pid of pidsInSession(this.pty.pid)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -154,6 +387,7 @@ class HostedSession {
 
   private exited(e: NonNullable<SessionInfo['exit']>): void {
     this.exit = e;
+    this.dropInput();
     if (this.conn) this.deliverExit();
     // Detached: kept (with its exit status) until someone attaches or the grace period ends.
   }
@@ -217,7 +451,12 @@ function onConnection(conn: Socket): void {
           if (!validOpen(m)) return fail('bad open request');
           if (sessions.has(m.id)) return fail(`session ${m.id} exists`);
           if (sessions.size >= MAX_SESSIONS) return fail(`the pty host holds at most ${MAX_SESSIONS} shells`);
-          const s = new HostedSession(m);
+          let s: HostedSession;
+          try {
+            s = new HostedSession(m);
+          } catch (e) {
+            return fail(`cannot start the shell: ${(e as Error).message}`);
+          }
           sessions.set(m.id, s);
           session = s;
           s.attach(conn, false);
@@ -228,6 +467,11 @@ function onConnection(conn: Socket): void {
           s.attach(conn, true);
         } else fail('unknown op');
       });
+      // A client that ignores the input window is not read further until its shell catches up.
+      if (session?.inputFull && session.conn === conn) {
+        conn.pause();
+        session.pausedConn();
+      }
     } catch (e) {
       conn.destroy();
       process.stderr.write(`pty-host: ${(e as Error).message}\n`);

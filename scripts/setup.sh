@@ -9,7 +9,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pkgs=(iproute2 iputils-ping arping tcpdump ethtool bridge-utils iptables util-linux procps tar findutils perl socat coreutils
+# Every package of the guided labs' tools (packages/labs/src/tools.ts) is here: a test holds it to that.
+pkgs=(iproute2 iputils-ping iputils-tracepath arping tcpdump ethtool bridge-utils iptables util-linux procps tar findutils perl socat coreutils bash
       chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -22,6 +23,11 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v)" != "12.4.2" ]; then
   npm i -g pnpm@12.4.2 >/dev/null
 fi
 pnpm install --frozen-lockfile
+
+# Not changed here (it is the host's policy), but said: labs cannot create tun/tap devices otherwise.
+if [ -e /dev/net/tun ] && [ "$(( 0$(stat -c %a /dev/net/tun) & 6 ))" != 6 ]; then
+  echo "setup: /dev/net/tun is mode $(stat -c %a /dev/net/tun): labs cannot open it, so the tuntap lab is refused. Debian's default is 0666: chmod 0666 /dev/net/tun" >&2
+fi
 
 # The `nslab` command on PATH, usable from any directory (/usr/local/bin/nslab, a launcher for this
 # checkout): it runs the bundle, so build that now (the web app is `pnpm build`'s other half).

@@ -1,11 +1,13 @@
 // Every guided lab on the real kernel: each step's checks fail before its solution and pass after,
-// and each listed mistake gets the right hint. Labs this kernel cannot run are reported by feature.
+// each listed mistake gets the right hint, and a learner who runs `nslab lab check` after each step
+// ends with the lab done (exit 0), including labs whose later steps undo what earlier ones checked
+// (promisc, macvlan). Labs this machine cannot run are reported by feature.
 import { afterAll, describe, expect, it } from 'vitest';
 import { planDeploy } from '@nslab/model';
 import { checkStep, loadCatalog, runCommands, solveStep } from '@nslab/labs';
 import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
 import { labExec, labMissing, labsDir, probe, startLab, startingTopology } from '@nslab/labs/runtime';
-import { hostNetworkSnapshot } from './helpers.ts';
+import { hostNetworkSnapshot, nslab } from './helpers.ts';
 
 const catalog = loadCatalog(labsDir());
 const before = hostNetworkSnapshot();
@@ -37,13 +39,25 @@ describe('guided lab catalog', () => {
       }
       const name = `t-lab-${lab.id}`.slice(0, 40);
       await fresh(lab.id, name);
-      for (const step of lab.steps) {
+      const n = lab.steps.length;
+      for (const [i, step] of lab.steps.entries()) {
         const before = await checkStep(step, probe(name));
         expect(before.ok, `${lab.id}/${step.id} passes before its solution`).toBe(false);
         await solveStep(step, labExec(name));
         const after = await checkStep(step, probe(name));
         expect(after.ok, `${lab.id}/${step.id} after its solution: ${JSON.stringify(after.checks.filter((c) => !c.ok))}`).toBe(true);
+        // The learner checks after each step: this one passes and is kept; the next is the current one.
+        const cli = await nslab('lab', 'check', name);
+        const last = i === n - 1;
+        expect(cli.code, `${lab.id}/${step.id}: nslab lab check\n${cli.stdout}${cli.stderr}`).toBe(last ? 0 : 1);
+        expect(cli.stdout).toContain(`PASS  step ${i + 1}: ${step.title}`);
+        for (let k = 0; k < i; k++) expect(cli.stdout).toContain(`done  step ${k + 1}: ${lab.steps[k]!.title} (passed earlier)`);
+        expect(cli.stdout).toContain(last ? `lab done: all ${n} steps passed` : `current step: ${i + 2} of ${n} — ${lab.steps[i + 1]!.title}`);
       }
+      // Done stays done: checking again looks at nothing, whatever later steps undid.
+      const again = await nslab('lab', 'check', name, '--json');
+      expect(again.code, again.stdout).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ results: [], passed: lab.steps.map((s) => s.id), current: null, done: true });
       for (const [i, step] of lab.steps.entries()) {
         for (const m of step.mistakes) {
           await fresh(lab.id, name);

@@ -29,6 +29,7 @@ import {
 } from '@nslab/driver';
 import { formatDiagnosis, runDiagnose } from './diagnose.ts';
 import { captureCmd, CaptureUsageError } from './capture.ts';
+import { formatCapabilities, formatLabList, formatProgress, formatTools } from './lab-report.ts';
 import { execCmd, ExecUsageError } from './exec.ts';
 
 export interface Io {
@@ -58,7 +59,8 @@ Usage:
   nslab serve [--host 127.0.0.1] [--port 7070] [--config FILE]     start the web server (prints a URL with an access token)
   nslab lab list [--json]                                          the guided labs, and whether this kernel can run them
   nslab lab start <lab> [--name NAME]                              deploy a guided lab's starting topology
-  nslab lab check <NAME> [--step N] [--json]                       check a running guided lab (exit 0 only when all pass)
+  nslab lab check <NAME> [--step N] [--json]                       check the current step (or step N); passed steps stay
+                                                                   done (exit 0 once every step has passed, or N passes)
   nslab lab solve <NAME> [--step N]                                apply the reference solution (one step, or all)
 `;
 
@@ -230,15 +232,14 @@ async function doctor(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, refresh: { type: 'boolean' }, config: { type: 'string' } } });
   const config = loadConfig(values.config);
   const report = await detectCapabilities(values.refresh ?? false);
+  const tools = (await import('@nslab/labs/runtime')).toolReport();
   const limits = describeLimits();
   if (values.json) {
-    io.out(JSON.stringify({ ...report, limits, config: config.path }, null, 2) + '\n');
+    io.out(JSON.stringify({ ...report, tools, limits, config: config.path }, null, 2) + '\n');
     return 0;
   }
-  for (const c of CAPABILITIES) {
-    const r = report[c];
-    io.out(`${r.ok ? 'ok     ' : 'MISSING'} ${c.padEnd(22)} ${r.ok ? CAPABILITY_HELP[c] : r.detail}\n`);
-  }
+  io.out(formatCapabilities(report, CAPABILITIES, CAPABILITY_HELP));
+  io.out(`\nCommands nslab and its guided labs run:\n${formatTools(tools)}`);
   io.out(`\nLimits per lab (${config.path ? `from ${config.path}` : `defaults; set them in ${DEFAULT_CONFIG_PATH}`}):\n`);
   for (const l of limits) {
     const value = l.limit === 'memoryBytes' ? `${Math.round(l.value / 1024 / 1024)} MiB` : String(l.value);
@@ -279,10 +280,10 @@ async function labCmd(args: string[], io: Io): Promise<number> {
       const rows = [];
       for (const id of g.catalogIds(g.labsDir())) {
         const lab = g.loadLab(g.labsDir(), id);
-        rows.push({ id, title: lab.title, steps: lab.steps.length, requires: lab.requires, missing: await g.labMissing(lab) });
+        rows.push({ id, title: lab.title, steps: lab.steps.length, requires: lab.requires, tools: lab.tools, ...(await g.labAvailability(lab)) });
       }
       if (values.json) io.out(JSON.stringify(rows, null, 2) + '\n');
-      else for (const r of rows) io.out(`${r.id.padEnd(16)} ${String(r.steps).padStart(2)} steps  ${r.title}${r.missing.length ? `  [needs ${r.missing.join(', ')}: not on this kernel]` : ''}\n`);
+      else io.out(formatLabList(rows));
       return 0;
     }
     case 'start': {
@@ -295,18 +296,11 @@ async function labCmd(args: string[], io: Io): Promise<number> {
     }
     case 'check': {
       const name = need(positionals[0], 'lab name');
-      const results = await g.checkRunning(name, step);
-      if (values.json) io.out(JSON.stringify(results, null, 2) + '\n');
-      else {
-        results.forEach((r) => {
-          io.out(`${r.ok ? 'PASS' : 'FAIL'}  step ${r.step}: ${r.title}\n`);
-          for (const c of r.checks) {
-            io.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.title}${c.detail ? ` — ${c.detail}` : ''}\n`);
-            for (const h of c.hints) io.out(`       hint: ${h}\n`);
-          }
-        });
-      }
-      return results.every((r) => r.ok) ? 0 : 1;
+      const progress = await g.checkRunning(name, step);
+      if (values.json) io.out(JSON.stringify(progress, null, 2) + '\n');
+      else io.out(formatProgress(g.guideOf(name), progress, step));
+      // One step: whether it passes now. The lab: whether every step has passed, now or before.
+      return (step !== undefined ? progress.results.every((r) => r.ok) : progress.done) ? 0 : 1;
     }
     case 'solve': {
       const name = need(positionals[0], 'lab name');

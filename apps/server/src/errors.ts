@@ -56,6 +56,9 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
     // The kernel said no: the learner's command and the kernel's words are the useful part.
     return { status: 422, body: { code: e.code, message: `${e.line}: ${e.kernelMessage}`, command: e.line, kernelMessage: e.kernelMessage, step: e.index } };
   }
+  if (e instanceof Error && (e as { code?: unknown }).code === 'MISSING_TOOL') {
+    return { status: 422, body: { code: 'MISSING_TOOL', message: e.message, missingTools: (e as Error & { missing: unknown }).missing } };
+  }
   if (e instanceof Error && (e as { code?: unknown }).code === 'SOLUTION_FAILED') {
     return { status: 422, body: { code: 'SOLUTION_FAILED', message: e.message } };
   }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLab, findSandbox } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../src/app.ts';
+import { runCli } from '../../cli/src/cli.ts';
 import { AUTH, TOKEN } from './helpers.ts';
 
 let s: NslabApp;
@@ -21,9 +22,12 @@ describe('guided labs over the API', () => {
   it('lists the catalog with what this kernel lacks', async () => {
     const r = await api('GET', '/catalog');
     expect(r.statusCode).toBe(200);
-    const labs = r.json().labs as { id: string; missing: string[]; steps: { markdown: string; checks: string[] }[] }[];
+    const labs = r.json().labs as { id: string; missing: string[]; tools: string[]; steps: { markdown: string; checks: string[] }[] }[];
     const veth = labs.find((l) => l.id === 'veth-pair')!;
     expect(veth.missing).toEqual([]);
+    expect(veth).toMatchObject({ blocked: [], missingTools: [], problems: [] });
+    // The commands a lab runs are listed with the catalog (a machine without one cannot run it).
+    expect(labs.find((l) => l.id === 'nat')).toMatchObject({ tools: expect.arrayContaining(['socat', 'tcpdump', 'iptables']) });
     expect(veth.steps[0]!.markdown).toContain('ip netns add ns1');
     expect(veth.steps[0]!.checks).toContain('namespace ns1 exists');
     expect(labs.find((l) => l.id === 'vlan')).toBeDefined();
@@ -38,8 +42,15 @@ describe('guided labs over the API', () => {
     expect((await api('POST', '/labs/s-guide/guide/solve', { step: 1 })).json().solved).toEqual(['namespaces']);
     const after = await api('POST', '/labs/s-guide/guide/check', { step: 1 });
     expect(after.json().results[0].ok).toBe(true);
-    expect(after.json().passed).toEqual(['namespaces']);
-    expect((await api('GET', '/labs/s-guide/guide')).json().passed).toEqual(['namespaces']);
+    expect(after.json()).toMatchObject({ passed: ['namespaces'], current: { index: 2, step: 'veth' }, done: false });
+    expect((await api('GET', '/labs/s-guide/guide')).json()).toMatchObject({ passed: ['namespaces'], current: { index: 2, step: 'veth' }, done: false });
+    // The progress is the lab's, not the page's: `nslab lab check` sees step 1 done and moves on.
+    let out = '';
+    const code = await runCli(['lab', 'check', 's-guide'], { out: (t) => (out += t), err: (t) => (out += t) });
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/^done {2}step 1: .* \(passed earlier\)$/m);
+    expect(out).toMatch(/^FAIL {2}step 2: /m);
+    expect(out).toContain('current step: 2 of 4');
     // Solving it twice: the kernel refuses, and says so.
     const again = await api('POST', '/labs/s-guide/guide/solve', { step: 1 });
     expect(again.statusCode).toBe(422);

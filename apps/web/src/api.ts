@@ -67,9 +67,22 @@ export interface GuideLab {
   title: string;
   summary: string;
   requires: string[];
-  /** Kernel features the lab needs and this machine lacks (empty: runnable). */
+  /** Commands beyond nslab's own that the lab runs. */
+  tools: string[];
+  /** Kernel features the lab needs and this machine cannot give it (empty: runnable). */
   missing: string[];
+  /** Of `missing`, those the kernel has but a lab may not use (a device's mode), with the host's fix. */
+  blocked: { capability: string; detail: string; fix?: string }[];
+  /** Commands the lab runs that this machine lacks, with the Debian package of each. */
+  missingTools: { tool: string; package: string }[];
   steps: GuideStep[];
+}
+
+/** Where a guided lab stands: passed steps stay passed; `current` is the first open one. */
+export interface GuideProgress {
+  passed: string[];
+  current: { index: number; step: string; title: string } | null;
+  done: boolean;
 }
 
 export interface GuideCheckResult {
@@ -159,10 +172,10 @@ export const api = {
   catalog: () => request<{ labs: GuideLab[] }>('GET', '/catalog').then((r) => r.labs),
   startGuided: (id: string, name?: string) => request<{ name: string; lab: string }>('POST', `/catalog/${seg(id)}/start`, name ? { name } : {}),
   /** `{guide: null}` for a lab not started from the catalog. */
-  guide: (name: string) => request<(GuideLab & { guide: string; passed: string[] }) | { guide: null }>('GET', `${lab(name)}/guide`),
-  /** `step` is 1-based; without it every step is checked. */
+  guide: (name: string) => request<(GuideLab & GuideProgress & { guide: string }) | { guide: null }>('GET', `${lab(name)}/guide`),
+  /** `step` is 1-based; without it the current step (and the open ones after it while they pass). */
   checkGuide: (name: string, step?: number) =>
-    request<{ results: GuideStepResult[]; passed: string[] }>('POST', `${lab(name)}/guide/check`, step === undefined ? {} : { step }),
+    request<{ results: GuideStepResult[] } & GuideProgress>('POST', `${lab(name)}/guide/check`, step === undefined ? {} : { step }),
   solveGuide: (name: string, step: number) => request<{ solved: string[] }>('POST', `${lab(name)}/guide/solve`, { step }),
   /** "Why can't FROM reach TO?": the walk, its first broken hop with the fix, and the real ping. */
   diagnose: (name: string, from: string, to: string) => request<LiveDiagnosis>('GET', `${lab(name)}/diagnose?from=${seg(from)}&to=${seg(to)}`),

@@ -64,7 +64,9 @@ export function explain(e: unknown): Explained {
     case 'HTTP_429':
       return { summary: 'Too many changes in a short time; wait a moment and try again.' };
     case 'MISSING_CAPABILITY':
-      return { summary: `This machine's kernel lacks a feature the lab needs: ${b.message}` };
+    case 'MISSING_TOOL':
+      // The message says which: a feature the kernel lacks, a device labs may not open (with its fix), a package.
+      return { summary: `This lab cannot run on this machine: ${b.message}` };
     default:
       if (e.status === 429) return { summary: 'Too many changes in a short time; wait a moment and try again.' };
       return { summary: b.message, ...(field !== undefined ? { field } : {}) };

@@ -1,6 +1,6 @@
 // Guide progress and the automatic re-check's scheduling (fake timers, no browser).
 import { describe, expect, it } from 'vitest';
-import { currentStep, Debounced, firstOpen, missingMessage, passedCount, progressText, type Timers } from '../src/guide/progress.ts';
+import { currentStep, Debounced, firstOpen, isUnavailable, missingMessage, passedCount, progressText, unavailableReasons, type Timers } from '../src/guide/progress.ts';
 
 const steps = ['namespaces', 'veth', 'addresses', 'loopback'];
 
@@ -25,6 +25,24 @@ describe('progress', () => {
       "needs 802.1Q VLAN (vlan), bridge VLAN filtering (bridge_vlan_filtering) — this machine's kernel lacks them",
     );
     expect(missingMessage(['frob'])).toBe("needs frob — this machine's kernel lacks it");
+  });
+
+  it('tells a feature the kernel lacks from one a lab may not open, and names packages to install', () => {
+    const tun = {
+      capability: 'tuntap',
+      detail: "tun/tap devices (CONFIG_TUN): present in the kernel, but /dev/net/tun is mode 0600, so a lab's root (an unprivileged user on the host) cannot open it",
+      fix: 'chmod 0666 /dev/net/tun',
+    };
+    expect(unavailableReasons({ missing: ['vlan', 'tuntap'], blocked: [tun], missingTools: [{ tool: 'socat', package: 'socat' }, { tool: 'iptables-save', package: 'iptables' }, { tool: 'iptables', package: 'iptables' }] })).toEqual([
+      "needs 802.1Q VLAN (vlan) — this machine's kernel lacks it",
+      "tun/tap devices (tuntap): present in the kernel, but /dev/net/tun is mode 0600, so a lab's root (an unprivileged user on the host) cannot open it — on the server, as root: chmod 0666 /dev/net/tun",
+      'needs the socat, iptables-save, iptables commands — on the server: apt-get install socat iptables',
+    ]);
+    // Only a device problem: nothing says the kernel lacks anything.
+    expect(unavailableReasons({ missing: ['tuntap'], blocked: [tun] }).join(' ')).not.toContain('kernel lacks');
+    expect(isUnavailable({ missing: [], missingTools: [{ tool: 'tcpdump', package: 'tcpdump' }] })).toBe(true);
+    expect(isUnavailable({ missing: [], blocked: [], missingTools: [] })).toBe(false);
+    expect(unavailableReasons({ missing: [] })).toEqual([]);
   });
 });
 

@@ -1,13 +1,25 @@
 // Which kernel features this machine has, probed for real inside a throwaway sandbox (never on the
 // host) and cached per boot and kernel.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPABILITIES, type Capability } from '@nslab/model';
 import { createSandbox, destroySandbox } from './sandbox.ts';
-import { run } from './run.ts';
+import { CLEAN_ENV, run } from './run.ts';
 import { stateDir } from './state-dir.ts';
 
-export type CapabilityReport = Record<Capability, { ok: boolean; detail: string }>;
+export interface CapabilityStatus {
+  ok: boolean;
+  detail: string;
+  /**
+   * Why a lab cannot use it: the kernel lacks it, or the kernel has it and the lab is not let in
+   * (a device's mode). The remedy differs: another kernel or module, or one command on the host.
+   */
+  cause?: 'kernel' | 'access';
+  /** For `access`: what to run on the host, as root, to let labs use it. */
+  fix?: string;
+}
+
+export type CapabilityReport = Record<Capability, CapabilityStatus>;
 
 interface Probe {
   cap: Capability;
@@ -43,10 +55,48 @@ export const CAPABILITY_HELP: Record<Capability, string> = {
   nat: 'iptables NAT (CONFIG_NF_NAT, iptables)',
 };
 
+// The leading version re-probes caches written before reports told kernel from access.
 function cacheKey(): string {
   const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  return `${release} ${boot}`;
+  return `2 ${release} ${boot}`;
+}
+
+export const TUN_DEVICE = '/dev/net/tun';
+const TUN_SYSFS = '/sys/class/misc/tun';
+
+/**
+ * Why a lab's root could not open the tun device, when the kernel has tun/tap: the device node
+ * exists (or sysfs lists the misc device) but is missing or shut to other users. A lab's root is an
+ * unprivileged uid on the host, so it needs the "other" read and write bits (Debian's udev gives
+ * 0666). null when the kernel has no tun/tap, or nothing about the device explains the failure.
+ */
+export function tunAccessProblem(kernelMessage: string, dev = TUN_DEVICE, sysfs = TUN_SYSFS): { detail: string; fix?: string } | null {
+  const hasNode = existsSync(dev);
+  if (!hasNode && !existsSync(sysfs)) return null;
+  if (!hasNode) {
+    return {
+      detail: `present in the kernel (${sysfs} exists), but there is no ${dev} for a lab to open`,
+      fix: `mkdir -p ${dev.replace(/\/[^/]*$/, '')} && mknod -m 0666 ${dev} c 10 200`,
+    };
+  }
+  const mode = statSync(dev).mode & 0o777;
+  if ((mode & 0o006) !== 0o006) {
+    return {
+      detail: `present in the kernel, but ${dev} is mode 0${mode.toString(8)}, so a lab's root (an unprivileged user on the host) cannot open it`,
+      fix: `chmod 0666 ${dev}`,
+    };
+  }
+  if (/permission denied|operation not permitted/i.test(kernelMessage)) {
+    // Mode is fine: something above it refuses (a container's device rules, an LSM).
+    return { detail: `present in the kernel and ${dev} is mode 0${mode.toString(8)}, but opening it from a lab is refused (${kernelMessage}); in a container, allow the device (docker: --device ${dev})` };
+  }
+  return null;
+}
+
+/** Whether a device problem with a host-side fix is gone (a stat, no sandbox): the fix was run. */
+function accessFixed(cap: Capability, status: CapabilityStatus): boolean {
+  return cap === 'tuntap' && !status.ok && status.cause === 'access' && status.fix !== undefined && tunAccessProblem('') === null;
 }
 
 export async function probeCapabilities(): Promise<CapabilityReport> {
@@ -56,7 +106,13 @@ export async function probeCapabilities(): Promise<CapabilityReport> {
     for (const p of PROBES) {
       const r = await run(sb.enter(p.argv), { timeoutMs: 10_000 });
       const msg = r.stderr.trim().split('\n')[0] ?? '';
-      report[p.cap] = { ok: r.code === 0, detail: r.code === 0 ? CAPABILITY_HELP[p.cap] : `${CAPABILITY_HELP[p.cap]}: ${msg}` };
+      const access = r.code !== 0 && p.cap === 'tuntap' ? tunAccessProblem(msg) : null;
+      report[p.cap] =
+        r.code === 0
+          ? { ok: true, detail: CAPABILITY_HELP[p.cap] }
+          : access
+            ? { ok: false, detail: `${CAPABILITY_HELP[p.cap]}: ${access.detail}`, cause: 'access', ...(access.fix ? { fix: access.fix } : {}) }
+            : { ok: false, detail: `${CAPABILITY_HELP[p.cap]}: ${msg}`, cause: 'kernel' };
     }
   } finally {
     await destroySandbox(sb);
@@ -71,7 +127,9 @@ export async function detectCapabilities(refresh = false): Promise<CapabilityRep
   if (!refresh) {
     try {
       const cached = JSON.parse(readFileSync(file, 'utf8')) as { key: string; report: CapabilityReport };
-      if (cached.key === key && CAPABILITIES.every((c) => c in cached.report)) return cached.report;
+      // A device the admin has opened up since is probed again, not reported shut until a reboot.
+      const stale = CAPABILITIES.some((c) => cached.report[c] && accessFixed(c, cached.report[c]));
+      if (cached.key === key && CAPABILITIES.every((c) => c in cached.report) && !stale) return cached.report;
     } catch {
       /* no cache yet */
     }
@@ -83,4 +141,42 @@ export async function detectCapabilities(refresh = false): Promise<CapabilityRep
 
 export function missingCapabilities(report: CapabilityReport, needed: readonly Capability[]): Capability[] {
   return needed.filter((c) => !report[c]?.ok);
+}
+
+/**
+ * Why a lab needing `missing` cannot run here, in one message: features the kernel lacks (another
+ * kernel or module), and features it has but a lab may not use (with the host command that fixes it).
+ */
+export function missingCapabilitiesMessage(missing: readonly string[], report?: Partial<Record<string, CapabilityStatus>>): string {
+  const access = missing.filter((c) => report?.[c]?.cause === 'access');
+  const kernel = missing.filter((c) => !access.includes(c));
+  const parts: string[] = [];
+  if (kernel.length) {
+    parts.push(
+      `this lab needs kernel features this machine lacks: ${kernel.map((c) => `${c} (${CAPABILITY_HELP[c as Capability] ?? c})`).join(', ')}. Stock Debian/Ubuntu kernels have them`,
+    );
+  }
+  for (const c of access) {
+    const r = report![c]!;
+    parts.push(`this lab needs ${c} — ${r.detail}${r.fix ? `. Fix, as root on the host: ${r.fix}` : ''}`);
+  }
+  return `${parts.join('; ')}; run \`nslab doctor\` to see what this machine supports.`;
+}
+
+/** Where a lab's commands are looked up (the sandbox runs them with this PATH). */
+const TOOL_DIRS = CLEAN_ENV.PATH!.split(':');
+
+/** The commands of `tools` that no directory of a lab's PATH has as an executable. */
+export function missingTools(tools: readonly string[]): string[] {
+  return tools.filter(
+    (t) =>
+      !TOOL_DIRS.some((d) => {
+        try {
+          accessSync(join(d, t), constants.X_OK);
+          return statSync(join(d, t)).isFile();
+        } catch {
+          return false;
+        }
+      }),
+  );
 }

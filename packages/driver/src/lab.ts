@@ -2,7 +2,7 @@
 // exec, destroy. The CLI and the server both call these.
 import { planDeploy, requiredCapabilities, shellLine, toNativeYaml, type ObservedLab, type Topology, type Operation } from '@nslab/model';
 import { labStore } from './lab-store.ts';
-import { CAPABILITY_HELP, detectCapabilities, missingCapabilities } from './capabilities.ts';
+import { detectCapabilities, missingCapabilities, missingCapabilitiesMessage, type CapabilityReport } from './capabilities.ts';
 import { executePlan, type ExecutedOperation } from './execute.ts';
 import { observeLab } from './observe.ts';
 import { createSandbox, destroySandbox, getSandbox, listSandboxes, markReady, type Sandbox } from './sandbox.ts';
@@ -12,12 +12,9 @@ import { listNamespaces } from './observe.ts';
 
 export class MissingCapabilityError extends Error {
   readonly code = 'MISSING_CAPABILITY';
-  constructor(readonly missing: string[]) {
-    super(
-      `this lab needs kernel features this machine lacks: ${missing
-        .map((c) => `${c} (${CAPABILITY_HELP[c as keyof typeof CAPABILITY_HELP] ?? c})`)
-        .join(', ')}. Stock Debian/Ubuntu kernels have them; run \`nslab doctor\` to see what this kernel supports.`,
-    );
+  /** With the probe's `report`, a feature the kernel has but a lab may not use is told apart, with its fix. */
+  constructor(readonly missing: string[], report?: CapabilityReport) {
+    super(missingCapabilitiesMessage(missing, report));
     this.name = 'MissingCapabilityError';
   }
 }
@@ -39,8 +36,9 @@ export interface DeployOptions {
 export async function deployLab(name: string, topology: Topology, opts: DeployOptions = {}): Promise<DeployResult> {
   const plan = planDeploy(topology);
   if (!opts.skipCapabilityCheck) {
-    const missing = missingCapabilities(await detectCapabilities(), requiredCapabilities(topology));
-    if (missing.length) throw new MissingCapabilityError(missing);
+    const report = await detectCapabilities();
+    const missing = missingCapabilities(report, requiredCapabilities(topology));
+    if (missing.length) throw new MissingCapabilityError(missing, report);
   }
   const sandbox = await createSandbox(name);
   const source = opts.source ?? 'api';

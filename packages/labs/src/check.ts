@@ -286,3 +286,49 @@ export async function checkLab(lab: Lab, probe: LabProbe, only?: number): Promis
   for (const s of steps) out.push(await checkStep(s, probe));
   return out;
 }
+
+/** Where a guided lab stands after a check. */
+export interface Progress {
+  /** The steps this check looked at, in order. */
+  results: StepResult[];
+  /** Every step passed so far, now or in an earlier check, in the lab's order. */
+  passed: string[];
+  /** The first step not passed yet (`index` from 1); null when every step has passed. */
+  current: { index: number; step: string; title: string } | null;
+  done: boolean;
+}
+
+/**
+ * Checks a guided lab against the steps already passed (`passedBefore`): a passed step stays
+ * passed, because later steps may undo what it checked (the promisc lab turns promiscuous mode off
+ * again; the macvlan lab moves the lab host's address off eth0). Without `only`, the open steps
+ * are checked in order until one fails: that is the current step, and later ones are not looked
+ * at (one may pass by accident before the learner gets there). With `only` (0-based), that step is
+ * checked whatever came before.
+ */
+export async function checkProgress(lab: Lab, probe: LabProbe, passedBefore: Iterable<string>, only?: number): Promise<Progress> {
+  const ids = new Set(lab.steps.map((s) => s.id));
+  const passed = new Set([...passedBefore].filter((id) => ids.has(id)));
+  const results: StepResult[] = [];
+  const steps = only === undefined ? lab.steps.filter((s) => !passed.has(s.id)) : [lab.steps[only]!].filter(Boolean);
+  for (const s of steps) {
+    const r = await checkStep(s, probe);
+    results.push(r);
+    if (r.ok) passed.add(s.id);
+    else if (only === undefined) break;
+  }
+  return progressOf(lab, passed, results);
+}
+
+/** The progress `passed` makes (ids of steps the lab no longer has are dropped). */
+export function progressOf(lab: Lab, passed: Iterable<string>, results: StepResult[] = []): Progress {
+  const set = new Set(passed);
+  const open = lab.steps.findIndex((s) => !set.has(s.id));
+  const cur = open < 0 ? null : lab.steps[open]!;
+  return {
+    results,
+    passed: lab.steps.filter((s) => set.has(s.id)).map((s) => s.id),
+    current: cur ? { index: open + 1, step: cur.id, title: cur.title } : null,
+    done: open < 0,
+  };
+}

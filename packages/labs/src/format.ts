@@ -72,6 +72,11 @@ export interface Lab {
   summary: string;
   /** Kernel features the lab needs; a machine without them gets a plain message. */
   requires: Capability[];
+  /**
+   * Commands beyond nslab's own that its checks, hints, solutions and mistakes run (socat, tcpdump),
+   * each one of KNOWN_TOOLS; a machine without one is told which package to install.
+   */
+  tools: string[];
   /** Native YAML of the starting topology ('' = empty lab). */
   topology: string;
   steps: Step[];

@@ -5,3 +5,4 @@ export * from './parse.ts';
 export * from './load.ts';
 export * from './solve.ts';
 export * from './diagnose-live.ts';
+export * from './tools.ts';

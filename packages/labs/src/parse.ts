@@ -3,6 +3,7 @@ import YAML from 'yaml';
 import { CAPABILITIES, checkCidr, checkInterfaceName, checkIp, checkNodeName, splitShellWords, type Capability, type Issue } from '@nslab/model';
 import { TopologyError } from '@nslab/model';
 import type { Check, CheckSpec, Hint, Lab, Mistake, SolutionCommand, Step } from './format.ts';
+import { KNOWN_TOOLS, toolPackage } from './tools.ts';
 
 export interface LabFiles {
   /** lab.yaml text */
@@ -224,13 +225,26 @@ export function parseLab(id: string, files: LabFiles): Lab {
     throw new TopologyError([{ field: 'lab.yaml', rule: 'yaml', message: (e as Error).message }]);
   }
   if (!isObj(doc)) throw new TopologyError([{ field: 'lab.yaml', rule: 'type', message: 'lab.yaml must be a mapping' }]);
-  r.keys(doc, 'lab', ['title', 'summary', 'requires', 'topology', 'steps']);
+  r.keys(doc, 'lab', ['title', 'summary', 'requires', 'tools', 'topology', 'steps']);
   const title = r.str(doc, 'title', 'lab') ?? id;
   const summary = r.str(doc, 'summary', 'lab') ?? '';
   const requires: Capability[] = [];
   if (doc.requires !== undefined) {
     if (!Array.isArray(doc.requires)) r.add('lab.requires', 'type', 'requires must be a list');
     else doc.requires.forEach((c, i) => (CAPABILITIES as readonly string[]).includes(c as string) ? requires.push(c as Capability) : r.add(`lab.requires[${i}]`, 'capability', `unknown capability ${JSON.stringify(c)} (known: ${CAPABILITIES.join(', ')})`));
+  }
+  const tools: string[] = [];
+  if (doc.tools !== undefined) {
+    if (!Array.isArray(doc.tools)) r.add('lab.tools', 'type', 'tools must be a list of command names');
+    else {
+      doc.tools.forEach((t, i) => {
+        const f = `lab.tools[${i}]`;
+        if (typeof t !== 'string' || toolPackage(t) === undefined) {
+          r.add(f, 'tool', `unknown tool ${JSON.stringify(t)}: each must be a command nslab knows the Debian package of (${Object.keys(KNOWN_TOOLS).join(', ')})`);
+        } else if (tools.includes(t)) r.add(f, 'duplicate', `tool ${t} is listed twice`);
+        else tools.push(t);
+      });
+    }
   }
   let topology = '';
   if (doc.topology !== undefined) {
@@ -265,5 +279,5 @@ export function parseLab(id: string, files: LabFiles): Lab {
     steps.push({ id: sid, title: r.str(s, 'title', f) ?? sid, markdown: markdown ?? '', checks, solution, mistakes });
   });
   if (r.issues.length) throw new TopologyError(r.issues);
-  return { id, title, summary, requires, topology, steps };
+  return { id, title, summary, requires, tools, topology, steps };
 }

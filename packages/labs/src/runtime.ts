@@ -2,11 +2,23 @@
 // of the package index so the browser can import the pure parts without the driver.
 import { join } from 'node:path';
 import { emptyTopology, parseTopology, requiredCapabilities, type Topology } from '@nslab/model';
-import { checkLab, type LabProbe, type StepResult } from './check.ts';
+import { checkProgress, progressOf, type LabProbe, type Progress } from './check.ts';
 import type { Lab } from './format.ts';
 import { catalogIds, loadLab } from './load.ts';
 import { runCommands, solveStep } from './solve.ts';
-import { deployLab, detectCapabilities, execInLab, inspectLab, installRoot, labStore, missingCapabilities, MissingCapabilityError } from '@nslab/driver';
+import { BASE_TOOLS, KNOWN_TOOLS, labTools } from './tools.ts';
+import {
+  CAPABILITY_HELP,
+  deployLab,
+  detectCapabilities,
+  execInLab,
+  inspectLab,
+  installRoot,
+  labStore,
+  missingCapabilities,
+  MissingCapabilityError,
+  missingTools,
+} from '@nslab/driver';
 
 export function labsDir(): string {
   return process.env.NSLAB_LABS_DIR ?? join(installRoot(), 'labs');
@@ -18,9 +30,83 @@ export function startingTopology(lab: Lab): Topology {
   return t;
 }
 
-/** Capabilities the lab needs that this kernel lacks (empty = runnable). */
+/** Capabilities the lab needs that this machine cannot give it (empty = runnable as far as the kernel goes). */
 export async function labMissing(lab: Lab): Promise<string[]> {
   return missingCapabilities(await detectCapabilities(), requiredCapabilities(startingTopology(lab)));
+}
+
+export interface MissingTool {
+  tool: string;
+  /** The Debian package that has it. */
+  package: string;
+}
+
+/** A command a kernel feature cannot stand in for: the lab would fail a check with "not found". */
+export class MissingToolError extends Error {
+  readonly code = 'MISSING_TOOL';
+  constructor(readonly missing: MissingTool[]) {
+    super(`this lab runs ${missing.map((m) => m.tool).join(', ')}, which this machine lacks: ${installHint(missing)}`);
+    this.name = 'MissingToolError';
+  }
+}
+
+function installHint(missing: readonly MissingTool[]): string {
+  return `apt-get install ${[...new Set(missing.map((m) => m.package))].join(' ')}`;
+}
+
+function toolRows(tools: readonly string[]): MissingTool[] {
+  return missingTools(tools).map((tool) => ({ tool, package: KNOWN_TOOLS[tool] ?? tool }));
+}
+
+/** Commands the lab runs (declared, or run by its check kinds) that this machine does not have. */
+export function labMissingTools(lab: Lab): MissingTool[] {
+  return toolRows(labTools(lab));
+}
+
+export interface Availability {
+  /** Capabilities this machine cannot give the lab: the kernel lacks them, or a lab may not use them. */
+  missing: string[];
+  /** Commands the lab runs that this machine lacks, each with its package. */
+  missingTools: MissingTool[];
+  /** Capabilities the kernel has but a lab may not use (a device's mode), with the host command that fixes each. */
+  blocked: { capability: string; detail: string; fix?: string }[];
+  /** One line per problem, with what to do about it (empty = runnable). */
+  problems: string[];
+}
+
+/** Whether this machine can run the lab, and if not, why and what fixes it. */
+export async function labAvailability(lab: Lab): Promise<Availability> {
+  const report = await detectCapabilities();
+  const missing = missingCapabilities(report, requiredCapabilities(startingTopology(lab)));
+  const tools = labMissingTools(lab);
+  const blocked = missing
+    .filter((c) => report[c]?.cause === 'access')
+    .map((c) => ({ capability: c, detail: report[c].detail, ...(report[c].fix ? { fix: report[c].fix } : {}) }));
+  const problems = [
+    ...missing.map((c) => {
+      const b = blocked.find((x) => x.capability === c);
+      return b ? `${c} — ${b.detail}${b.fix ? ` (fix, as root: ${b.fix})` : ''}` : `${c} — ${CAPABILITY_HELP[c]}, which this kernel lacks`;
+    }),
+    ...tools.map((t) => `the ${t.tool} command — ${installHint([t])}`),
+  ];
+  return { missing, missingTools: tools, blocked, problems };
+}
+
+export interface ToolStatus {
+  tool: string;
+  package: string;
+  ok: boolean;
+  /** Guided labs that run it (empty for nslab's own tools). */
+  labs: string[];
+}
+
+/** nslab's own commands and every command of the catalog's labs, each found or not (nslab doctor). */
+export function toolReport(): ToolStatus[] {
+  const users = new Map<string, string[]>();
+  for (const t of Object.keys(BASE_TOOLS)) users.set(t, []);
+  for (const id of catalogIds(labsDir())) for (const t of labTools(loadLab(labsDir(), id))) users.set(t, [...(users.get(t) ?? []), id]);
+  const missing = new Set(missingTools([...users.keys()]));
+  return [...users].map(([tool, labs]) => ({ tool, package: KNOWN_TOOLS[tool] ?? tool, ok: !missing.has(tool), labs }));
 }
 
 export function probe(name: string): LabProbe {
@@ -34,8 +120,11 @@ export const labExec = (name: string) => (node: string, argv: string[]) => execI
 
 export async function startLab(id: string, name: string): Promise<Lab> {
   const lab = loadLab(labsDir(), id);
-  const missing = await labMissing(lab);
-  if (missing.length) throw new MissingCapabilityError(missing);
+  const report = await detectCapabilities();
+  const missing = missingCapabilities(report, requiredCapabilities(startingTopology(lab)));
+  if (missing.length) throw new MissingCapabilityError(missing, report);
+  const tools = labMissingTools(lab);
+  if (tools.length) throw new MissingToolError(tools);
   await deployLab(name, startingTopology(lab), { source: 'lab' });
   labStore.saveGuide(name, { lab: id, passed: [] });
   return lab;
@@ -47,15 +136,25 @@ export function guideOf(name: string): Lab {
   return loadLab(labsDir(), g.lab);
 }
 
-export async function checkRunning(name: string, step?: number): Promise<StepResult[]> {
+/** The guide's progress as stored with the lab (nothing is checked). */
+export function progressRunning(name: string): Progress {
+  return progressOf(guideOf(name), labStore.loadGuide(name)?.passed ?? []);
+}
+
+/**
+ * Checks the lab's current step (and the open ones after it while they pass), or only `step`
+ * (from 1), and stores what passed with the lab: the CLI and the web guide share it.
+ */
+export async function checkRunning(name: string, step?: number): Promise<Progress> {
   const lab = guideOf(name);
   if (step !== undefined && (step < 1 || step > lab.steps.length)) throw new Error(`--step must be 1-${lab.steps.length}`);
-  const results = await checkLab(lab, probe(name), step === undefined ? undefined : step - 1);
-  const g = labStore.loadGuide(name)!;
-  const passed = new Set(g.passed);
-  for (const r of results) if (r.ok) passed.add(r.step);
-  labStore.saveGuide(name, { lab: g.lab, passed: [...passed] });
-  return results;
+  const before = labStore.loadGuide(name)!;
+  const p = await checkProgress(lab, probe(name), before.passed, step === undefined ? undefined : step - 1);
+  // Another check (the web guide's auto-check, the CLI) may have stored steps meanwhile: merge.
+  const now = labStore.loadGuide(name) ?? before;
+  const merged = progressOf(lab, [...now.passed, ...p.passed], p.results);
+  labStore.saveGuide(name, { lab: now.lab, passed: merged.passed });
+  return merged;
 }
 
 export async function solveRunning(name: string, step?: number): Promise<string[]> {

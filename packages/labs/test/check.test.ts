@@ -1,7 +1,7 @@
 // The checker over a fake probe: a hand-built ObservedLab and scripted command results.
 import { describe, expect, it } from 'vitest';
 import type { ObservedInterface, ObservedLab, ObservedNode } from '@nslab/model';
-import { checkLab, checkStep, type Check, type CheckSpec, type ExecResult, type LabProbe, type Step } from '../src/index.ts';
+import { checkLab, checkProgress, checkStep, type Check, type CheckSpec, type ExecResult, type LabProbe, type Step } from '../src/index.ts';
 
 type Partialish = Partial<ObservedInterface> & { name: string };
 
@@ -371,7 +371,7 @@ describe('checkStep / checkLab', () => {
   it('a step passes only when every check passes; checkLab can run one step', async () => {
     const s1 = step({ namespace: 'ns1' }, { namespace: 'ns2' });
     const s2 = { ...step({ namespace: 'ns1' }, { namespace: 'ns9' }), id: 's2' };
-    const lab = { id: 'l', title: 'L', summary: '', requires: [], topology: '', steps: [s1, s2] };
+    const lab = { id: 'l', title: 'L', summary: '', requires: [], tools: [], topology: '', steps: [s1, s2] };
     const all = await checkLab(lab, fake(bridgeLab()));
     expect(all.map((r) => [r.step, r.ok])).toEqual([['s', true], ['s2', false]]);
     const only = await checkLab(lab, fake(bridgeLab()), 1);
@@ -382,5 +382,35 @@ describe('checkStep / checkLab', () => {
     const p: LabProbe = { observe: async () => bridgeLab(), exec: async () => { throw new Error('lab "t" has no node ns1'); } };
     const r = await checkStep(step({ ping: { from: 'ns1', to: '10.5.1.11' } }), p);
     expect(r.checks[0]).toMatchObject({ ok: false, detail: 'lab "t" has no node ns1' });
+  });
+});
+
+describe('checkProgress', () => {
+  // The promisc lab's shape: step "on" turns on what step "off" turns off again.
+  const promisc = (on: boolean) => mutate((x) => Object.assign(find(x, 'ns1', 'int0'), { promisc: on }));
+  const at = (id: string, c: Check): Step => ({ ...step(c), id, title: id });
+  const lab = {
+    id: 'p', title: 'P', summary: '', requires: [], tools: [], topology: '',
+    steps: [at('ports', { namespace: 'ns1' }), at('on', { interface: { node: 'ns1', name: 'int0' }, promisc: true }), at('off', { interface: { node: 'ns1', name: 'int0' }, promisc: false })],
+  };
+
+  it('keeps passed steps passed, so a lab whose last step undoes an earlier one can be done', async () => {
+    let p = await checkProgress(lab, fake(promisc(false)), []);
+    // "ports" passes, "on" does not yet: the current step; "off" is not looked at (it would pass by accident).
+    expect(p.results.map((r) => [r.step, r.ok])).toEqual([['ports', true], ['on', false]]);
+    expect(p).toMatchObject({ passed: ['ports'], current: { index: 2, step: 'on', title: 'on' }, done: false });
+    p = await checkProgress(lab, fake(promisc(true)), p.passed);
+    expect(p.results.map((r) => [r.step, r.ok])).toEqual([['on', true], ['off', false]]);
+    expect(p.current?.step).toBe('off');
+    // Turning it off fails "on" now, but "on" stays passed and is not checked again.
+    p = await checkProgress(lab, fake(promisc(false)), p.passed);
+    expect(p.results.map((r) => [r.step, r.ok])).toEqual([['off', true]]);
+    expect(p).toMatchObject({ passed: ['ports', 'on', 'off'], current: null, done: true });
+  });
+
+  it('checks one step when asked, whatever came before; ids of steps the lab no longer has are dropped', async () => {
+    const p = await checkProgress(lab, fake(promisc(false)), ['gone'], 2);
+    expect(p.results.map((r) => [r.step, r.ok])).toEqual([['off', true]]);
+    expect(p).toMatchObject({ passed: ['off'], current: { index: 1, step: 'ports' }, done: false });
   });
 });

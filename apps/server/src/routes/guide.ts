@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
 import { describeCheck, type Lab } from '@nslab/labs';
-import { catalogIds, checkRunning, guideOf, labMissing, labsDir, loadLab, solveRunning, startLab, startingTopology } from '@nslab/labs/runtime';
+import { catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
@@ -14,13 +14,16 @@ const LabId = Type.Object({ id: S.Name });
 const StartBody = Type.Object({ name: Type.Optional(S.Name) }, { additionalProperties: false });
 const StepBody = Type.Object({ step: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false });
 
-function publicLab(lab: Lab, missing: string[]) {
+const RUNNABLE: Availability = { missing: [], missingTools: [], blocked: [], problems: [] };
+
+function publicLab(lab: Lab, availability: Availability) {
   return {
     id: lab.id,
     title: lab.title,
     summary: lab.summary,
     requires: lab.requires,
-    missing,
+    tools: lab.tools,
+    ...availability,
     steps: lab.steps.map((s) => ({ id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)) })),
   };
 }
@@ -38,7 +41,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     const labs = [];
     for (const id of catalogIds(labsDir())) {
       const lab = loadLab(labsDir(), id);
-      labs.push(publicLab(lab, await labMissing(lab)));
+      labs.push(publicLab(lab, await labAvailability(lab)));
     }
     return { labs };
   });
@@ -66,14 +69,19 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     // Not an error: most labs have no guide, and a page asks for every lab it opens.
     if (!labStore.loadGuide(req.params.lab)) return { guide: null };
     const lab = await guided(req.params.lab);
-    return { guide: lab.id, ...publicLab(lab, []), passed: labStore.loadGuide(req.params.lab)?.passed ?? [] };
+    const { passed, current, done } = progressRunning(req.params.lab);
+    return { guide: lab.id, ...publicLab(lab, RUNNABLE), passed, current, done };
   });
 
-  r.post('/labs/:lab/guide/check', { schema: { summary: 'Check one step (or all) against the kernel', params: S.LabParams, body: StepBody } }, async (req) => {
-    await guided(req.params.lab);
-    const results = await checkRunning(req.params.lab, req.body.step);
-    return { results, passed: labStore.loadGuide(req.params.lab)?.passed ?? [] };
-  });
+  r.post(
+    '/labs/:lab/guide/check',
+    { schema: { summary: 'Check one step, or the current step and the open ones after it while they pass; passed steps stay passed', params: S.LabParams, body: StepBody } },
+    async (req) => {
+      await guided(req.params.lab);
+      const { results, passed, current, done } = await checkRunning(req.params.lab, req.body.step);
+      return { results, passed, current, done };
+    },
+  );
 
   r.post('/labs/:lab/guide/solve', { schema: { summary: 'Apply a step\'s reference solution', params: S.LabParams, body: StepBody }, config: mutating }, async (req) => {
     const lab = await guided(req.params.lab);

@@ -1,5 +1,6 @@
-// Home: the guided labs from the server's catalog. A lab this kernel cannot run is listed, greyed
-// out, with the features it lacks; starting one deploys its starting topology and opens it.
+// Home: the guided labs from the server's catalog. A lab this machine cannot run is listed, greyed
+// out, with why (kernel features it lacks, a device labs may not open, commands to install) and the
+// fix where there is one; starting one deploys its starting topology and opens it.
 import { useEffect, useId, useState } from 'react';
 import { api, type GuideLab } from '../api.ts';
 import { checkNodeName } from '../checks.ts';
@@ -7,14 +8,14 @@ import { explain, type Explained } from '../errors.ts';
 import { labPath, navigate } from '../router.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useAction } from '../ui/useAction.ts';
-import { missingMessage, rememberGuided } from './progress.ts';
+import { isUnavailable, rememberGuided, unavailableReasons } from './progress.ts';
 import { InlineMarkdown } from './Markdown.tsx';
 
 function GuidedLab({ lab }: { lab: GuideLab }) {
   const [name, setName] = useState(lab.id);
   const act = useAction();
   const id = useId();
-  const missing = lab.missing.length > 0;
+  const missing = isUnavailable(lab);
   const problem = name === '' ? 'is empty' : checkNodeName(name);
   return (
     <li className={`card guided-lab${missing ? ' unavailable' : ''}`} aria-disabled={missing || undefined}>
@@ -27,7 +28,7 @@ function GuidedLab({ lab }: { lab: GuideLab }) {
       </p>
       {missing ? (
         <p className="guided-missing" id={`${id}-missing`}>
-          Not available here: {missingMessage(lab.missing)}.
+          Not available here: {unavailableReasons(lab).join('; ')}.
         </p>
       ) : (
         <form

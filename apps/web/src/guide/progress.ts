@@ -1,4 +1,4 @@
-// Pure parts of the lab guide: progress, which step is "current", missing-feature wording, and the
+// Pure parts of the lab guide: progress, which step is "current", why a lab cannot run here, and the
 // automatic re-check's scheduling (debounced, never more than one in flight).
 
 export function progressText(total: number, passed: number): string {
@@ -44,6 +44,40 @@ export function missingMessage(missing: readonly string[]): string {
   const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length);
   const names = [...missing].sort((a, b) => rank(a) - rank(b)).map((m) => (FEATURE[m] ? `${FEATURE[m]} (${m})` : m));
   return `needs ${names.join(', ')} — this machine's kernel lacks ${missing.length === 1 ? 'it' : 'them'}`;
+}
+
+/** What keeps a lab from running here, as the catalog reports it. */
+export interface Unavailable {
+  missing: readonly string[];
+  blocked?: readonly { capability: string; detail: string; fix?: string }[];
+  missingTools?: readonly { tool: string; package: string }[];
+}
+
+export function isUnavailable(u: Unavailable): boolean {
+  return u.missing.length > 0 || (u.missingTools?.length ?? 0) > 0;
+}
+
+/**
+ * One sentence per kind of problem: features the kernel lacks, features it has that a lab may not
+ * use (with the command that opens them up), commands to install. The first two need different
+ * people: another kernel, or one chmod on the server.
+ */
+export function unavailableReasons(u: Unavailable): string[] {
+  const blocked = u.blocked ?? [];
+  const kernel = u.missing.filter((m) => !blocked.some((b) => b.capability === m));
+  const out: string[] = [];
+  if (kernel.length) out.push(missingMessage(kernel));
+  for (const b of blocked) {
+    // The driver's detail starts with the feature's description; the reason follows its first colon.
+    const why = b.detail.includes(': ') ? b.detail.slice(b.detail.indexOf(': ') + 2) : b.detail;
+    out.push(`${FEATURE[b.capability] ?? b.capability} (${b.capability}): ${why}${b.fix ? ` — on the server, as root: ${b.fix}` : ''}`);
+  }
+  const tools = u.missingTools ?? [];
+  if (tools.length) {
+    const packages = [...new Set(tools.map((t) => t.package))];
+    out.push(`needs the ${tools.map((t) => t.tool).join(', ')} command${tools.length === 1 ? '' : 's'} — on the server: apt-get install ${packages.join(' ')}`);
+  }
+  return out;
 }
 
 export interface Timers {

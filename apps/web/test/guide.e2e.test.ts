@@ -55,7 +55,7 @@ afterAll(async () => {
 describe('guided labs in a real browser', () => {
   it('lists the catalog on the home page; a lab this kernel cannot run is disabled and says why', async () => {
     const r = await s.app.inject({ method: 'GET', url: '/api/v1/catalog', headers: AUTH });
-    const catalog = r.json().labs as { id: string; title: string; missing: string[]; steps: unknown[] }[];
+    const catalog = r.json().labs as { id: string; title: string; missing: string[]; blocked: { capability: string; fix?: string }[]; steps: unknown[] }[];
     await page.goto(`${base}/?token=${TOKEN}`);
     const section = page.getByRole('region', { name: 'Guided labs' });
     await section.waitFor();
@@ -74,6 +74,16 @@ describe('guided labs in a real browser', () => {
     expect(text).toContain("this machine's kernel lacks");
     for (const f of vlanLab.missing) expect(text).toContain(`(${f})`);
     if (vlanLab.missing.includes('vlan')) expect(text).toContain('802.1Q VLAN (vlan)');
+    // A feature the kernel has but labs may not use (a /dev/net/tun of mode 0600) says so, with the fix.
+    for (const lab of catalog) {
+      for (const b of lab.blocked) {
+        const card = section.getByRole('listitem').filter({ has: page.getByRole('heading', { name: lab.title }) });
+        const why = await card.locator('.guided-missing').innerText();
+        // Its sentence is the device's, not "the kernel lacks".
+        expect(why).toMatch(new RegExp(`\\(${b.capability}\\): present in the kernel`));
+        if (b.fix) expect(why).toContain(`on the server, as root: ${b.fix}`);
+      }
+    }
     await section.scrollIntoViewIfNeeded();
     await section.screenshot({ path: join(SHOTS, 'home-catalog.png') });
   });

@@ -24,7 +24,8 @@ export function baselineBatches(n: number): BaselineBatches {
   const host = ['link set dev lo up'];
   for (let i = 1; i <= n; i++) host.push(`netns add h${i}`);
   host.push('link add name br0 type bridge');
-  for (let i = 1; i <= n; i++) host.push(`link add name eth0 netns h${i} type veth peer name br${i}`);
+  // Each pair gets ifindexes of its own (lo is 1, br0 2), as nslab gives them.
+  for (let i = 1; i <= n; i++) host.push(`link add name eth0 index ${1 + 2 * i} netns h${i} type veth peer name br${i} index ${2 + 2 * i}`);
   for (let i = 1; i <= n; i++) host.push(`link set dev br${i} master br0`);
   host.push('link set dev br0 up');
   for (let i = 1; i <= n; i++) host.push(`link set dev br${i} up`);
@@ -38,7 +39,7 @@ export function baselineBatches(n: number): BaselineBatches {
 /** Throws unless the baseline runs exactly nslab's plan (same lines, same grouping, same order). */
 export function checkBaselineMatchesPlan(n: number): void {
   const b = baselineBatches(n);
-  const rendered = planDeploy(starTopology(n)).map(render);
+  const rendered = planDeploy(starTopology(n), { assignIfindexes: true }).map(render);
   const want: string[] = [];
   let cur: string | null | undefined;
   for (const r of rendered) {

@@ -94,7 +94,7 @@ async function timeSpawn(argv: string[]): Promise<number> {
 export async function profileNslab(name: string, n: number, strategy: NsStrategy = { kind: 'driver' }): Promise<NslabProfile> {
   const topology = starTopology(n);
   let t = performance.now();
-  const plan = planDeploy(topology);
+  const plan = planDeploy(topology, { assignIfindexes: true });
   const planMs = performance.now() - t;
 
   t = performance.now();

@@ -41,7 +41,8 @@ describe('veth-pair lab (seed 000 §三)', () => {
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout.trim()).toBe('t-veth');
     // Every step is echoed as a command a learner could type, keywords before names.
-    expect(d.stderr).toContain('+ ip link add name veth-01 netns ns1 type veth peer name veth-10 netns ns2');
+    // Each end gets its own ifindex, as a pair made in one place and moved would.
+    expect(d.stderr).toContain('+ ip link add name veth-01 index 2 netns ns1 type veth peer name veth-10 index 3 netns ns2');
     expect(d.stderr).toContain('+ ip -n ns1 addr add 10.1.5.10/24 dev veth-01');
 
     const peer = await nslab('exec', 't-veth', 'ns1', '--', 'ping', '-c1', '-W1', '10.1.5.11');

@@ -126,15 +126,18 @@ async function deploy(args: string[], io: Io): Promise<number> {
   });
   const file = need(positionals[0], 'topology file');
   const text = readFileSync(file, 'utf8');
-  const parsed = parseTopology(text, { fileName: file });
+  // As containerlab does, a clab file's $VAR and ${VAR:=default} come from the caller's environment.
+  const parsed = parseTopology(text, { fileName: file, env: process.env });
   for (const w of parsed.warnings) io.err(`warning: ${w.field}: ${w.message}\n`);
   const name = values.name ?? parsed.topology.name ?? basename(file).replace(/(\.clab)?\.ya?ml$/, '');
   const bad = checkNodeName(name);
   if (bad) throw new UsageError(`lab name ${JSON.stringify(name)}: ${bad} (use --name)`);
-  await deployLab(name, parsed.topology, {
+  const { execFailures } = await deployLab(name, parsed.topology, {
     source: 'cli',
     onExecuted: values.quiet ? undefined : (e) => io.err(`+ ${e.line}\n`),
   });
+  // The lab stays (containerlab logs a failing exec and goes on); say which node's lines failed.
+  for (const f of execFailures) io.err(`warning: exec in ${f.node} failed: ${f.command}: ${f.message}\n`);
   io.out(`${name}\n`);
   return 0;
 }

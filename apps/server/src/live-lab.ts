@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { HOST, observedToTopology, parseTopology, toNativeYaml, type Capability, type ObservedLab, type ObservedNode } from '@nslab/model';
+import { HOST, execToReplay, observedToTopology, parseTopology, toNativeYaml, type Capability, type ObservedLab, type ObservedNode } from '@nslab/model';
 import {
   assembleLab,
   CounterSampler,
@@ -366,7 +366,13 @@ export class LiveLab {
   private saveTopology(): void {
     if (this.closed || !this.sandbox.alive()) return;
     const t = { ...observedToTopology(this.current), name: this.name, requires: this.requires };
-    for (const n of t.nodes) n.exec = this.execLines.get(n.name) ?? [];
+    for (const n of t.nodes) {
+      // A line whose effect the kernel's state now holds is the model's from here on: replayed,
+      // it would add its address twice on the next start, or undo a later change to it.
+      n.exec = execToReplay(this.execLines.get(n.name) ?? [], n);
+      if (n.exec.length > 0) this.execLines.set(n.name, n.exec);
+      else this.execLines.delete(n.name);
+    }
     const yaml = toNativeYaml(t);
     if (yaml === this.savedYaml) return;
     try {

@@ -100,7 +100,7 @@ describe('labs over the API on the real kernel', () => {
   it('creates a lab from YAML and answers with the commands it ran', async () => {
     const r = await api('POST', '/labs', { name: 's-veth', yaml: vethYaml });
     expect(r.statusCode, r.body).toBe(201);
-    expect(r.json().commands).toContain('ip link add name veth-01 netns ns1 type veth peer name veth-10 netns ns2');
+    expect(r.json().commands).toContain('ip link add name veth-01 index 2 netns ns1 type veth peer name veth-10 index 3 netns ns2');
     const list = await api('GET', '/labs');
     expect(list.json().labs).toContainEqual(expect.objectContaining({ name: 's-veth', state: 'running', namespaces: 2 }));
     const state = (await api('GET', '/labs/s-veth')).json() as ObservedLab;

@@ -135,14 +135,21 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
 }
 
 const seg = encodeURIComponent;
+/** An exec line of the topology that failed at deploy; the lab was kept. */
+export interface ExecFailure {
+  node: string;
+  command: string;
+  message: string;
+}
+
 const lab = (name: string) => `/labs/${seg(name)}`;
 const iface = (name: string, node: string, ifname: string) => `${lab(name)}/nodes/${seg(node)}/interfaces/${seg(ifname)}`;
 
 export const api = {
   listLabs: () => request<{ labs: LabSummary[] }>('GET', '/labs').then((r) => r.labs),
   createLab: (body: { name?: string; yaml?: string; format?: 'native' | 'clab' }) =>
-    request<{ name: string; commands: string[]; warnings: { field: string; message: string }[] }>('POST', '/labs', body),
-  startLab: (name: string) => request<{ name: string; commands: string[] }>('POST', `${lab(name)}/start`),
+    request<{ name: string; commands: string[]; warnings: { field: string; message: string }[]; execFailures: ExecFailure[] }>('POST', '/labs', body),
+  startLab: (name: string) => request<{ name: string; commands: string[]; execFailures: ExecFailure[] }>('POST', `${lab(name)}/start`),
   destroyLab: (name: string, keep = false) => request<{ destroyed: string }>('DELETE', `${lab(name)}${keep ? '?keep=true' : ''}`),
   getLab: (name: string) => request<ObservedLab>('GET', lab(name)),
   log: (name: string) => request<{ entries: CommandLogEntry[] }>('GET', `${lab(name)}/log`).then((r) => r.entries),

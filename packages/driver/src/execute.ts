@@ -11,6 +11,12 @@ export interface ExecutedOperation {
   op: Operation;
   line: string;
   argv: string[];
+  /**
+   * An `exec` step that failed, in the tool's own words. exec lines are the author's commands run
+   * once the lab is built (an image's `apk add`, say): like containerlab, nslab reports them and
+   * keeps the lab. Every other step is all or nothing.
+   */
+  failed?: string;
 }
 
 export class OperationError extends Error {
@@ -99,8 +105,8 @@ export async function executePlan(sb: Sandbox, ops: readonly Operation[], opts: 
   const rendered = ops.map(render);
   const done: ExecutedOperation[] = [];
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const report = (i: number) => {
-    const e = { op: ops[i]!, line: rendered[i]!.line, argv: rendered[i]!.argv };
+  const report = (i: number, failed?: string) => {
+    const e: ExecutedOperation = { op: ops[i]!, line: rendered[i]!.line, argv: rendered[i]!.argv, ...(failed !== undefined ? { failed } : {}) };
     done.push(e);
     opts.onExecuted?.(e);
   };
@@ -153,6 +159,11 @@ export async function executePlan(sb: Sandbox, ops: readonly Operation[], opts: 
     // sysctl(8) (procps-ng) exits 0 when the kernel refuses the write as the file closes; the
     // refusal is then only on stderr.
     const refused = res.code !== 0 || (ops[i]!.op === 'sysctl' && res.stderr.trim() !== '');
+    if (refused && ops[i]!.op === 'exec') {
+      report(i, kernelMessage(res));
+      i++;
+      continue;
+    }
     if (refused) throw new OperationError(i, ops[i]!, r.line, kernelMessage(res));
     report(i);
     i++;

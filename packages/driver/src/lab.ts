@@ -23,6 +23,20 @@ export interface DeployResult {
   sandbox: Sandbox;
   executed: ExecutedOperation[];
   plan: Operation[];
+  /** exec lines that failed (the lab is kept), in plan order. */
+  execFailures: ExecFailure[];
+}
+
+export interface ExecFailure {
+  node: string;
+  /** The line as written in the topology. */
+  command: string;
+  message: string;
+}
+
+/** The failed exec steps of an executed plan, each with its node and the tool's message. */
+export function execFailures(executed: readonly ExecutedOperation[]): ExecFailure[] {
+  return executed.flatMap((e) => (e.failed !== undefined && e.op.op === 'exec' ? [{ node: e.op.node, command: shellLine(e.op.argv), message: e.failed }] : []));
 }
 
 export interface DeployOptions {
@@ -34,7 +48,7 @@ export interface DeployOptions {
 }
 
 export async function deployLab(name: string, topology: Topology, opts: DeployOptions = {}): Promise<DeployResult> {
-  const plan = planDeploy(topology);
+  const plan = planDeploy(topology, { assignIfindexes: true });
   if (!opts.skipCapabilityCheck) {
     const report = await detectCapabilities();
     const missing = missingCapabilities(report, requiredCapabilities(topology));
@@ -47,8 +61,11 @@ export async function deployLab(name: string, topology: Topology, opts: DeployOp
     const [executed] = await Promise.all([executePlan(sandbox, plan, { onExecuted: opts.onExecuted }), installLabBin(sandbox)]);
     markReady(sandbox);
     labStore.saveTopology(name, toNativeYaml({ ...topology, name }));
-    labStore.appendLog(name, executed.map((e) => ({ time: new Date().toISOString(), source, line: e.line, ok: true })));
-    return { sandbox, executed, plan };
+    labStore.appendLog(name, executed.map((e) => ({
+      time: new Date().toISOString(), source, line: e.line, ok: e.failed === undefined,
+      ...(e.failed !== undefined ? { error: e.failed } : {}),
+    })));
+    return { sandbox, executed, plan, execFailures: execFailures(executed) };
   } catch (e) {
     // A fresh sandbox is the unit of rollback: destroying it undoes every step that ran.
     await destroySandbox(sandbox);

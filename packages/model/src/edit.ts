@@ -133,7 +133,11 @@ const HANDLERS: { [K in EditKind]: Handler<K> } = {
     return () => {
       const ea = { node: opNode(nodeA!), interface: e.a.interface };
       const eb = { node: opNode(nodeB!), interface: e.b.interface };
-      const ops: Operation[] = [{ op: 'veth-add', a: ea, b: eb }];
+      // Past every index either namespace shows, so the ends differ as on a real host (left to
+      // themselves, two namespaces each hand out their own next index, often the same one).
+      let next = 2;
+      for (const i of [...nodeA!.interfaces, ...nodeB!.interfaces]) next = Math.max(next, i.ifindex + 1);
+      const ops: Operation[] = [{ op: 'veth-add', a: ea, b: eb, ifindex: [next, next + 1] }];
       if (e.bridge !== undefined) ops.push({ op: 'link-set', node: eb.node, name: eb.interface, master: e.bridge });
       ops.push({ op: 'link-set', node: ea.node, name: ea.interface, up: true }, { op: 'link-set', node: eb.node, name: eb.interface, up: true });
       return { ops, inverse: [{ op: 'link-del', node: ea.node, name: ea.interface }], effects: [] };

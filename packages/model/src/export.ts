@@ -185,12 +185,14 @@ export function toClabYaml(t: Topology): string {
   const host = t.nodes.find((n) => n.name === HOST);
   const bridgePorts = new Set((host?.interfaces ?? []).filter((i) => isBridgePort(host!, i, w)).map((i) => i.name));
   const spec = (node: string, name: string) => t.nodes.find((n) => n.name === node)?.interfaces.find((i) => i.name === name);
-  // containerlab creates link ends, brings them up and attaches `br0:port` ends to their bridge,
-  // so the planner's steps for exactly that are left out.
+  // containerlab creates link ends, brings them up and attaches `br0:port` ends to their bridge
+  // (and Docker brings lo up), so the planner's steps for exactly that are left out.
   const doneByClab = (op: Extract<Operation, { op: 'link-set' }>): boolean => {
     if (op.mtu !== undefined || op.mac !== undefined || op.promisc !== undefined || op.up === false) return false;
     if (op.master !== undefined) return op.node === HOST && bridgePorts.has(op.name);
     const i = spec(op.node, op.name);
+    // Docker brings lo up in every container.
+    if (i?.kind === 'loopback' && op.up === true && op.node !== HOST) return true;
     return i?.kind === 'veth' && i.up === undefined;
   };
   const lines = (node: string): string[] =>

@@ -11,3 +11,4 @@ export * from './observed.ts';
 export * from './edit.ts';
 export * from './diagnose.ts';
 export * from './capture-filter.ts';
+export * from './exec-replay.ts';

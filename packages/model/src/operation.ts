@@ -7,8 +7,11 @@ export type Operation =
   | { op: 'netns-del'; node: string }
   /** Any interface but veth, created inside `node`. */
   | { op: 'link-add'; node: string; iface: InterfaceSpec }
-  /** Both ends created at once, each directly in its own node. */
-  | { op: 'veth-add'; a: Endpoint; b: Endpoint }
+  /**
+   * Both ends created at once, each directly in its own node. `ifindex`: the kernel's index for
+   * each end; without it each namespace numbers its own (two fresh namespaces both say 2).
+   */
+  | { op: 'veth-add'; a: Endpoint; b: Endpoint; ifindex?: [number, number] }
   | { op: 'link-del'; node: string; name: string }
   | {
       op: 'link-set';

@@ -10,6 +10,7 @@ import { nativeSteps } from './native.ts';
 import { clabSteps } from './clab.ts';
 import { runSliced, runSync, type Steps } from './steps.ts';
 import { prescanSteps, type InputLimits } from './prescan.ts';
+import { expandClabText, type Env } from './clab-env.ts';
 import { composeInPieces } from './compose.ts';
 
 export { parseNative } from './native.ts';
@@ -30,6 +31,11 @@ export interface ParseOptions {
   format?: TopologyFormat;
   /** Refuse before parsing; depth is always limited (MAX_DEPTH unless given). */
   limits?: InputLimits;
+  /**
+   * Environment for a containerlab file's `$VAR` / `${VAR:=default}` (containerlab expands them).
+   * Undefined: defaults only, for callers that must not reveal their own environment (a server).
+   */
+  env?: Env;
 }
 
 export const MAX_TOPOLOGY_BYTES = 1024 * 1024;
@@ -60,10 +66,23 @@ export function loadYaml(text: string, limits: InputLimits = {}): unknown {
 }
 
 function* topologySteps(text: string, opts: ParseOptions): Steps<ParsedTopology> {
-  const doc = yield* yamlSteps(text, opts.limits ?? {});
+  const limits = opts.limits ?? {};
+  // containerlab expands variables in the text, before the YAML is read; a file known to be one
+  // by its name is expanded first, one found by its `topology:` key read again once expanded.
+  const named = (opts.format ?? detectFormat(null, opts.fileName)) === 'clab';
+  // Too big, or not text: yamlSteps says so before anything is expanded.
+  const expandable = typeof text === 'string' && text.length <= MAX_TOPOLOGY_BYTES;
+  let expanded = named && expandable ? expandClabText(text, opts.env) : undefined;
+  let doc = yield* yamlSteps(expanded?.text ?? text, limits);
   yield;
   const format = opts.format ?? detectFormat(doc, opts.fileName);
-  return yield* format === 'clab' ? clabSteps(doc) : nativeSteps(doc);
+  if (format !== 'clab') return yield* nativeSteps(doc);
+  if (!expanded) {
+    expanded = expandClabText(text, opts.env);
+    if (expanded.text !== text) doc = yield* yamlSteps(expanded.text, limits);
+  }
+  const parsed = yield* clabSteps(doc);
+  return expanded.warning ? { ...parsed, warnings: [expanded.warning, ...parsed.warnings] } : parsed;
 }
 
 /** loadYaml as steps: the caller decides whether to let other work run between them. */

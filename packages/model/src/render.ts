@@ -79,8 +79,10 @@ export function render(op: Operation): RenderedCommand {
       return ip(nsOf(op.node), linkAddArgs(op.iface));
     case 'veth-add': {
       const args = ['link', 'add', 'name', op.a.interface];
+      if (op.ifindex) args.push('index', String(op.ifindex[0]));
       if (op.a.node !== HOST) args.push('netns', op.a.node);
       args.push('type', 'veth', 'peer', 'name', op.b.interface);
+      if (op.ifindex) args.push('index', String(op.ifindex[1]));
       if (op.b.node !== HOST) args.push('netns', op.b.node);
       return ip(null, args);
     }

@@ -238,7 +238,7 @@ describe('planEdit: exact operations, commands and inverse', () => {
   it('add-veth between two namespaces: both ends created in place and brought up', () => {
     expect(planLines({ kind: 'add-veth', a: { node: 'ns1', interface: 'veth-01' }, b: { node: 'ns2', interface: 'veth-10' } })).toEqual({
       ops: [
-        'ip link add name veth-01 netns ns1 type veth peer name veth-10 netns ns2',
+        'ip link add name veth-01 index 2 netns ns1 type veth peer name veth-10 index 3 netns ns2',
         'ip -n ns1 link set dev veth-01 up',
         'ip -n ns2 link set dev veth-10 up',
       ],
@@ -247,16 +247,26 @@ describe('planEdit: exact operations, commands and inverse', () => {
     });
   });
 
+  it('add-veth gives its ends indexes past every one either namespace shows, so they differ', () => {
+    // Left to the kernel, two namespaces that each hold lo and one veth both hand out index 3.
+    const l = lab();
+    const ns1 = l.nodes.find((n) => n.name === 'ns1')!;
+    ns1.interfaces.forEach((i, k) => (i.ifindex = k + 1));
+    l.nodes.find((n) => n.name === HOST)!.interfaces.forEach((i, k) => (i.ifindex = 10 + k));
+    const p = planEdit(l, { kind: 'add-veth', a: { node: 'ns1', interface: 'v1' }, b: { node: HOST, interface: 'v2' } });
+    expect(p.ops[0]).toEqual({ op: 'veth-add', a: { node: 'ns1', interface: 'v1' }, b: { node: HOST, interface: 'v2' }, ifindex: [13, 14] });
+  });
+
   it('add-veth into a bridge: master before up', () => {
     const p = planEdit(lab(), { kind: 'add-veth', a: { node: 'ns2', interface: 'int1' }, b: { node: HOST, interface: 'br-int1' }, bridge: 'br0' });
     expect(p.ops).toEqual([
-      { op: 'veth-add', a: { node: 'ns2', interface: 'int1' }, b: { node: HOST, interface: 'br-int1' } },
+      { op: 'veth-add', a: { node: 'ns2', interface: 'int1' }, b: { node: HOST, interface: 'br-int1' }, ifindex: [2, 3] },
       { op: 'link-set', node: HOST, name: 'br-int1', master: 'br0' },
       { op: 'link-set', node: 'ns2', name: 'int1', up: true },
       { op: 'link-set', node: HOST, name: 'br-int1', up: true },
     ]);
     expect(lines(p.ops)).toEqual([
-      'ip link add name int1 netns ns2 type veth peer name br-int1',
+      'ip link add name int1 index 2 netns ns2 type veth peer name br-int1 index 3',
       'ip link set dev br-int1 master br0',
       'ip -n ns2 link set dev int1 up',
       'ip link set dev br-int1 up',

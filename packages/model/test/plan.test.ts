@@ -36,6 +36,18 @@ describe('planDeploy + render for the seeds', () => {
     ]);
   });
 
+  it('gives veth ends ifindexes of their own in a fresh sandbox, numbered on from the lab host', () => {
+    // Made in place, both ends of the seed pair would be index 2 (each namespace counts on its
+    // own) and `ethtool -S net0` could not show the peer as another interface.
+    const seed = planDeploy(parseTopology(fixture('veth.yaml')).topology, { assignIfindexes: true }).map((op) => render(op).argv);
+    expect(seed[2]).toEqual(['ip', 'link', 'add', 'name', 'veth-01', 'index', '2', 'netns', 'ns1', 'type', 'veth', 'peer', 'name', 'veth-10', 'index', '3', 'netns', 'ns2']);
+    // br0 takes index 2 in the lab host before any pair exists.
+    const bridge = planDeploy(parseTopology(fixture('bridge.yaml')).topology, { assignIfindexes: true }).flatMap((op) => (op.op === 'veth-add' ? [op.ifindex] : []));
+    expect(bridge).toEqual([[3, 4], [5, 6]]);
+    // Elsewhere (a bare host, a running lab) any index may be taken: the kernel chooses.
+    expect(planDeploy(parseTopology(fixture('bridge.yaml')).topology).some((op) => op.op === 'veth-add' && op.ifindex !== undefined)).toBe(false);
+  });
+
   it('puts a keyword before every user-given name (ma, dev, link, type, up, mtu)', () => {
     // `ip link add ma ...` would parse "ma" as "master"; every name below sits in a keyword's slot.
     expect(argvOf('keywords.yaml')).toEqual([

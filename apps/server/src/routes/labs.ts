@@ -17,7 +17,7 @@ import {
   type ParsedTopology,
   type TopologyFormat,
 } from '@nslab/model';
-import { execInLab } from '@nslab/driver';
+import { execFailures, execInLab } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
 import { applyEdit } from '../edits.ts';
 import type { Limits } from '../limits.ts';
@@ -79,7 +79,7 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     }
     const name = newLabName(req.body.name ?? topology.name ?? '', 'name');
     const { executed } = await registry.create(name, topology, sourceOf(req));
-    return reply.code(201).send({ name, commands: executed.map((e) => e.line), warnings });
+    return reply.code(201).send({ name, commands: executed.map((e) => e.line), warnings, execFailures: execFailures(executed) });
   });
 
   r.get('/labs/:lab', { schema: { summary: 'Observed state (same JSON as `nslab inspect --json`)', params: S.LabParams } }, async (req) => {
@@ -95,7 +95,7 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
 
   r.post('/labs/:lab/start', { schema: { summary: 'Redeploy a saved lab', params: S.LabParams }, config: mutating }, async (req, reply) => {
     const { executed } = await registry.start(labName(req.params.lab), sourceOf(req));
-    return reply.code(201).send({ name: req.params.lab, commands: executed.map((e) => e.line) });
+    return reply.code(201).send({ name: req.params.lab, commands: executed.map((e) => e.line), execFailures: execFailures(executed) });
   });
 
   const edit = async (req: FastifyRequest, lab: string, e: Edit) => applyEdit(await registry.get(labName(lab)), e, sourceOf(req), registry.limits);

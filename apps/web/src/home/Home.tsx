@@ -2,7 +2,7 @@
 // a YAML file or pasted text). Every create goes to the lab's own screen, where its deploy log shows.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { checkNodeName } from '../checks.ts';
-import { api, type LabSummary } from '../api.ts';
+import { api, type ExecFailure, type LabSummary } from '../api.ts';
 import { explain, type Explained } from '../errors.ts';
 import { labPath, linkClick, navigate } from '../router.ts';
 import { addNotices } from '../notices.ts';
@@ -32,12 +32,19 @@ function useLabs() {
   return { labs, error, refresh };
 }
 
+/** One notice per node whose exec lines failed (the lab itself was made). */
+function execFailureNotices(failures: ExecFailure[] = []): string[] {
+  const byNode = new Map<string, ExecFailure[]>();
+  for (const f of failures) byNode.set(f.node, [...(byNode.get(f.node) ?? []), f]);
+  return [...byNode].map(([node, fs]) => `exec in ${node} failed (the lab was kept): ${fs.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
+}
+
 async function createAndOpen(body: { name?: string; yaml?: string; format?: 'native' | 'clab' }) {
   const r = await api.createLab(body);
-  addNotices(
-    r.name,
-    r.warnings.map((w) => `${w.field ? `${w.field}: ` : ''}${w.message}`),
-  );
+  addNotices(r.name, [
+    ...r.warnings.map((w) => `${w.field ? `${w.field}: ` : ''}${w.message}`),
+    ...execFailureNotices(r.execFailures),
+  ]);
   navigate(labPath(r.name));
 }
 
@@ -72,7 +79,8 @@ function LabRow({ lab, onChanged, confirm }: { lab: LabSummary; onChanged(): voi
             disabled={act.busy}
             onClick={() =>
               void act.run(async () => {
-                await api.startLab(lab.name);
+                const r = await api.startLab(lab.name);
+                addNotices(lab.name, execFailureNotices(r.execFailures));
                 navigate(labPath(lab.name));
               })
             }

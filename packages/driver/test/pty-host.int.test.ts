@@ -1,7 +1,7 @@
 // The pty host as a real process: shells outlive their connection for the grace period only, and
 // the host itself goes away once it holds nothing.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,22 @@ async function output(sh: { onData(cb: (d: Buffer) => void): void }, re: RegExp)
 }
 
 describe('pty host', () => {
+  it("a shell holds its own pty and nothing else of the host's: no other session's pty master", async () => {
+    const a = await open(5000);
+    const b = await open(5000);
+    onTestFinished(() => {
+      a.kill();
+      b.kill();
+    });
+    const seen = output(b, /fds-listed/);
+    b.write('echo fds-""listed\r');
+    await seen;
+    const own = readlinkSync(`/proc/${b.pid}/fd/0`);
+    const fds = readdirSync(`/proc/${b.pid}/fd`).map((fd) => [fd, readlinkSync(`/proc/${b.pid}/fd/${fd}`)]);
+    expect(own).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(fds.filter(([, target]) => target !== own)).toEqual([]);
+  });
+
   it('a shell that stops reading its input costs a bounded queue and no CPU; other shells, resize and kill carry on', async () => {
     const a = await open(5000);
     const b = await open(5000);

@@ -35,6 +35,15 @@ const INPUT_QUEUE_MAX = 4 * INPUT_WINDOW;
  * running, so maybe reading) retries at once.
  */
 const INPUT_RETRY_MAX_MS = 50;
+/**
+ * Runs its arguments with nothing inherited but stdin, stdout and stderr (the pty). node-pty's fork
+ * leaves the host's descriptors open in the child, every other session's pty master among them: a
+ * shell in one lab could read another lab's terminal and type into it.
+ */
+const EXEC_WITHOUT_FDS =
+  'use POSIX (); opendir(my $d, "/proc/self/fd") or die "/proc/self/fd: $!\\n"; my @fds = grep { /^\\d+$/ && $_ > 2 } readdir $d; closedir $d; ' +
+  'POSIX::close($_) for @fds; exec { $ARGV[0] } @ARGV; die "$ARGV[0]: $!\\n"';
+
 /** Flushes the kernel's input queue of the pty on its stdin (TCIFLUSH), which node has no call for. */
 const TCIFLUSH_PROGRAM = 'use POSIX; tcflush(0, TCIFLUSH) or die "tcflush: $!\\n"';
 
@@ -103,7 +112,7 @@ class HostedSession {
   private fdClosed = false;
 
   constructor(readonly req: OpenRequest) {
-    this.pty = spawnPty(req.argv[0]!, req.argv.slice(1), { name: 'xterm-256color', cols: req.cols, rows: req.rows, cwd: '/', env: req.env, encoding: null });
+    this.pty = spawnPty('perl', ['-e', EXEC_WITHOUT_FDS, '--', ...req.argv], { name: 'xterm-256color', cols: req.cols, rows: req.rows, cwd: '/', env: req.env, encoding: null });
     try {
       this.fd = masterFd(this.pty);
     } catch (e) {

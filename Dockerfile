@@ -16,6 +16,8 @@ COPY . .
 RUN pnpm install --frozen-lockfile
 # The web app (apps/web/dist), served at /, and the server bundle (dist/nslab.mjs, dist/pty-host.mjs).
 RUN pnpm run build
+# `nslab` on PATH (docker compose exec nslab nslab exec -it LAB host -- bash), running that bundle.
+RUN bash scripts/install-bin.sh
 
 EXPOSE 7070
 # 0.0.0.0 inside the container: the compose file publishes the port on the host's loopback only.

@@ -109,7 +109,8 @@ export async function execCmd(args: string[], io: ExecIo): Promise<number> {
   // Piped or redirected input always goes to the command (`echo hi | nslab exec L host -- cat`);
   // a terminal only with -i, so a plain `nslab exec` never takes the keyboard from the shell.
   const forward = p !== undefined && (a.interactive || !stdinTty);
-  const size = p?.stdout.isTTY ? { cols: p.stdout.columns, rows: p.stdout.rows } : { cols: 80, rows: 24 };
+  // A terminal that reports no size (0x0, some serial consoles) gets the classic 80x24.
+  const size = { cols: (p?.stdout.isTTY && p.stdout.columns) || 80, rows: (p?.stdout.isTTY && p.stdout.rows) || 24 };
   const term = process.env.TERM && /^[A-Za-z0-9._+-]{1,64}$/.test(process.env.TERM) ? process.env.TERM : undefined;
   const ex = await startExec(a.lab, a.node, a.argv, {
     tty: a.tty ? { ...size, ...(term ? { term } : {}) } : undefined,
@@ -167,7 +168,9 @@ export async function execCmd(args: string[], io: ExecIo): Promise<number> {
       cleanups.push(() => p.removeListener(sig, h));
     }
     if (a.tty && p.stdout.isTTY) {
-      const onResize = () => ex.resize(p.stdout.columns, p.stdout.rows);
+      const onResize = () => {
+        if (p.stdout.columns > 0 && p.stdout.rows > 0) ex.resize(p.stdout.columns, p.stdout.rows);
+      };
       p.stdout.on('resize', onResize);
       cleanups.push(() => p.stdout.removeListener('resize', onResize));
     }

@@ -14,7 +14,7 @@ if [ -z "$node" ]; then
   exit 1
 fi
 # tsx's loader as a file URL: `--import tsx` would be looked up from the caller's directory.
-loader=$(cd "$root" && "$node" --input-type=module -e 'console.log(import.meta.resolve("tsx"))')
+loader=$(cd "$root" && "$node" --input-type=module -e 'console.log(import.meta.resolve("tsx"))' 2>/dev/null || true)
 q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 tmp=$(mktemp "$(dirname "$dest")/.nslab.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
@@ -25,13 +25,14 @@ ROOT=$(q "$root")
 NODE=$(q "$node")
 [ -x "\$NODE" ] || NODE=node
 BUNDLE="\$ROOT/dist/nslab.mjs"
-# The bundle only when no source is newer (one find, a few ms): never older code than the checkout.
-if [ -f "\$BUNDLE" ] && [ -z "\$(find "\$ROOT/apps" "\$ROOT/packages" -name node_modules -prune -o -name '*.ts' -newer "\$BUNDLE" -print -quit 2>/dev/null)" ]; then
+# The bundle only when none of its sources is newer (one find, a few ms): never older code than
+# the checkout. Tests and the web app (built apart) are not in the bundle.
+if [ -f "\$BUNDLE" ] && [ -z "\$(find "\$ROOT/apps" "\$ROOT/packages" \\( -name node_modules -o -name test -o -path "\$ROOT/apps/web" \\) -prune -o -name '*.ts' -newer "\$BUNDLE" -print -quit 2>/dev/null)" ]; then
   exec "\$NODE" "\$BUNDLE" "\$@"
 fi
 [ -t 2 ] && echo "nslab: running from source (dist/nslab.mjs is missing or older than the sources; \\\`pnpm build\\\` makes calls faster)" >&2
 LOADER=$(q "$loader")
-[ -f "\${LOADER#file://}" ] || exec "\$ROOT/node_modules/.bin/tsx" "\$ROOT/apps/cli/src/main.ts" "\$@"
+[ -n "\$LOADER" ] && [ -f "\${LOADER#file://}" ] || exec "\$ROOT/node_modules/.bin/tsx" "\$ROOT/apps/cli/src/main.ts" "\$@"
 exec "\$NODE" --import "\$LOADER" "\$ROOT/apps/cli/src/main.ts" "\$@"
 EOF
 chmod 0755 "$tmp"

@@ -236,6 +236,8 @@ let hostPid: number | null = null;
 
 interface InputFloodResult {
   mask: 'random' | 'zero';
+  /** Echo samples in lab B just before the flood. */
+  control: number[];
   /** Echo samples in lab B; fewer than asked when an echo never came. */
   echo: number[];
   stalled: string | null;
@@ -251,6 +253,11 @@ async function inputFlood(serverPid: number, mask: 'random' | 'zero'): Promise<I
   const b = new BenchTerminal('ns1', 0, LAB_B);
   await b.waitText(/root@ns1[^\n]*# $/);
   await b.quiet(200);
+  // The same echo without the flood, right before it: on a shared machine the load of the moment
+  // moves p99 more than anything, so the flood is compared with its own control.
+  const control = await echoRtt(b, 'bash');
+  b.conn.input('\x15');
+  await b.quiet(50);
   // Lab A's flooding client is a process of its own: its masking of ~40 MB/s would otherwise slow
   // the very event loop that times B's echo.
   const url = `${origin.replace(/^http/, 'ws')}/api/v1/labs/${LAB}/nodes/ns2/terminal`;
@@ -293,9 +300,9 @@ async function inputFlood(serverPid: number, mask: 'random' | 'zero'): Promise<I
   const readBps = (taken() - taken0) / wall;
   flooder.kill('SIGTERM');
   await exited;
-  const r: InputFloodResult = { mask, echo, stalled, readBps, hostCpu, serverCpu, rssGrowth: rssMax - rss0 };
+  const r: InputFloodResult = { mask, control, echo, stalled, readBps, hostCpu, serverCpu, rssGrowth: rssMax - rss0 };
   log(
-    `input flood (${mask} masks): the server read ${fmtBytes(r.readBps)}/s of lab A's flood; echo in lab B ${stalled ? `stalled after ${echo.length} keys (${stalled.slice(0, 60)})` : `p50 ${fmtMs(median(echo))} ms, p99 ${fmtMs(percentile(echo, 99))} ms`}; ` +
+    `input flood (${mask} masks): the server read ${fmtBytes(r.readBps)}/s of lab A's flood; echo in lab B ${stalled ? `stalled after ${echo.length} keys (${stalled.slice(0, 60)})` : `p50 ${fmtMs(median(echo))} ms, p99 ${fmtMs(percentile(echo, 99))} ms`} (just before, without: p50 ${fmtMs(median(control))} ms, p99 ${fmtMs(percentile(control, 99))} ms); ` +
       `pty host ${(r.hostCpu * 100).toFixed(1)}%, server ${(r.serverCpu * 100).toFixed(1)}% of one core, server RSS +${fmtBytes(r.rssGrowth)}`,
   );
   b.conn.close();
@@ -394,12 +401,13 @@ async function main(): Promise<void> {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     out.push(
       table(
-        ['lab A floods with', 'echo in lab B p50 ms', 'p99 ms', 'max ms', "server read of A's flood", 'pty host CPU', 'server CPU', 'server VmRSS growth', 'goal'],
+        ['lab A floods with', 'echo in lab B p50 ms', 'p99 ms', 'max ms', 'the same just before, no flood: p50 / p99 ms', "server read of A's flood", 'pty host CPU', 'server CPU', 'server VmRSS growth', 'goal'],
         inputs.map((input) => [
           `${input.mask} masks${input.stalled ? `: a key in lab B not echoed within 5 s, after ${input.echo.length} timed keys` : ''}`,
           input.echo.length ? fmtMs(median(input.echo)) : '—',
           input.echo.length ? fmtMs(percentile(input.echo, 99)) : '—',
           input.echo.length ? fmtMs(Math.max(...input.echo)) : '—',
+          `${fmtMs(median(input.control))} / ${fmtMs(percentile(input.control, 99))}`,
           `${fmtBytes(input.readBps)}/s`,
           pct(input.hostCpu),
           pct(input.serverCpu),

@@ -102,6 +102,11 @@ export class TerminalSession {
   /** Input bytes dropped (stalled shell, or past INPUT_MAX). */
   droppedInput = 0;
 
+  /** Input the shell has not taken yet, wherever it waits (here, on the way, at the pty host). */
+  get inputQueued(): number {
+    return this.shell.inputPending;
+  }
+
   constructor(
     readonly id: string,
     readonly lab: string,

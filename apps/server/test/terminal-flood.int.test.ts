@@ -105,20 +105,28 @@ describe('terminal input flow control', () => {
     const t0 = performance.now();
     flood(a, 'x');
     const probes: number[] = [];
+    let queued = 0;
     for (let i = 0; i < 10; i++) {
       probes.push(await echoMs(b, `probe${i}q`, 1000));
+      queued = Math.max(queued, s.terminals.get(a.session)!.inputQueued);
       await sleep(200);
     }
     const cpu = (cpuSeconds(host) - cpu0) / ((performance.now() - t0) / 1000);
     console.log(`echo in lab B during lab A's input flood: ${probes.map((x) => x.toFixed(0)).join(', ')} ms; pty host CPU ${(cpu * 100).toFixed(1)}% of one core`);
     expect(Math.max(...probes)).toBeLessThan(1000);
     expect(cpu).toBeLessThan(0.15);
+    // What waits for the shell stays bounded (256 KiB before the server stops reading, plus what one
+    // socket read still held).
+    expect(queued).toBeGreaterThan(128 * 1024);
+    expect(queued).toBeLessThan(512 * 1024);
 
     // The server does not hold the flood for a program that has stopped reading: it drops it, so the
     // client's own later frames (and its close) are read.
     await within((async () => {
       while (a.ws.bufferedAmount > 0) await sleep(20);
     })(), 10_000, "the server to read the flooding client's 20 MB");
+    const dropped = s.terminals.get(a.session)!.droppedInput;
+    expect(dropped).toBeGreaterThan(FLOOD_BYTES - 2 * 1024 * 1024);
 
     // Resize goes past the queued input: the pty's size changes although its program reads nothing.
     const r0 = performance.now();

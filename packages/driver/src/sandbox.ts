@@ -350,7 +350,16 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     // L1 + the lab host's network namespace, made by the lab's root in L0 so L0 counts them.
     const inner = await spawnDetached(['nsenter', '-t', String(outer), '-U', '--', 'unshare', '--user', '--net', '--', 'sleep', 'infinity']);
     helpers.push(inner);
-    await waitUnshared(inner, 'user', nsInode(outer, 'user'), 'the lab user namespace');
+    // It starts in the host's namespaces (nsenter, then unshare): only once it runs `sleep` are the
+    // lab user namespace and the lab host's network namespace both there.
+    const outerUser = nsInode(outer, 'user');
+    await waitUntil(() => {
+      try {
+        return readFileSync(`/proc/${inner}/comm`, 'utf8').trim() === 'sleep' && ![outerUser, selfUser].includes(nsInode(inner, 'user'));
+      } catch {
+        return false;
+      }
+    }, 5000, 'the lab user namespace');
     phase('spawn inner');
     const [init] = await Promise.all([
       initReady,

@@ -151,6 +151,8 @@ export class LiveLab {
     const lab = new LiveLab(sandbox);
     lab.watcher = watchLab(sandbox, (d) => lab.markDirty(d), () => void lab.monitorEnded());
     let tick = 0;
+    // Refusals counted before this server watched the lab are not news.
+    lab.checkLimits();
     lab.anchorTimer = setInterval(() => {
       if (!lab.sandbox.alive()) lab.close(true, `lab ${lab.name} ended: its sandbox was stopped outside this server`);
       else if (++tick % LIMIT_CHECK_TICKS === 0) lab.checkLimits();

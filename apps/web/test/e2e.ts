@@ -38,8 +38,16 @@ export async function openPage(browser: Browser, viewport: { width: number; heig
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'error') {
+      errors.push(m.text());
+      // Which resource, for whoever reads a failing run ("404" alone does not say).
+      if (m.location().url) process.stderr.write(`browser console error: ${m.text()} at ${m.location().url}\n`);
+    }
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  // What a refused request said, for whoever reads a failing run.
+  page.on('response', (r) => {
+    if (r.status() >= 400) void r.text().then((t) => process.stderr.write(`browser request ${r.request().method()} ${r.url()} -> ${r.status()}: ${t.slice(0, 300)}\n`), () => {});
+  });
   return page;
 }

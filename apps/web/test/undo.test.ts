@@ -77,6 +77,26 @@ describe('Editor', () => {
     expect(editor.getState().undo).toEqual([]);
   });
 
+  it('undo right after an edit whose answer is still on its way undoes that edit', async () => {
+    // The kernel's patch (the node gone from the page) may come before the HTTP answer.
+    const sent: Edit[] = [];
+    let answer: () => void = () => {};
+    const editor = new Editor('demo', () => vethPair(), async (_lab, e) => {
+      sent.push(e);
+      if (e.kind === 'remove-node') await new Promise<void>((r) => (answer = r));
+      return { commands: [], effects: [] };
+    });
+    await editor.run({ kind: 'add-node', name: 'ns3' });
+    const removing = editor.run({ kind: 'remove-node', name: 'ns1' });
+    const undone = editor.undo();
+    await Promise.resolve();
+    answer();
+    await removing;
+    await undone;
+    expect(sent.at(-1)).toEqual({ kind: 'add-node', name: 'ns1' });
+    expect(editor.getState().undo.map((u) => u.label)).toEqual(['delete ns3']);
+  });
+
   it('records nothing for an edit the server refused', async () => {
     const editor = new Editor('demo', () => vethPair(), async () => {
       throw new Error('refused');

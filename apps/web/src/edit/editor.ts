@@ -14,6 +14,8 @@ export interface EditorState {
 export class Editor {
   private state: EditorState = { undo: [], busy: 0 };
   private listeners = new Set<() => void>();
+  /** Runs still waiting for the server's answer: their undo entries do not exist yet. */
+  private pending = new Set<Promise<unknown>>();
 
   constructor(
     readonly lab: string,
@@ -29,7 +31,15 @@ export class Editor {
   };
 
   /** Runs `edits` in order (stopping at the first failure, which is thrown); one undo step for all. */
-  async run(edits: Edit | Edit[], opts: { undoable?: boolean } = {}): Promise<EditResult> {
+  run(edits: Edit | Edit[], opts: { undoable?: boolean } = {}): Promise<EditResult> {
+    const p = this.runNow(edits, opts);
+    this.pending.add(p);
+    const done = () => this.pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async runNow(edits: Edit | Edit[], opts: { undoable?: boolean }): Promise<EditResult> {
     const list = Array.isArray(edits) ? edits : [edits];
     const before = this.current();
     const inverses: Undo[] = [];
@@ -56,6 +66,9 @@ export class Editor {
 
   /** Undoes the most recent edit; on failure it stays on the stack so the error can be read and retried. */
   async undo(): Promise<EditResult | null> {
+    // The kernel's patch can show an edit done before its answer arrives; Ctrl+Z then means that
+    // edit, whose undo entry is made only with the answer.
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     const last = this.state.undo.at(-1);
     if (!last) return null;
     this.set({ undo: this.state.undo.slice(0, -1) });

@@ -9,7 +9,7 @@ import {
   renderScript,
   toClabYaml,
   toNativeYaml,
-  checkNodeName,
+  checkLabName,
   CAPABILITIES,
   emptyTopology,
 } from '@nslab/model';
@@ -130,7 +130,7 @@ async function deploy(args: string[], io: Io): Promise<number> {
   const parsed = parseTopology(text, { fileName: file, env: process.env });
   for (const w of parsed.warnings) io.err(`warning: ${w.field}: ${w.message}\n`);
   const name = values.name ?? parsed.topology.name ?? basename(file).replace(/(\.clab)?\.ya?ml$/, '');
-  const bad = checkNodeName(name);
+  const bad = checkLabName(name);
   if (bad) throw new UsageError(`lab name ${JSON.stringify(name)}: ${bad} (use --name)`);
   const { execFailures } = await deployLab(name, parsed.topology, {
     source: 'cli',
@@ -202,7 +202,7 @@ async function exec(args: string[], io: Io): Promise<number> {
 async function newLab(args: string[], io: Io): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   const name = need(positionals[0], 'lab name');
-  const bad = checkNodeName(name);
+  const bad = checkLabName(name);
   if (bad) throw new UsageError(`lab name ${JSON.stringify(name)}: ${bad}`);
   await deployLab(name, emptyTopology(name), { source: 'cli' });
   io.err(`started an empty lab; a shell in it: nslab exec -it ${name} host -- bash\n`);

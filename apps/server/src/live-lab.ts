@@ -179,7 +179,8 @@ export class LiveLab {
     if (!before) return;
     const l = this.sandbox.limits;
     if (now.processes > before.processes) {
-      this.onLimit?.(`lab ${this.name} reached its limit of ${l.processes} processes: the kernel refused ${now.processes - before.processes} new ones (end some to start more)`);
+      const n = now.processes - before.processes;
+      this.onLimit?.(`lab ${this.name} reached its limit of ${l.processes} processes: the kernel refused ${n === 1 ? '1 new process' : `${n} new processes`} (end some to start more)`);
     }
     if (now.memory > before.memory) {
       this.onLimit?.(`lab ${this.name} reached its memory limit of ${Math.round(l.memoryBytes / 1024 / 1024)} MiB (files in its tmpfs count too): the kernel reclaimed memory or killed a process; delete big files or end processes`);

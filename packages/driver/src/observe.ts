@@ -176,12 +176,23 @@ export async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'
   return { node, links, nsids, bridges: await readFdb(sb, node) };
 }
 
+/**
+ * Bridges' forwarding tables, and each vxlan's entries with a remote (`details.fdb`), from one
+ * `bridge fdb show` for the whole namespace.
+ */
 async function readFdb(sb: Sandbox, node: ObservedNode): Promise<ObservedBridge[]> {
   const bridges = node.interfaces.filter((i) => i.kind === 'bridge' && !i.unsafeName);
-  if (bridges.length === 0) return [];
+  const vxlans = node.interfaces.filter((i) => i.kind === 'vxlan' && !i.unsafeName);
+  if (bridges.length === 0 && vxlans.length === 0) return [];
   const argv = node.kind === 'host' ? ['bridge', '-j', 'fdb', 'show'] : ['bridge', '-n', node.name, '-j', 'fdb', 'show'];
   const res = await run(sb.enter(argv), { timeoutMs: 30_000 });
   const entries = res.code === 0 ? (parseIpJsonDocuments(res.stdout)[0] as Record<string, unknown>[] | undefined) ?? [] : [];
+  for (const vx of vxlans) {
+    const fdb = entries
+      .filter((e) => e.ifname === vx.name && typeof e.dst === 'string' && e.master === undefined)
+      .map((e) => ({ mac: String(e.mac), dst: String(e.dst), permanent: e.state === 'permanent' }));
+    vx.details = { ...vx.details, fdb };
+  }
   return bridges.map((br) => ({
     node: node.name,
     name: br.name,

@@ -3,7 +3,7 @@
 // and then the reply back, and report the first broken hop with a fix a learner can type.
 // Pure and deterministic: no I/O. IPv4 only (IPv6 targets are reported as not walked).
 import { cidrContains, networkOf, parseCidr, parseIp, formatCidr, formatIp, sameSubnet } from './cidr.ts';
-import { checkInterfaceName, checkNodeName } from './names.ts';
+import { checkInterfaceName, checkNodeName, isMulticast } from './names.ts';
 import { quote } from './display.ts';
 import type { ObservedInterface, ObservedLab, ObservedNode, ObservedRoute } from './observed.ts';
 
@@ -192,7 +192,7 @@ class Walker {
    * The far end of a VXLAN: the vxlan interface in the node that owns our remote address, with
    * the same VNI and port, that sends back to us. `why` says what is wrong when there is none.
    */
-  tunnel(e: End): { far?: End; why?: string; followable: boolean } {
+  tunnel(e: End): { far?: End; why?: string; followable: boolean; remote?: string } {
     const k = key(e.node.name, e.iface.name);
     const cached = this.tunnels.get(k);
     if (cached) return cached;
@@ -200,13 +200,22 @@ class Walker {
     this.tunnels.set(k, found);
     return found;
   }
-  private readonly tunnels = new Map<string, { far?: End; why?: string; followable: boolean }>();
+  private readonly tunnels = new Map<string, { far?: End; why?: string; followable: boolean; remote?: string }>();
 
-  private findTunnel({ node, iface }: End): { far?: End; why?: string; followable: boolean } {
+  private findTunnel(e: End): { far?: End; why?: string; followable: boolean; remote?: string } {
+    const d = e.iface.details ?? {};
+    const remotes = typeof d.remote === 'string' ? [d.remote] : fdbRemotes(d.fdb);
+    if (!remotes.length) {
+      return { followable: false, why: `${show(e.iface.name)} in ${this.where(e.node.name)} has no fixed remote and no fdb entry with a dst (it learns where to send, or uses a multicast group)` };
+    }
+    // Static fdb entries may name several remotes; the first that leads to a matching vxlan is the far end.
+    const tries = remotes.map((r) => ({ ...this.tunnelTo(e, r), remote: r }));
+    return tries.find((t) => t.far) ?? tries[0]!;
+  }
+
+  private tunnelTo({ node, iface }: End, remote: string): { far?: End; why?: string; followable: boolean; remote?: string } {
     const d = iface.details ?? {};
-    const remote = typeof d.remote === 'string' ? d.remote : undefined;
     const me = `${show(iface.name)} in ${this.where(node.name)}`;
-    if (!remote) return { followable: false, why: `${me} has no fixed remote (it learns where to send, or uses a multicast group)` };
     const owner = this.ownerOf(remote);
     if (!owner) return { followable: false, why: `${me} sends to ${remote}, which is not in this lab` };
     const id = d.id;
@@ -497,13 +506,24 @@ function crossLink(w: Walker, cur: ObservedNode, egress: ObservedInterface, next
   return owner.node;
 }
 
+/** Unicast destinations of a vxlan's observed fdb entries (`details.fdb`), in order, once each. */
+function fdbRemotes(fdb: unknown): string[] {
+  if (!Array.isArray(fdb)) return [];
+  const out: string[] = [];
+  for (const e of fdb as Record<string, unknown>[]) {
+    if (typeof e?.dst === 'string' && !isMulticast(e.dst) && !out.includes(e.dst)) out.push(e.dst);
+  }
+  return out;
+}
+
 /**
  * A frame crossing a VXLAN tunnel from `near` to `far`: the encapsulated UDP packet must make it
  * across the underlay, so walk that packet like any other.
  */
 function underlay(w: Walker, near: End, far: End): boolean {
   const d = near.iface.details ?? {};
-  const remote = String(d.remote);
+  // The remote the tunnel was followed to: the fixed one, or the fdb dst that leads to the far end.
+  const remote = w.tunnel(near).remote ?? String(d.remote);
   w.hop(near.node.name, near.iface.name, `${show(near.iface.name)} wraps the frame in UDP to ${remote}:${String(d.dstport ?? 4789)} (VNI ${String(d.id)}): the underlay carries it`);
   // An underlay that only reaches the remote through the overlay itself would never end.
   if (w.tunnelDepth >= 4) return w.fail('routing-loop', near.node.name, near.iface.name, `the underlay route to ${remote} goes back into the tunnel it carries`, []);

@@ -5,7 +5,7 @@ import type { Endpoint, InterfaceSpec, NodeSpec, RouteSpec, Topology } from './t
 import { HOST } from './topology.ts';
 import type { Operation } from './operation.ts';
 import { planDeploy } from './plan.ts';
-import { render } from './render.ts';
+import { fdbAppendArgs, render } from './render.ts';
 import { shellLine } from './shell-quote.ts';
 import { DEFAULT_VXLAN_PORT } from './validate.ts';
 
@@ -27,7 +27,9 @@ function toYaml(value: YamlMap, comment?: string): string {
       if (FLOW_KEYS.has(key) && (YAML.isSeq(pair.value) || YAML.isMap(pair.value))) pair.value.flow = true;
       // "ns1:veth-01" unquoted in a flow list trips up some YAML 1.1 readers.
       if (key === 'endpoints' && YAML.isSeq(pair.value)) for (const e of pair.value.items) if (YAML.isScalar(e)) e.type = 'QUOTE_DOUBLE';
-      if (key === 'routes' && YAML.isSeq(pair.value)) for (const r of pair.value.items) if (YAML.isMap(r)) r.flow = true;
+      if ((key === 'routes' || key === 'fdb') && YAML.isSeq(pair.value)) for (const r of pair.value.items) if (YAML.isMap(r)) r.flow = true;
+      // YAML 1.1 readers take an unquoted 00:00:00:00:00:00 for a base-60 number.
+      if (key === 'mac' && YAML.isScalar(pair.value)) pair.value.type = 'QUOTE_DOUBLE';
     },
   });
   if (comment) doc.commentBefore = comment;
@@ -147,6 +149,7 @@ function interfaceConfig(n: NodeSpec, i: InterfaceSpec, linked: boolean, w: Wiri
     m.set('id', v.id);
     for (const key of ['dev', 'local', 'remote', 'group'] as const) if (v[key] !== undefined) m.set(key, v[key]);
     if (v.dstport !== DEFAULT_VXLAN_PORT) m.set('dstport', v.dstport);
+    if (v.fdb?.length) m.set('fdb', v.fdb.map((e) => new Map([['mac', e.mac], ['dst', e.dst]])));
   }
   if (i.parent !== undefined) m.set('parent', i.parent);
   if (i.macvlanMode !== undefined) m.set('mode', i.macvlanMode);
@@ -199,6 +202,7 @@ export function toClabYaml(t: Topology): string {
     ops.flatMap((op) => {
       if (op.op === 'netns-add' || op.op === 'veth-add' || op.op === 'exec' || op.op === 'netns-del' || op.node !== node) return [];
       if (op.op === 'sysctl') return [shellLine(['sysctl', '-w', `${op.key}=${op.value}`])];
+      if (op.op === 'fdb-append') return [shellLine(['bridge', ...fdbAppendArgs(op)])];
       if (op.op === 'link-set' && doneByClab(op)) return [];
       return [shellLine(['ip', ...render(op).ipBatchArgs!])];
     });

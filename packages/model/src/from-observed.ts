@@ -1,7 +1,7 @@
 // The live lab read back as a desired topology ("save what I built by hand"). Only what nslab can
 // recreate is kept; what the kernel adds by itself (link-local addresses, connected routes) is
 // dropped so deploying the result does not collide with the kernel doing it again.
-import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink } from './topology.ts';
+import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink, VxlanFdbEntry } from './topology.ts';
 import { HOST, hostNode } from './topology.ts';
 import type { ObservedInterface, ObservedLab, ObservedNode, ObservedRoute } from './observed.ts';
 import { checkHostAddress, isIpv6LinkLocal, isMulticast, parseCidr, parseIp } from './names.ts';
@@ -99,6 +99,8 @@ export function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
         const v = str(k);
         if (v !== undefined) spec.vxlan[k] = v;
       }
+      const fdb = staticFdb(d.fdb, spec.vxlan.remote);
+      if (fdb.length > 0) spec.vxlan.fdb = fdb;
       break;
     }
     case 'macvlan': {
@@ -121,6 +123,23 @@ export function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
       break;
   }
   return spec;
+}
+
+/**
+ * The entries someone added (`bridge fdb append`): learned ones come back by themselves, and the
+ * one `remote` makes is made again with the vxlan.
+ */
+function staticFdb(raw: unknown, remote: string | undefined): VxlanFdbEntry[] {
+  if (!Array.isArray(raw)) return [];
+  const out: VxlanFdbEntry[] = [];
+  for (const e of raw as Record<string, unknown>[]) {
+    if (e?.permanent !== true || typeof e.mac !== 'string' || typeof e.dst !== 'string') continue;
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(e.mac) || parseIp(e.dst) === null) continue;
+    if (e.mac === '00:00:00:00:00:00' && e.dst === remote) continue;
+    if (out.some((x) => x.mac === e.mac && x.dst === e.dst)) continue;
+    out.push({ mac: e.mac, dst: e.dst });
+  }
+  return out;
 }
 
 /** Drops references to interfaces that were skipped, and stacked interfaces that lost their parent. */

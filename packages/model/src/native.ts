@@ -1,7 +1,7 @@
 // The native topology format (see packages/model/README.md): read the document's shape, resolve
 // link endpoints into veth interfaces, then run the shared semantic checks with paths that point
 // back into the document.
-import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink, VxlanParams } from './topology.ts';
+import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink, VxlanFdbEntry, VxlanParams } from './topology.ts';
 import { HOST, hostNode } from './topology.ts';
 import { TopologyError } from './issue.ts';
 import { at, quote } from './display.ts';
@@ -20,10 +20,11 @@ const NODE_KEYS = ['interfaces', 'routes', 'sysctls', 'exec', 'position'];
 const LINK_KEYS = ['endpoints'];
 const ROUTE_KEYS = ['to', 'via', 'dev', 'metric'];
 const POSITION_KEYS = ['x', 'y'];
+const FDB_KEYS = ['mac', 'dst'];
 const COMMON_KEYS = ['kind', 'addresses', 'up', 'mtu', 'mac', 'master', 'promisc'];
 const KIND_KEYS: Partial<Record<InterfaceKind, readonly string[]>> = {
   bridge: ['vlan_filtering'],
-  vxlan: ['id', 'dev', 'local', 'remote', 'group', 'dstport'],
+  vxlan: ['id', 'dev', 'local', 'remote', 'group', 'dstport', 'fdb'],
   macvlan: ['parent', 'mode'],
   vlan: ['parent', 'id'],
 };
@@ -257,6 +258,8 @@ function readInterface(m: Entries, name: string, kind: InterfaceKind, p: string,
         const v = readString(m, key, p, c);
         if (v !== undefined) vxlan[key] = v;
       }
+      const fdb = readList(m, 'fdb', p, c);
+      if (fdb !== undefined) vxlan.fdb = fdb.map((raw, k) => readFdbEntry(raw, at(at(p, 'fdb'), k), c));
       spec.vxlan = vxlan;
       break;
     }
@@ -299,6 +302,13 @@ function readNodeSettings(node: NodeSpec, body: Entries, nodeAt: string, c: Coll
       node.position = { x: coord('x'), y: coord('y') };
     }
   }
+}
+
+/** A vxlan fdb entry; missing fields stay "" so the validator reports them at the right index. */
+function readFdbEntry(raw: unknown, p: string, c: Collector): VxlanFdbEntry {
+  const m = readMap(raw, p, c, 'an fdb entry (a map with mac, dst)') ?? new Map<string, unknown>();
+  checkKeys(m, FDB_KEYS, p, c);
+  return { mac: readString(m, 'mac', p, c) ?? '', dst: readString(m, 'dst', p, c) ?? '' };
 }
 
 /** A route; a missing `to` stays "" so the validator reports it at the right index. */

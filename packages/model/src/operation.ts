@@ -28,6 +28,8 @@ export type Operation =
   | { op: 'addr-del'; node: string; dev: string; address: string }
   | { op: 'route-add'; node: string; route: RouteSpec }
   | { op: 'route-del'; node: string; route: RouteSpec }
+  /** A static forwarding entry on a vxlan, added once the vxlan exists. */
+  | { op: 'fdb-append'; node: string; dev: string; mac: string; dst: string }
   | { op: 'sysctl'; node: string; key: string; value: string }
   /** A user-supplied command (containerlab `exec:`), already split into argv. */
   | { op: 'exec'; node: string; argv: string[] };

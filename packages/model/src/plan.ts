@@ -39,6 +39,9 @@ function configure(node: NodeSpec): Operation[] {
     for (const a of i.addresses) ops.push({ op: 'addr-add', node: n, dev: i.name, address: a });
   }
   for (const r of node.routes) ops.push({ op: 'route-add', node: n, route: r });
+  for (const i of node.interfaces) {
+    for (const e of i.kind === 'vxlan' ? (i.vxlan?.fdb ?? []) : []) ops.push({ op: 'fdb-append', node: n, dev: i.name, mac: e.mac, dst: e.dst });
+  }
   return ops;
 }
 

@@ -61,6 +61,11 @@ export function linkAddArgs(i: InterfaceSpec): string[] {
   }
 }
 
+/** `bridge` arguments (after `bridge -n NS`) for a vxlan's static forwarding entry. */
+export function fdbAppendArgs(op: { dev: string; mac: string; dst: string }): string[] {
+  return ['fdb', 'append', op.mac, 'dev', op.dev, 'dst', op.dst];
+}
+
 function routeArgs(verb: 'add' | 'del', r: RouteSpec): string[] {
   const args = ['route', verb, r.to];
   if (r.via) args.push('via', r.via);
@@ -104,6 +109,11 @@ export function render(op: Operation): RenderedCommand {
       return ip(nsOf(op.node), routeArgs('add', op.route));
     case 'route-del':
       return ip(nsOf(op.node), routeArgs('del', op.route));
+    case 'fdb-append': {
+      const ns = nsOf(op.node);
+      const argv = ns === null ? ['bridge', ...fdbAppendArgs(op)] : ['bridge', '-n', ns, ...fdbAppendArgs(op)];
+      return { ns, argv, line: shellLine(argv) };
+    }
     case 'sysctl':
       return inNode(op.node, ['sysctl', '-w', `${op.key}=${op.value}`]);
     case 'exec':

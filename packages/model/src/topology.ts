@@ -39,6 +39,18 @@ export interface VxlanParams {
   remote?: string;
   group?: string;
   dstport: number;
+  /**
+   * Static forwarding entries (`bridge fdb append MAC dev VX dst IP`): where frames for MAC are
+   * sent. An all-zero MAC is the default destination, which is how a vxlan gets its remotes when
+   * it has several or was made without `remote` (flannel, hand-built meshes).
+   */
+  fdb?: VxlanFdbEntry[];
+}
+
+export interface VxlanFdbEntry {
+  mac: string;
+  /** The remote VTEP's underlay address, IPv4 or IPv6. */
+  dst: string;
 }
 
 export interface InterfaceSpec {

@@ -331,6 +331,19 @@ function checkVxlan(n: NodeSpec, i: InterfaceSpec, byName: Map<string, Interface
   }
   if (v.remote !== undefined && v.group !== undefined) add(at(p, 'group'), 'conflict', 'set either remote (one peer) or group (multicast), not both');
   if (families.size > 1) add(p, 'family', 'local, remote and group must all be IPv4 or all IPv6');
+  (v.fdb ?? []).forEach((e, k) => {
+    const ep = at(at(p, 'fdb'), k);
+    // Any Ethernet address may be forwarded (all zeros is the default destination), so only the form is checked.
+    if (!FDB_MAC.test(e.mac)) add(at(ep, 'mac'), e.mac === '' ? 'required' : 'mac', e.mac === '' ? 'an fdb entry needs `mac`, e.g. 00:00:00:00:00:00 for the default destination' : `mac ${quote(e.mac)} must be six hex byte pairs separated by ":", e.g. 00:00:00:00:00:00`);
+    if (e.dst === '') {
+      add(at(ep, 'dst'), 'required', 'an fdb entry needs `dst`: the remote VTEP\'s IPv4 or IPv6 address');
+    } else {
+      const w = checkIp(e.dst);
+      if (w) add(at(ep, 'dst'), 'ip', w);
+      else if (isMulticast(e.dst) && !(e.mac.toLowerCase() === ZERO_MAC)) add(at(ep, 'dst'), 'ip', `dst ${e.dst} is a multicast address; only the default entry (${ZERO_MAC}) may send to a group`);
+      else if (families.size === 1 && !families.has(parseIp(e.dst)!.family)) add(at(ep, 'dst'), 'family', `dst ${e.dst} is not the same IP family as local/remote/group`);
+    }
+  });
   if (v.dev !== undefined) {
     if (v.dev === i.name) add(at(p, 'dev'), 'parent', 'a vxlan interface cannot use itself as its underlay');
     else if (!byName.has(v.dev)) {
@@ -339,6 +352,9 @@ function checkVxlan(n: NodeSpec, i: InterfaceSpec, byName: Map<string, Interface
     }
   }
 }
+
+const FDB_MAC = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+const ZERO_MAC = '00:00:00:00:00:00';
 
 function parentOf(i: InterfaceSpec): string | undefined {
   if (i.kind === 'vxlan') return i.vxlan?.dev;

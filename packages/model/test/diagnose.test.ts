@@ -397,6 +397,25 @@ describe('diagnose: tunnels and devices it cannot follow', () => {
     expect(p.message).toContain('the real ping decides');
   });
 
+  it('follows a vxlan without a fixed remote to the dst of its fdb entries', () => {
+    const l = overlay({ remoteB: null });
+    // A learned entry for a MAC elsewhere comes first; the walk still finds the remote that leads to a vxlan.
+    l.get('hostB', 'vxlan42').details!.fdb = [
+      { mac: '02:00:00:00:00:99', dst: '192.168.1.9', permanent: false },
+      { mac: '00:00:00:00:00:00', dst: '192.168.1.1', permanent: true },
+    ];
+    const d = diagnose(l.build(), 'podB', 'podA');
+    expect(d.problem, JSON.stringify(d.path)).toBeUndefined();
+    expect(d.ok).toBe(true);
+    expect(d.path.map((h) => h.what)).toContain('vxlan42 wraps the frame in UDP to 192.168.1.1:4789 (VNI 42): the underlay carries it');
+  });
+
+  it('says a vxlan has neither a remote nor fdb entries when both are missing', () => {
+    const l = overlay({ remoteB: null });
+    l.get('hostB', 'vxlan42').details!.fdb = [];
+    expect(problem(l.build(), 'podB', 'podA').message).toContain('vxlan42 in hostB has no fixed remote and no fdb entry with a dst');
+  });
+
   it('stops without a verdict at a macvlan instead of blaming the wire', () => {
     // Out of a macvlan: nothing on its "wire" is visible.
     const out = problem(macvlans().build(), 'ns1', '192.168.50.12');

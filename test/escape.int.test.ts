@@ -125,7 +125,7 @@ describe('escape suite: a hostile lab root cannot leave its sandbox', () => {
   });
 
   it('2. sees only its own processes: no host command lines, no host PID 1', async () => {
-    // A host process with a secret on its command line, as a curl with a Bearer token would be.
+    // A host process with a secret on its command line, as an HTTP client given a Bearer token would be.
     const holder = execFileSync('bash', ['-c', 'setsid sleep 120 nslab-secret-Bearer-abc123 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
     secretHolder.pid = Number(holder.trim());
     try {

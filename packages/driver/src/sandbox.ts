@@ -14,12 +14,13 @@
 // memory are bounded by cgroups made for the lab (see cgroup.ts). Commands enter with nsenter after
 // joining those groups; nothing the lab controls (its paths, its symlinks) is ever resolved by the
 // server as real root: reads of the lab's files happen inside, as the lab's root.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST, checkNodeName } from '@nslab/model';
 import { firstChild, isAlive, liveUids, nsInode, pidsWithUidIn, pidsWithUidInAsync, processStartTime } from './proc.ts';
 import { CommandError, run, runChecked, spawnDetached } from './run.ts';
 import { labsDir, slotsDir } from './state-dir.ts';
+import { writeFileAtomic } from './lab-store.ts';
 import { cgroupPids, createLabCgroups, procsFiles, removeLabCgroups, type LabCgroups } from './cgroup.ts';
 import { sandboxLimits, TMPFS_SIZES, userNamespaceSysctls, type SandboxLimits } from './sandbox-limits.ts';
 
@@ -158,18 +159,6 @@ function recordPath(name: string): string {
   return join(labsDir(), name, 'sandbox.json');
 }
 
-function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data, { mode: 0o600 });
-    renameSync(tmp, path);
-  } catch (e) {
-    // A full /run must not leave half-written temp files behind.
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 async function claimSlot(): Promise<number> {
   const dir = slotsDir();
   // A slot is reused only when nothing with its uids is left (a process of an old lab must never
@@ -303,7 +292,7 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     } else throw e;
   }
   const selfStart = processStartTime(process.pid);
-  writeAtomic(join(labsDir(), name, 'deployer.json'), JSON.stringify({ pid: process.pid, startTime: selfStart }));
+  writeFileAtomic(join(labsDir(), name, 'deployer.json'), JSON.stringify({ pid: process.pid, startTime: selfStart }));
   let slot = -1;
   const helpers: number[] = [];
   let record: SandboxRecord | null = null;
@@ -394,7 +383,7 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     const sb = new Sandbox(record);
     // Recorded before anything else happens inside, so a deployer killed from here on leaves a
     // record that the next lookup recognises as stale and tears down.
-    writeAtomic(recordPath(name), JSON.stringify(sb.record, null, 2));
+    writeFileAtomic(recordPath(name), JSON.stringify(sb.record, null, 2));
     // The anchor holds L1 and the lab host now; the helpers that made them go (L0 lives on as L1's parent).
     for (const h of [outer, inner]) {
       try {
@@ -511,7 +500,7 @@ export function findSandbox(name: string): Sandbox | null {
 export function markReady(sb: Sandbox): void {
   sb.record.ready = true;
   delete sb.record.deployer;
-  writeAtomic(recordPath(sb.name), JSON.stringify(sb.record, null, 2));
+  writeFileAtomic(recordPath(sb.name), JSON.stringify(sb.record, null, 2));
 }
 
 export function getSandbox(name: string): Sandbox {

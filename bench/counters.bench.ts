@@ -23,7 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { CounterSampler, deployLab, destroyLab, execInLab, findSandbox, getSandbox, listLabs, listNamespaces, mapLimit, run } from '../packages/driver/src/index.ts';
 import type { CountersMessage } from '../packages/protocol/src/index.ts';
 import { buildServer } from '../scripts/build-server.ts';
-import { childPids, cpuBusy, waitQuiet } from './machine.ts';
+import { childPids, CLK_TCK, cpuBusy, cpuSeconds, waitQuiet } from './machine.ts';
 import { benchToken, isolateBench, numEnv, startServerProcess } from './harness.ts';
 import { starTopology } from './star.ts';
 import { fmtBytes, fmtMs, median, table } from './stats.ts';
@@ -43,22 +43,10 @@ const T0 = performance.now();
 const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sh = (argv: string[]) => (spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' }).stdout ?? '?').trim();
-const CLK_TCK = Number(sh(['getconf', 'CLK_TCK'])) || 100;
 
 let server: ChildProcess | null = null;
 let client: LabClient | null = null;
 let pinger: Promise<unknown> | null = null;
-
-/** utime + stime of one process, in seconds; null once it is gone. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
 
 function comm(pid: number): string {
   try {

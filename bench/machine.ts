@@ -1,4 +1,5 @@
 // Machine and process facts for bench reports: CPU busy share, load, a process's memory from /proc.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Share of CPU time not idle over `ms` (all cores), from /proc/stat. */
@@ -100,4 +101,18 @@ export function otherWorkMeter(): () => number {
     if (total <= 0) return 0;
     return Math.max(0, (b.busy - a.busy - (selfJiffies() - s)) / total);
   };
+}
+
+/** Clock ticks per second of /proc/PID/stat times. */
+export const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** utime + stime of one process, in seconds; null once it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
 }

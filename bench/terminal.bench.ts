@@ -33,7 +33,7 @@ import { WebSocket } from 'ws';
 import { destroyLab, findSandbox } from '../packages/driver/src/index.ts';
 import { TerminalConnection, type SocketLike, type TerminalSink } from '../apps/web/src/terminal/terminal-connection.ts';
 import { fmtBytes, fmtMs, median, percentile, table } from './stats.ts';
-import { procMemory } from './machine.ts';
+import { CLK_TCK, cpuSeconds, procMemory } from './machine.ts';
 import { buildServer } from '../scripts/build-server.ts';
 import { benchToken, isolateBench, ROOT, numEnv, startServerProcess, stopServerProcess, type ServerRuntime } from './harness.ts';
 
@@ -49,7 +49,6 @@ const INPUT_MASKS = (process.env.BENCH_TERM_INPUT_MASKS ?? 'random,zero').split(
   return m;
 });
 const PARTS = new Set((process.env.BENCH_TERM_PARTS ?? 'echo,flood,input').split(',').map((p) => p.trim()));
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const WARMUP = 20;
 const TOKEN = benchToken();
 const LAB = `bench-term-${process.pid.toString(36)}`;
@@ -206,17 +205,6 @@ async function flood(pid: number, label: string, drainBps: number): Promise<Floo
   log(`flood (${label}): ${fmtBytes(bytes / FLOOD_S)}/s, ${r.pauses} pauses, RSS ${fmtBytes(rss0)} -> max ${fmtBytes(rssMax)}, Ctrl-C to prompt ${fmtMs(ctrlCMs)} ms`);
   t.conn.close();
   return r;
-}
-
-/** utime + stime of one process, in seconds; null once it is gone. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
 }
 
 /** The bench's own pty host: the process started with this bench's socket path (its state dir is ours alone). */

@@ -1,7 +1,8 @@
 // The escape suite: each attack a hostile learner tried from a lab's root shell, run for real, and
 // what must happen instead. Real kernel, as root. Bounded loops only (no unbounded fork bomb or
 // memory fill): the limits under test are set low.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   createSandbox,
   destroySandbox,
   execInLab,
+  findSandbox,
   listNamespaces,
   markReady,
   openShell,
@@ -44,6 +46,19 @@ function shmemKb(): number {
 
 function pidsOfUidRange(sb: Sandbox): number[] {
   return sb.pids();
+}
+
+/** Live processes with a uid in a lab's 65536-uid range. */
+function sandboxPidsOfUid(uid: number): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
+    try {
+      const st = readFileSync(`/proc/${e}/status`, 'utf8');
+      const u = Number(/^Uid:\s+(\d+)/m.exec(st)?.[1]);
+      return u >= uid && u < uid + 65536 && /^State:\s+(\S)/m.exec(st)?.[1] !== 'Z';
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }
 
 describe('escape suite: a hostile lab root cannot leave its sandbox', () => {
@@ -274,6 +289,39 @@ describe('escape suite: a hostile lab root cannot leave its sandbox', () => {
     } finally {
       await destroySandbox(d);
     }
+  });
+
+  it('a deploy killed before its record exists leaves no real-root init and no lab uid behind', async () => {
+    const dir = join(process.env.NSLAB_STATE_DIR!, 'labs', 'esc-early');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/early-deploy.ts'), 'esc-early'], {
+      cwd: join(import.meta.dirname, '..'), stdio: 'ignore', env: process.env,
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    // init is noted the moment it exists; the record comes 100+ ms later.
+    let pending: { init: { pid: number }; uid: number; slot: number } | null = null;
+    for (let i = 0; i < 5000 && !pending; i++) {
+      try {
+        pending = JSON.parse(readFileSync(join(dir, 'pending.json'), 'utf8'));
+      } catch {
+        await new Promise((res) => setTimeout(res, 1));
+      }
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(pending).not.toBeNull();
+    expect(findSandbox('esc-early')).toBeNull();
+    await new Promise((res) => setTimeout(res, 200));
+    const running = (pid: number) => {
+      try {
+        return !/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(running(pending!.init.pid)).toBe(false);
+    expect(sandboxPidsOfUid(pending!.uid)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(join(process.env.NSLAB_STATE_DIR!, 'slots', String(pending!.slot)))).toBe(false);
   });
 
   it('destroy leaves no cgroup, no process and no record behind', async () => {

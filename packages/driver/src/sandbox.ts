@@ -333,7 +333,12 @@ export async function createSandbox(name: string, limits: SandboxLimits = sandbo
     // is there; the lab host's sysfs once its network namespace exists.
     const fstab = join(labsDir(), name, 'fstab');
     writeFileSync(fstab, labFstab(uid, limits), { mode: 0o600 });
-    const initReady = waitForChild(initParent, 'the sandbox init');
+    // init is real root and outside the lab's uids: noted at once, so a deployer killed before the
+    // record exists does not leave it behind (the next lookup kills it; see findSandbox).
+    const initReady = waitForChild(initParent, 'the sandbox init').then((init) => {
+      writeFileAtomic(join(labsDir(), name, 'pending.json'), JSON.stringify({ init, slot, uid }));
+      return init;
+    });
     const mounts = initReady.then((init) =>
       runChecked(['nsenter', '-t', String(init.pid), '-m', '-p', '--', 'mount', '-a', '-n', '-T', fstab], { timeoutMs: 10_000 }));
     // L1 + the lab host's network namespace, made by the lab's root in L0 so L0 counts them.
@@ -477,13 +482,34 @@ function recordStatus(name: string): RecordStatus {
   return statusOf(readRecord(name), name);
 }
 
+/** What a deploy that died before writing its record had started: init, and the lab's uids. */
+function killPending(name: string): void {
+  try {
+    const p = JSON.parse(readFileSync(join(labsDir(), name, 'pending.json'), 'utf8')) as { init: ProcessRef; slot: number; uid: number };
+    kill(p.init);
+    for (const pid of pidsWithUidIn(p.uid, p.uid + UID_RANGE)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    releaseSlot(p.slot);
+  } catch {
+    /* nothing was started */
+  }
+}
+
 /** The running, fully deployed sandbox of a lab, or null. Stale records are cleaned up on sight. */
 export function findSandbox(name: string): Sandbox | null {
   if (checkNodeName(name)) return null;
   const rec = readRecord(name);
   const status = statusOf(rec, name);
   if (!rec) {
-    if (status === 'stale') rmSync(join(labsDir(), name), { recursive: true, force: true });
+    if (status === 'stale') {
+      killPending(name);
+      rmSync(join(labsDir(), name), { recursive: true, force: true });
+    }
     return null;
   }
   const sb = new Sandbox(rec);

@@ -5,6 +5,7 @@ import { assumeFixed, splitShellWords, HOST, type Diagnosis, type ObservedInterf
 import { walk } from './diagnose-live.ts';
 import type { Check, CheckSpec, Lab, Step } from './format.ts';
 import { describeCheck } from './describe.ts';
+import { expectedEnd, expectedVeths, type ExpectedVeth } from './expect.ts';
 
 export interface ExecResult {
   code: number | null;
@@ -35,6 +36,8 @@ export interface StepResult {
 interface Ctx {
   lab: ObservedLab;
   probe: LabProbe;
+  /** The veth pairs the lab's checks name: what a pair under other names was meant to be. */
+  veths: ExpectedVeth[];
 }
 
 interface Outcome {
@@ -57,8 +60,38 @@ function elsewhere(ctx: Ctx, name: string, not: string): string | undefined {
   return ctx.lab.nodes.find((n) => n.name !== not && n.interfaces.some((i) => i.name === name))?.name;
 }
 
+/** Renaming `x` in `n` to `to`: the kernel renames only an interface that is down. */
+function renameCommand(n: string, x: ObservedInterface, to: string): string {
+  const set = `${ipCmd(n)} link set dev`;
+  return x.up ? `${set} ${x.name} down && ${set} ${x.name} name ${to} && ${set} ${to} up` : `${set} ${x.name} name ${to}`;
+}
+
+/**
+ * When `i` is missing from `n` but `n` has a veth to where `i`'s pair should lead, under a name
+ * no check expects in `n`: the pair was made (by hand, or drawn in the editor, which proposes its
+ * own names) and only its names differ. One hint per end to rename.
+ */
+function misnamedHints(ctx: Ctx, n: string, i: string): string[] | undefined {
+  const want = expectedEnd(ctx.veths, n, i);
+  if (!want) return undefined;
+  const expectedIn = (node: string) => new Set(ctx.veths.flatMap((v) => [v.a, v.b]).filter((e) => e.node === node).map((e) => e.name));
+  const here = expectedIn(n);
+  const to = want.other.node;
+  const x = node(ctx, n)?.interfaces.find((y) => y.kind === 'veth' && y.peer?.node === to && !here.has(y.name));
+  if (!x) return undefined;
+  const hints = [`${nsArg(n)} has a veth to ${nsArg(to)} named ${x.name}; this step expects it to be named ${i}: ${renameCommand(n, x, i)}`];
+  const p = x.peer?.interface ? iface(ctx, to, x.peer.interface) : undefined;
+  if (p && p.name !== want.other.name && !iface(ctx, to, want.other.name)) {
+    hints.push(`Its other end, in ${nsArg(to)}, is named ${p.name}; this step expects ${want.other.name}: ${renameCommand(to, p, want.other.name)}`);
+  }
+  hints.push(`Or delete that pair and create it again as ${i} in ${nsArg(n)} and ${want.other.name} in ${nsArg(to)}.`);
+  return hints;
+}
+
 function missingIface(ctx: Ctx, n: string, i: string): Outcome {
   if (!node(ctx, n)) return { ok: false, detail: `there is no namespace ${n}`, auto: [`Create it first: ip netns add ${n}`] };
+  const misnamed = misnamedHints(ctx, n, i);
+  if (misnamed) return { ok: false, detail: `${nsArg(n)} has no interface ${i}`, auto: misnamed };
   const other = elsewhere(ctx, i, n);
   if (other) {
     return {
@@ -167,7 +200,14 @@ async function evaluate(c: Check, ctx: Ctx): Promise<Outcome> {
     const a = iface(ctx, c.peer.a.node, c.peer.a.interface);
     if (!a) return missingIface(ctx, c.peer.a.node, c.peer.a.interface);
     const ok = a.peer?.node === c.peer.b.node && a.peer?.interface === c.peer.b.interface;
-    return { ok, detail: ok ? undefined : a.peer ? `${a.name}'s peer is ${a.peer.node ?? '?'}:${a.peer.interface ?? a.peer.ifindex}` : `${a.name} is not a veth` };
+    if (ok) return { ok };
+    const detail = a.peer ? `${a.name}'s peer is ${a.peer.node ?? '?'}:${a.peer.interface ?? a.peer.ifindex}` : `${a.name} is not a veth`;
+    // The right pair with its far end under another name.
+    const p = a.peer?.node === c.peer.b.node && a.peer.interface ? iface(ctx, c.peer.b.node, a.peer.interface) : undefined;
+    if (p && !iface(ctx, c.peer.b.node, c.peer.b.interface)) {
+      return { ok: false, detail, auto: [`${a.name}'s other end, in ${nsArg(c.peer.b.node)}, is named ${p.name}; this step expects ${c.peer.b.interface}: ${renameCommand(c.peer.b.node, p, c.peer.b.interface)}`] };
+    }
+    return { ok: false, detail };
   }
   if ('bridgePort' in c) {
     const n = c.bridgePort.node ?? HOST;
@@ -273,8 +313,9 @@ async function runCheck(spec: CheckSpec, ctx: Ctx): Promise<CheckResult> {
   return { title: spec.title ?? describeCheck(spec.check), ok: o.ok, ...(o.detail ? { detail: o.detail } : {}), hints };
 }
 
-export async function checkStep(step: Step, probe: LabProbe): Promise<StepResult> {
-  const ctx: Ctx = { lab: await probe.observe(), probe };
+/** Checks one step; `lab` (the step's lab) lets a check know the pairs other steps name. */
+export async function checkStep(step: Step, probe: LabProbe, lab?: Pick<Lab, 'steps'>): Promise<StepResult> {
+  const ctx: Ctx = { lab: await probe.observe(), probe, veths: expectedVeths(lab?.steps ?? [step], lab) };
   const checks: CheckResult[] = [];
   for (const spec of step.checks) checks.push(await runCheck(spec, ctx));
   return { step: step.id, title: step.title, ok: checks.every((c) => c.ok), checks };
@@ -283,7 +324,7 @@ export async function checkStep(step: Step, probe: LabProbe): Promise<StepResult
 export async function checkLab(lab: Lab, probe: LabProbe, only?: number): Promise<StepResult[]> {
   const steps = only === undefined ? lab.steps : [lab.steps[only]!].filter(Boolean);
   const out: StepResult[] = [];
-  for (const s of steps) out.push(await checkStep(s, probe));
+  for (const s of steps) out.push(await checkStep(s, probe, lab));
   return out;
 }
 
@@ -312,7 +353,7 @@ export async function checkProgress(lab: Lab, probe: LabProbe, passedBefore: Ite
   const results: StepResult[] = [];
   const steps = only === undefined ? lab.steps.filter((s) => !passed.has(s.id)) : [lab.steps[only]!].filter(Boolean);
   for (const s of steps) {
-    const r = await checkStep(s, probe);
+    const r = await checkStep(s, probe, lab);
     results.push(r);
     if (r.ok) passed.add(s.id);
     else if (only === undefined) break;

@@ -6,3 +6,4 @@ export * from './load.ts';
 export * from './solve.ts';
 export * from './diagnose-live.ts';
 export * from './tools.ts';
+export * from './expect.ts';

@@ -173,7 +173,7 @@ async function list(args: string[], io: Io): Promise<number> {
 
 async function inspect(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  const lab = await inspectLab(need(positionals[0], 'lab name'));
+  const lab = await inspectLab(need(positionals[0], 'lab name'), { firewall: true });
   if (values.json) {
     io.out(JSON.stringify(lab, null, 2) + '\n');
     return 0;
@@ -183,9 +183,13 @@ async function inspect(args: string[], io: Io): Promise<number> {
     for (const i of n.interfaces) {
       const peer = i.peer ? ` peer ${i.peer.node ?? '?'}:${i.peer.interface ?? i.peer.ifindex}` : '';
       const master = i.master ? ` master ${i.master}` : '';
-      io.out(`  ${i.name.padEnd(15)} ${i.kind.padEnd(8)} ${i.state.padEnd(8)} ${i.mac} ${i.addresses.join(' ')}${master}${peer}\n`);
+      const d = i.details ?? {};
+      const parent = (i.kind === 'macvlan' || i.kind === 'vlan') && typeof d.parent === 'string' ? ` on ${typeof d.parentNode === 'string' && d.parentNode !== n.name ? `${d.parentNode}:` : ''}${d.parent}${typeof d.mode === 'string' ? ` mode ${d.mode}` : ''}` : '';
+      io.out(`  ${i.name.padEnd(15)} ${i.kind.padEnd(8)} ${i.state.padEnd(8)} ${i.mac} ${i.addresses.join(' ')}${master}${parent}${peer}\n`);
+      for (const f of Array.isArray(d.fdb) ? (d.fdb as { mac: string; dst: string }[]) : []) io.out(`    fdb ${f.mac} dst ${f.dst}\n`);
     }
     for (const r of n.routes) io.out(`  route ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}\n`);
+    for (const rule of n.iptables ?? []) io.out(`  iptables ${rule}\n`);
   }
   for (const b of lab.bridges) {
     io.out(`bridge ${b.node}:${b.name} ports ${b.ports.join(', ') || '-'}\n`);
@@ -220,7 +224,7 @@ async function diagnoseCmd(args: string[], io: Io): Promise<number> {
 async function exportLab(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'yaml' } } });
   const name = need(positionals[0], 'lab name');
-  const topology = observedToTopology(await inspectLab(name));
+  const topology = observedToTopology(await inspectLab(name, { firewall: true }));
   topology.name = name;
   switch (values.format) {
     case 'yaml': io.out(toNativeYaml(topology)); break;

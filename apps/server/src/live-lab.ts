@@ -11,6 +11,7 @@ import {
   labStore,
   listNamespaces,
   mapLimit,
+  readIptables,
   readNode,
   readLimitHits,
   type LimitHits,
@@ -42,6 +43,8 @@ function peerNodes(n: ObservedNode): Set<string> {
 }
 
 const HISTORY = 1000;
+/** A command line that may change a node's iptables. */
+const FIREWALL_TOOL = /(^|[\s/;&|(])(iptables|iptables-restore|iptables-nft|iptables-legacy|xtables-\w+|nft)(\s|$)/;
 const LOG_KEEP = 500;
 /**
  * Quiet time after a change before the lab's saved topology is rewritten from the kernel's state (a
@@ -95,6 +98,14 @@ export class LiveLab {
    */
   private requires: Capability[] = [];
   private execLines = new Map<string, string[]>();
+  /**
+   * node -> its iptables rules as last read. No kernel event tells of a rule change, so they are
+   * read at start, after a logged command that may have changed them (typed, exec, CLI), and before
+   * a stop; the reads run one at a time, again if asked meanwhile.
+   */
+  private firewalls = new Map<string, string[]>();
+  private firewallRead: Promise<void> | null = null;
+  private firewallAgain = false;
   /** Per namespace, the namespaces its veths led to in the JSON last sent. */
   private sentPeers = new Map<string, Set<string>>();
   private linksJson = '[]';
@@ -161,6 +172,7 @@ export class LiveLab {
     lab.anchorTimer.unref();
     await lab.watcher.ready;
     await lab.readAll();
+    await lab.readFirewalls();
     lab.tailLog();
     return lab;
   }
@@ -289,10 +301,58 @@ export class LiveLab {
       a.node.kind !== b.node.kind ? (a.node.kind === 'host' ? -1 : 1) : a.node.name < b.node.name ? -1 : a.node.name > b.node.name ? 1 : 0,
     );
     this.current = assembleLab(this.name, ordered);
+    this.attachFirewalls();
     // Only namespaces re-read, or linked to one, can differ from what was sent; a change in the set
     // of namespaces (or a full re-read) compares them all.
     const full = d.namespaces || d.all || entries.length === 0 || this.nodeJson.size !== this.current.nodes.length;
     this.publishDiff(full ? null : new Set(entries.map(([name]) => name)));
+  }
+
+  private attachFirewalls(): void {
+    const names = new Set(this.current.nodes.map((n) => n.name));
+    for (const name of [...this.firewalls.keys()]) if (!names.has(name)) this.firewalls.delete(name);
+    for (const n of this.current.nodes) {
+      const rules = this.firewalls.get(n.name);
+      if (rules) n.iptables = rules;
+    }
+  }
+
+  /** Read every node's iptables (a process per node, 8 at a time) and publish and save what changed. */
+  readFirewalls(): Promise<void> {
+    if (this.firewallRead) {
+      this.firewallAgain = true;
+      return this.firewallRead;
+    }
+    this.firewallRead = this.doReadFirewalls().finally(() => {
+      this.firewallRead = null;
+      if (this.firewallAgain && !this.closed) {
+        this.firewallAgain = false;
+        void this.readFirewalls();
+      }
+    });
+    return this.firewallRead;
+  }
+
+  private async doReadFirewalls(): Promise<void> {
+    if (this.closed || !this.sandbox.alive()) return;
+    const nodes = this.current.nodes;
+    const rules = await mapLimit(nodes, 8, (n) => readIptables(this.sandbox, n).catch(() => undefined));
+    const changed = new Set<string>();
+    nodes.forEach((n, k) => {
+      const r = rules[k];
+      if (JSON.stringify(r) === JSON.stringify(this.firewalls.get(n.name))) return;
+      if (r === undefined) this.firewalls.delete(n.name);
+      else this.firewalls.set(n.name, r);
+      changed.add(n.name);
+    });
+    if (changed.size === 0 || this.closed) return;
+    for (const n of this.current.nodes) {
+      if (!changed.has(n.name)) continue;
+      const r = this.firewalls.get(n.name);
+      if (r) n.iptables = r;
+      else delete n.iptables;
+    }
+    this.publishDiff(changed);
   }
 
   /**
@@ -448,6 +508,8 @@ export class LiveLab {
     }));
     this.log.push(...entries);
     if (this.log.length > LOG_KEEP) this.log.splice(0, this.log.length - LOG_KEEP);
+    // A script may hide what it runs; a line naming a firewall tool certainly may change rules.
+    if (!initial && entries.some((e) => FIREWALL_TOOL.test(e.line))) void this.readFirewalls();
     if (!initial) this.publish({ type: 'log', seq: 0, entries });
   }
 
@@ -565,6 +627,17 @@ export class LiveLab {
       delta: { type: 'counters', time: sample.time, full: false, nodes: changed },
     };
     for (const l of this.countersListeners) l(update);
+  }
+
+  /** Before a stop: the last word of the kernel, firewall included, saved. */
+  async saveFinal(): Promise<void> {
+    await this.settled();
+    await this.readFirewalls();
+    try {
+      this.saveTopology();
+    } catch {
+      /* full disk: the last scheduled save stands */
+    }
   }
 
   /** The lab is gone: tell every client, stop watching. `reason` when it ended by itself. */

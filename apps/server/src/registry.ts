@@ -174,6 +174,8 @@ export class LabRegistry {
   async destroy(name: string, keepData: boolean): Promise<void> {
     const sb = findSandbox(name);
     const p = this.live.get(name);
+    // A stop keeps the lab to start again: what the kernel holds now, rules included, is saved.
+    if (keepData && p) await (await p.catch(() => null))?.saveFinal().catch(() => {});
     this.live.delete(name);
     this.hooks.onLabGone?.(name, `lab ${name} was destroyed`);
     if (p) (await p.catch(() => null))?.close(true);
@@ -184,7 +186,12 @@ export class LabRegistry {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.live.values()) (await p.catch(() => null))?.close(false);
+    for (const p of this.live.values()) {
+      const lab = await p.catch(() => null);
+      // Rules typed since the last read are saved for the next start (bounded by iptables-save's timeout).
+      await lab?.saveFinal().catch(() => {});
+      lab?.close(false);
+    }
     this.live.clear();
   }
 }

@@ -83,8 +83,8 @@ export function listLabs(): Sandbox[] {
   return listSandboxes();
 }
 
-export async function inspectLab(name: string): Promise<ObservedLab> {
-  return observeLab(getSandbox(name));
+export async function inspectLab(name: string, opts: { firewall?: boolean } = {}): Promise<ObservedLab> {
+  return observeLab(getSandbox(name), opts);
 }
 
 export class UnknownNodeError extends Error {

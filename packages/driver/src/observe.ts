@@ -2,7 +2,9 @@
 // script). One `ip -batch` and at most one `bridge` process per namespace.
 import {
   HOST,
+  checkIptablesRule,
   checkNodeName,
+  rulesFromSave,
   checkInterfaceName,
   type ObservedBridge,
   type ObservedInterface,
@@ -222,20 +224,46 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
   return out;
 }
 
-/** The observed state of a whole lab, the JSON `nslab inspect --json` prints. */
-export async function observeLab(sb: Sandbox): Promise<ObservedLab> {
+/**
+ * A node's IPv4 firewall as rule lines (`iptables-save`, run inside the sandbox in the node), or
+ * undefined when it cannot be read (no iptables, no nf_tables). The lab's root can put anything
+ * in that program's place, so the output is bounded and only well-formed rules are kept.
+ */
+export async function readIptables(sb: Sandbox, node: Pick<ObservedNode, 'name' | 'kind' | 'unsafeName'>): Promise<string[] | undefined> {
+  if (node.unsafeName) return undefined;
+  const r = await run(sb.enterNetns(node.kind === 'host' ? HOST : node.name, ['iptables-save']), { timeoutMs: 10_000, maxOutput: 1024 * 1024 });
+  if (r.code !== 0 || r.truncated) return undefined;
+  return rulesFromSave(r.stdout).filter((rule) => checkIptablesRule(rule) === null);
+}
+
+/** Every node's firewall read into `lab` (one iptables-save per node). */
+export async function readFirewalls(sb: Sandbox, lab: ObservedLab): Promise<void> {
+  const rules = await mapLimit(lab.nodes, 8, (n) => readIptables(sb, n));
+  lab.nodes.forEach((n, k) => {
+    if (rules[k] !== undefined) n.iptables = rules[k];
+  });
+}
+
+/**
+ * The observed state of a whole lab, the JSON `nslab inspect --json` prints. `firewall`: read each
+ * node's iptables too (a process per node; the live view reads them only when they may change).
+ */
+export async function observeLab(sb: Sandbox, opts: { firewall?: boolean } = {}): Promise<ObservedLab> {
   const names = await listNamespaces(sb);
   const targets: { name: string; kind: 'host' | 'netns'; unsafe: boolean }[] = [
     { name: HOST, kind: 'host', unsafe: false },
     ...names.map((n) => ({ name: n.name, kind: 'netns' as const, unsafe: n.unsafe })),
   ];
   const raws = await mapLimit(targets, 8, (t) => readNode(sb, t.name, t.kind, t.unsafe));
-  return assembleLab(sb.name, raws);
+  const lab = assembleLab(sb.name, raws);
+  if (opts.firewall) await readFirewalls(sb, lab);
+  return lab;
 }
 
 /** Whole-lab view from per-namespace reads: peers resolved across namespaces, links, bridges. */
 export function assembleLab(name: string, raws: NodeRaw[]): ObservedLab {
   resolvePeers(raws);
+  resolveForeignParents(raws);
   const nodes = raws.map((r) => r.node);
   return { name, nodes, links: collectLinks(nodes), bridges: raws.flatMap((r) => r.bridges) };
 }
@@ -278,6 +306,29 @@ export function resolvePeers(raws: NodeRaw[]): void {
         other.peer = { node: r.node.name, interface: iface.name, ifindex: iface.ifindex };
       }
     }
+  }
+}
+
+/**
+ * A macvlan (or vlan) made on another namespace's interface and moved: the kernel reports its
+ * parent's ifindex and the nsid of the parent's namespace. A named nsid is that namespace; an
+ * unnamed one is the lab host when the host has an interface of that index (the lab host has no
+ * /run/netns name). Sets details.parent and details.parentNode.
+ */
+export function resolveForeignParents(raws: NodeRaw[]): void {
+  const byName = new Map(raws.map((r) => [r.node.name, r]));
+  const host = raws.find((r) => r.node.kind === 'host');
+  for (const r of raws) {
+    r.links.forEach((l, idx) => {
+      const kind = l.linkinfo?.info_kind;
+      if ((kind !== 'macvlan' && kind !== 'vlan') || l.link_netnsid === undefined || l.link_netnsid < 0 || l.link_index === undefined) return;
+      const named = r.nsids.get(l.link_netnsid);
+      const owner = named ? byName.get(named) : host !== r ? host : undefined;
+      const parent = owner?.links.find((p) => p.ifindex === l.link_index);
+      if (!owner || !parent) return;
+      const iface = r.node.interfaces[idx]!;
+      iface.details = { ...iface.details, parent: parent.ifname, parentNode: owner.node.name };
+    });
   }
 }
 

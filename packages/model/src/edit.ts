@@ -11,8 +11,11 @@ import { HOST } from './topology.ts';
 import { quote } from './display.ts';
 import { checkCidr, checkHostAddress, checkMtu, checkNodeName, didYouMeanSuffix, parseCidr } from './names.ts';
 import { checkRoute, checkSysctlKey, checkSysctlValue, nodeLabel } from './validate.ts';
-import { interfaceOf, routeSpecOf } from './from-observed.ts';
+import { interfaceOf, recreatableRoute, routeSpecOf } from './from-observed.ts';
 import { planDeploy } from './plan.ts';
+import { describeEdit, undoEdits } from './edit-undo.ts';
+
+export { describeEdit, undoEdits } from './edit-undo.ts';
 import {
   EditContext,
   describeRoutes,
@@ -60,10 +63,20 @@ export interface EditPlan {
   inverse: Operation[];
   /** Human notes on side effects and on what undo cannot restore, e.g. "deleting ns1 also removes br-int0 in the lab host". */
   effects: string[];
+  /**
+   * `inverse` as edits, for an undo button: run in order, each planned against the lab as it is by
+   * then, so an undo the lab has moved past is refused by name rather than half-run.
+   */
+  undo: Edit[];
+  /** What the edit does, in a few words: "add ns5", "delete ns1:veth0". */
+  label: string;
 }
 
+/** What a handler plans; planEdit adds the undo edits and the label. */
+type Planned = Omit<EditPlan, 'undo' | 'label'>;
+
 /** Checks an edit (issues from the checks below), returns a planner to call when there are none. */
-type Handler<K extends EditKind> = (cx: EditContext, e: Extract<Edit, { kind: K }>) => () => EditPlan;
+type Handler<K extends EditKind> = (cx: EditContext, e: Extract<Edit, { kind: K }>) => () => Planned;
 
 const LINK_SETTINGS = ['mtu', 'master', 'promisc', 'up'] as const;
 type LinkSetting = (typeof LINK_SETTINGS)[number];
@@ -95,9 +108,8 @@ const HANDLERS: { [K in EditKind]: Handler<K> } = {
         const other = cx.peerOf(i);
         return [`deleting ${n.name} also removes ${other ? where(other.node, other.iface.name) : `the other end of ${shown(i.name)}`}`];
       });
-      const names = n.interfaces.map((i) => shown(i.name)).join(', ');
-      effects.push(`undo recreates ${n.name} empty: its interfaces (${names}), addresses and routes are not restored`);
-      return { ops: [{ op: 'netns-del', node: n.name }], inverse: [{ op: 'netns-add', node: n.name }], effects };
+      const back = recreateNode(cx, n);
+      return { ops: [{ op: 'netns-del', node: n.name }], inverse: back.inverse, effects: [...effects, ...back.effects] };
     };
   },
 
@@ -304,7 +316,7 @@ function checkEditKeys(cx: EditContext, edit: Record<string, unknown>, kind: Edi
   }
 }
 
-function analyse(observed: ObservedLab, edit: Edit): { issues: Issue[]; planner?: () => EditPlan } {
+function analyse(observed: ObservedLab, edit: Edit): { issues: Issue[]; planner?: () => Planned } {
   const cx = new EditContext(observed);
   const kind = (edit as { kind?: unknown } | null)?.kind;
   if (typeof kind !== 'string' || !Object.hasOwn(HANDLERS, kind)) {
@@ -327,7 +339,9 @@ export function validateEdit(observed: ObservedLab, edit: Edit): Issue[] {
 export function planEdit(observed: ObservedLab, edit: Edit): EditPlan {
   const { issues, planner } = analyse(observed, edit);
   if (issues.length > 0 || !planner) throw new TopologyError(issues);
-  return planner();
+  const plan = planner();
+  const { edits, lost } = undoEdits(plan.inverse);
+  return { ...plan, effects: [...plan.effects, ...lost], undo: edits, label: describeEdit(edit) };
 }
 
 // --- planning helpers ----------------------------------------------------------------------------
@@ -342,7 +356,7 @@ function setLink(
   e: Extract<Edit, { kind: 'set-link' }>,
   before: Record<LinkSetting, unknown>,
   changed: LinkSetting[],
-): EditPlan {
+): Planned {
   const n = opNode(node);
   const set = (k: LinkSetting, v: unknown): Operation => ({ op: 'link-set', node: n, name: iface.name, [k]: v });
   const ops = changed.map((k) => set(k, e[k]));
@@ -364,7 +378,7 @@ function setLink(
   return { ops, inverse, effects };
 }
 
-function removeAddress(node: ObservedNode, iface: ObservedInterface, address: string): EditPlan {
+function removeAddress(node: ObservedNode, iface: ObservedInterface, address: string): Planned {
   const n = opNode(node);
   const inverse: Operation[] = [{ op: 'addr-add', node: n, dev: iface.name, address }];
   const effects: string[] = [];
@@ -398,6 +412,74 @@ function checkRouteFields(cx: EditContext, node: ObservedNode, raw: unknown, rem
   if (r.dev !== undefined) route.dev = r.dev as string;
   if (r.metric !== undefined) route.metric = r.metric as number;
   return route;
+}
+
+/** Fresh namespaces start with these; only other values need setting again. */
+const FRESH_SYSCTLS: Record<string, string> = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0' };
+
+/**
+ * Undo of deleting namespace `n`: the namespace again with its interfaces (addresses, MTU, state,
+ * bridge ports), its veth pairs with their other ends as they were (addresses, bridge port, the
+ * routes through them), its routes and forwarding settings.
+ */
+function recreateNode(cx: EditContext, n: ObservedNode): { inverse: Operation[]; effects: string[] } {
+  const effects: string[] = [];
+  const blank = (o: ObservedNode): NodeSpec => ({ name: opNode(o), kind: o.kind, interfaces: [], routes: [], sysctls: {}, exec: [] });
+  const self = blank(n);
+  const others = new Map<ObservedNode, NodeSpec>();
+  const links: VethLink[] = [];
+  const made = new Set<string>();
+  for (const i of n.interfaces) {
+    const spec = i.unsafeName ? undefined : interfaceOf(i);
+    if (!spec) {
+      if (i.unsafeName) effects.push(`undo cannot recreate ${shown(i.name)}: its name is unsafe`);
+      else if (i.kind !== 'loopback') effects.push(`undo cannot recreate ${shown(i.name)}: nslab does not create ${i.kind} interfaces`);
+      continue;
+    }
+    if (spec.master !== undefined && shown(spec.master) !== spec.master) {
+      effects.push(`undo cannot put ${shown(i.name)} back into ${shown(spec.master)}: that bridge has an unsafe name`);
+      delete spec.master;
+    }
+    if (i.kind === 'veth') {
+      const peer = cx.peerOf(i);
+      const peerSpec = peer && !peer.iface.unsafeName ? interfaceOf(peer.iface) : undefined;
+      if (!peer || !peerSpec) {
+        effects.push(`undo cannot recreate ${shown(i.name)}: its peer is outside the lab or has a name nslab will not use`);
+        continue;
+      }
+      if (peer.node === n) {
+        // Both ends here: one pair, listed once.
+        if (!made.has(peer.iface.name)) links.push({ a: { node: n.name, interface: i.name }, b: { node: n.name, interface: peer.iface.name } });
+      } else {
+        links.push({ a: { node: n.name, interface: i.name }, b: { node: opNode(peer.node), interface: peer.iface.name } });
+        const other = others.get(peer.node) ?? blank(peer.node);
+        if (peerSpec.master !== undefined && shown(peerSpec.master) !== peerSpec.master) delete peerSpec.master;
+        other.interfaces.push(peerSpec);
+        other.routes.push(...routesThrough(peer.node, peer.iface.name));
+        others.set(peer.node, other);
+      }
+    }
+    made.add(i.name);
+    self.interfaces.push(spec);
+  }
+  // Stacked interfaces whose parent is not coming back cannot either.
+  self.interfaces = self.interfaces.filter((s) => {
+    const parent = s.kind === 'vxlan' ? s.vxlan?.dev : s.parent;
+    if (parent === undefined || made.has(parent)) return true;
+    effects.push(`undo cannot recreate ${shown(s.name)}: it sits on ${shown(parent)}, which undo cannot recreate`);
+    made.delete(s.name);
+    return false;
+  });
+  for (const r of n.routes) {
+    const spec = recreatableRoute(r);
+    if (!spec) continue;
+    if (spec.dev !== undefined && !made.has(spec.dev)) effects.push(`undo cannot add the route to ${spec.to} back: it goes through ${shown(spec.dev)}`);
+    else self.routes.push(spec);
+  }
+  for (const [key, value] of Object.entries(n.sysctls)) if (FRESH_SYSCTLS[key] !== value) self.sysctls[key] = value;
+  if ((n.iptables?.length ?? 0) > 0) effects.push(`undo does not restore the firewall rules of ${n.name}`);
+  const inverse = planDeploy({ nodes: [self, ...others.values()], links, requires: [] }).filter((op) => op.op !== 'netns-add' || op.node === n.name);
+  return { inverse, effects };
 }
 
 /** Best-effort undo of removing `iface`: recreate it (and a veth's peer) as observed, with its routes and bridge ports. */

@@ -3,9 +3,11 @@
 // holds — an address, a route, a link setting, an interface, ip_forward — is already in it.
 // Replaying that line on the next deploy would do it twice (`ip addr add` answers "Address already
 // assigned"), and would undo a learner's later change of it. Such lines are left out; every other
-// line (iptables, tc, ethtool, a shell) is kept and runs again after the links exist.
+// line (ip6tables, tc, ethtool, a shell) is kept and runs again after the links exist; iptables
+// lines too when the node's tables were not read.
 import type { NodeSpec } from './topology.ts';
 import { splitShellWords } from './shell-quote.ts';
+import { changesIptables } from './iptables.ts';
 
 /** The sysctls an observation reads (ip_forward sets net.ipv4.conf.all.forwarding too). */
 const MODELLED_SYSCTLS = new Set(['net.ipv4.ip_forward', 'net.ipv4.conf.all.forwarding', 'net.ipv6.conf.all.forwarding']);
@@ -32,6 +34,8 @@ export function capturedByModel(line: string, node: NodeSpec): boolean {
   if (cmd === undefined) return false;
   const prog = cmd.slice(cmd.lastIndexOf('/') + 1);
   if (prog === 'sysctl') return sysctlKeys(rest)?.every((k) => MODELLED_SYSCTLS.has(k)) ?? false;
+  // A node whose tables were read back holds every IPv4 rule it has (or no longer has).
+  if (node.iptables !== undefined && changesIptables(argv)) return true;
   if (prog !== 'ip') return false;
 
   const args = withoutFamily(rest);

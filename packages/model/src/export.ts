@@ -91,6 +91,7 @@ export function toNativeYaml(t: Topology): string {
     }
     if (n.routes.length > 0) body.set('routes', n.routes.map(routeConfig));
     if (Object.keys(n.sysctls).length > 0) body.set('sysctls', new Map(Object.entries(n.sysctls)));
+    if (n.iptables?.length) body.set('iptables', [...n.iptables]);
     if (n.exec.length > 0) body.set('exec', [...n.exec]);
     if (n.position) body.set('position', new Map([['x', n.position.x], ['y', n.position.y]]));
     if (n.name === HOST && body.size === 0) continue;
@@ -151,7 +152,7 @@ function interfaceConfig(n: NodeSpec, i: InterfaceSpec, linked: boolean, w: Wiri
     if (v.dstport !== DEFAULT_VXLAN_PORT) m.set('dstport', v.dstport);
     if (v.fdb?.length) m.set('fdb', v.fdb.map((e) => new Map([['mac', e.mac], ['dst', e.dst]])));
   }
-  if (i.parent !== undefined) m.set('parent', i.parent);
+  if (i.parent !== undefined) m.set('parent', i.parentNode !== undefined ? `${i.parentNode}:${i.parent}` : i.parent);
   if (i.macvlanMode !== undefined) m.set('mode', i.macvlanMode);
   if (i.vlanId !== undefined) m.set('id', i.vlanId);
   return m;
@@ -203,7 +204,10 @@ export function toClabYaml(t: Topology): string {
       if (op.op === 'netns-add' || op.op === 'veth-add' || op.op === 'exec' || op.op === 'netns-del' || op.node !== node) return [];
       if (op.op === 'sysctl') return [shellLine(['sysctl', '-w', `${op.key}=${op.value}`])];
       if (op.op === 'fdb-append') return [shellLine(['bridge', ...fdbAppendArgs(op)])];
+      if (op.op === 'iptables') return [shellLine(['iptables', ...op.args])];
       if (op.op === 'link-set' && doneByClab(op)) return [];
+      // containerlab makes these itself, from a `macvlan:IF` link (or cannot: see below).
+      if (op.op === 'link-add' && op.iface.parentNode !== undefined) return [];
       return [shellLine(['ip', ...render(op).ipBatchArgs!])];
     });
 
@@ -218,18 +222,36 @@ export function toClabYaml(t: Topology): string {
   for (const b of w.hostBridges) nodes.set(b, new Map([['kind', 'bridge']]));
 
   const topology: YamlMap = new Map([['nodes', nodes]]);
-  if (t.links.length > 0) {
-    topology.set('links', t.links.map((l) => new Map([['endpoints', [endpointText(t, l.a, w), endpointText(t, l.b, w)]]])));
+  const links: YamlMap[] = t.links.map((l) => new Map([['endpoints', [endpointText(t, l.a, w), endpointText(t, l.b, w)]]]));
+  // A namespace's macvlan on a lab-host interface is containerlab's macvlan link; one on another
+  // namespace's interface has no containerlab form.
+  const lost: string[] = [];
+  for (const n of t.nodes) {
+    for (const i of n.interfaces) {
+      if (i.parentNode === undefined || n.kind !== 'netns') continue;
+      if (i.kind !== 'macvlan' || i.parentNode !== HOST) {
+        lost.push(`${i.kind} ${n.name}:${i.name} on ${i.parentNode}:${i.parent}`);
+      } else if ((i.macvlanMode ?? 'bridge') === 'bridge') {
+        links.push(new Map([['endpoints', [`${n.name}:${i.name}`, `macvlan:${i.parent}`]]]));
+      } else {
+        links.push(new Map<string, unknown>([['type', 'macvlan'], ['endpoint', new Map([['node', n.name], ['interface', i.name]])], ['host-interface', i.parent], ['mode', i.macvlanMode]]));
+      }
+    }
   }
+  if (links.length > 0) topology.set('links', links);
   const root: YamlMap = new Map<string, unknown>([['name', t.name ?? 'nslab'], ['topology', topology]]);
 
   const hostLines = [...lines(HOST), ...(host?.exec ?? [])];
-  const comment = hostLines.length
-    ? [
-        ' Exported from nslab. containerlab does not configure the machine it runs on: create the',
-        ' bridges before `clab deploy` and run the remaining lines after it, on the host.',
-        ...hostLines.map((l) => `   ${l.replace(/[\r\n]/g, ' ')}`),
-      ].join('\n')
-    : ' Exported from nslab.';
+  const comment = [
+    ' Exported from nslab.',
+    ...(hostLines.length
+      ? [
+          ' containerlab does not configure the machine it runs on: create the',
+          ' bridges before `clab deploy` and run the remaining lines after it, on the host.',
+          ...hostLines.map((l) => `   ${l.replace(/[\r\n]/g, ' ')}`),
+        ]
+      : []),
+    ...(lost.length ? [' Not reproduced (containerlab makes macvlans only on host interfaces):', ...lost.map((l) => `   ${l}`)] : []),
+  ].join('\n');
   return toYaml(root, comment);
 }

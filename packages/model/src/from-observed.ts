@@ -26,6 +26,7 @@ export function observedToTopology(o: ObservedLab): Topology {
     routes: [],
     // Only settings that differ from a fresh namespace's: forwarding is off by default.
     sysctls: Object.fromEntries(Object.entries(n.sysctls).filter(([, v]) => v !== '0')),
+    ...(n.iptables !== undefined ? { iptables: [...n.iptables] } : {}),
     exec: [],
   }));
   if (!nodes.some((n) => n.kind === 'host')) nodes.unshift(hostNode());
@@ -51,6 +52,22 @@ export function observedToTopology(o: ObservedLab): Topology {
     // A veth whose peer is outside the lab (or unsafe to name) cannot be recreated on its own.
     n.interfaces = n.interfaces.filter((i) => i.kind !== 'veth' || linked.has(`${n.name}:${i.name}`));
     pruneDangling(n);
+  }
+  // A macvlan moved in from another node needs that node's interface.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const n of nodes) {
+      const before = n.interfaces.length;
+      n.interfaces = n.interfaces.filter((i) => {
+        if (i.parentNode === undefined) return true;
+        i.parentNode = rename.get(i.parentNode) ?? i.parentNode;
+        return byName.get(i.parentNode)?.interfaces.some((x) => x.name === i.parent) ?? false;
+      });
+      if (n.interfaces.length !== before) {
+        pruneDangling(n);
+        changed = true;
+      }
+    }
   }
   for (const n of ordered) {
     const node = byName.get(n.kind === 'host' ? HOST : n.name)!;
@@ -107,6 +124,8 @@ export function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
       const parent = str('parent');
       if (parent === undefined) return undefined;
       spec.parent = parent;
+      const parentNode = str('parentNode');
+      if (parentNode !== undefined) spec.parentNode = parentNode;
       const mode = str('mode');
       if (mode !== undefined && (MACVLAN_MODES as readonly string[]).includes(mode)) spec.macvlanMode = mode as InterfaceSpec['macvlanMode'];
       break;
@@ -116,6 +135,8 @@ export function interfaceOf(o: ObservedInterface): InterfaceSpec | undefined {
       const id = num('id');
       if (parent === undefined || id === undefined) return undefined;
       spec.parent = parent;
+      const parentNode = str('parentNode');
+      if (parentNode !== undefined) spec.parentNode = parentNode;
       spec.vlanId = id;
       break;
     }
@@ -147,7 +168,7 @@ function pruneDangling(n: NodeSpec): void {
   for (let changed = true; changed; ) {
     const names = new Set(n.interfaces.map((i) => i.name));
     const before = n.interfaces.length;
-    n.interfaces = n.interfaces.filter((i) => i.parent === undefined || names.has(i.parent));
+    n.interfaces = n.interfaces.filter((i) => i.parent === undefined || i.parentNode !== undefined || names.has(i.parent));
     changed = n.interfaces.length !== before;
   }
   const names = new Set(n.interfaces.map((i) => i.name));

@@ -12,3 +12,4 @@ export * from './edit.ts';
 export * from './diagnose.ts';
 export * from './capture-filter.ts';
 export * from './exec-replay.ts';
+export * from './iptables.ts';

@@ -16,7 +16,7 @@ import type { ParsedTopology } from './parse.ts';
 import { runSync, type Steps } from './steps.ts';
 
 const TOP_KEYS = ['name', 'requires', 'nodes', 'bridges', 'links'];
-const NODE_KEYS = ['interfaces', 'routes', 'sysctls', 'exec', 'position'];
+const NODE_KEYS = ['interfaces', 'routes', 'sysctls', 'iptables', 'exec', 'position'];
 const LINK_KEYS = ['endpoints'];
 const ROUTE_KEYS = ['to', 'via', 'dev', 'metric'];
 const POSITION_KEYS = ['x', 'y'];
@@ -264,15 +264,13 @@ function readInterface(m: Entries, name: string, kind: InterfaceKind, p: string,
       break;
     }
     case 'macvlan': {
-      const parent = readString(m, 'parent', p, c);
-      if (parent !== undefined) spec.parent = parent;
+      readParent(spec, readString(m, 'parent', p, c));
       const mode = readString(m, 'mode', p, c);
       if (mode !== undefined) spec.macvlanMode = mode as InterfaceSpec['macvlanMode'];
       break;
     }
     case 'vlan': {
-      const parent = readString(m, 'parent', p, c);
-      if (parent !== undefined) spec.parent = parent;
+      readParent(spec, readString(m, 'parent', p, c));
       const id = readInt(m, 'id', p, c);
       if (id !== undefined) spec.vlanId = id;
       break;
@@ -283,11 +281,26 @@ function readInterface(m: Entries, name: string, kind: InterfaceKind, p: string,
   return spec;
 }
 
+/** `parent: eth0` (same node) or `parent: host:eth0` (made on another node's interface). */
+function readParent(spec: InterfaceSpec, parent: string | undefined): void {
+  if (parent === undefined) return;
+  const colon = parent.indexOf(':');
+  // Interface names cannot hold ":", so the first one separates a node.
+  if (colon > 0) {
+    spec.parentNode = parent.slice(0, colon);
+    spec.parent = parent.slice(colon + 1);
+  } else {
+    spec.parent = parent;
+  }
+}
+
 function readNodeSettings(node: NodeSpec, body: Entries, nodeAt: string, c: Collector): void {
   const routesAt = at(nodeAt, 'routes');
   node.routes = (readList(body, 'routes', nodeAt, c) ?? []).map((raw, k) => readRoute(raw, at(routesAt, k), c));
   const sysctls = readScalarMap(body, 'sysctls', nodeAt, c);
   if (sysctls) node.sysctls = Object.fromEntries(sysctls);
+  const iptables = readStringList(body, 'iptables', nodeAt, c);
+  if (iptables !== undefined) node.iptables = iptables;
   node.exec = readStringList(body, 'exec', nodeAt, c) ?? [];
   if (body.has('position')) {
     const p = at(nodeAt, 'position');

@@ -47,6 +47,8 @@ export interface ObservedNode {
   routes: ObservedRoute[];
   neighbours: ObservedNeighbour[];
   sysctls: Record<string, string>;
+  /** IPv4 firewall rules (`iptables` arguments, see iptables.ts); absent when not read. */
+  iptables?: string[];
   unsafeName?: boolean;
 }
 

@@ -31,6 +31,8 @@ export type Operation =
   /** A static forwarding entry on a vxlan, added once the vxlan exists. */
   | { op: 'fdb-append'; node: string; dev: string; mac: string; dst: string }
   | { op: 'sysctl'; node: string; key: string; value: string }
+  /** One rule line of the node's iptables (IPv4), as `iptables` arguments. */
+  | { op: 'iptables'; node: string; args: string[] }
   /** A user-supplied command (containerlab `exec:`), already split into argv. */
   | { op: 'exec'; node: string; argv: string[] };
 

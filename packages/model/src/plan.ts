@@ -50,7 +50,8 @@ function stackedInOrder(node: NodeSpec): InterfaceSpec[] {
   // otherwise file order. Each step takes the first interface (in file order) whose parent is made
   // or is not one of these; the heap and a cursor keep that linear for thousands of interfaces.
   const pending = node.interfaces.filter((i) => STACKED.has(i.kind));
-  const parentOf = (i: InterfaceSpec) => (i.kind === 'vxlan' ? i.vxlan?.dev : i.parent);
+  // A parent on another node is made before this node's turn (see byParentNodes).
+  const parentOf = (i: InterfaceSpec) => (i.kind === 'vxlan' ? i.vxlan?.dev : i.parentNode === undefined ? i.parent : undefined);
   const made = new Set(node.interfaces.filter((i) => !STACKED.has(i.kind)).map((i) => i.name));
   const names = new Set(pending.map((i) => i.name));
   // Pending interfaces waiting for the first interface of a name to be made.
@@ -121,6 +122,27 @@ class MinHeap {
   }
 }
 
+/**
+ * Namespaces in file order, except that one holding a macvlan made on another namespace's
+ * interface comes after that namespace (whose interfaces exist once its turn is over). A cycle
+ * (which the kernel could not build either) keeps file order.
+ */
+function byParentNodes(namespaces: NodeSpec[]): NodeSpec[] {
+  const deps = new Map(namespaces.map((n) => [n.name, new Set(n.interfaces.flatMap((i) => (i.parentNode !== undefined && i.parentNode !== n.name && i.parentNode !== HOST ? [i.parentNode] : [])))]));
+  if ([...deps.values()].every((d) => d.size === 0)) return namespaces;
+  const out: NodeSpec[] = [];
+  const placed = new Set<string>();
+  const known = new Set(namespaces.map((n) => n.name));
+  let rest = namespaces;
+  while (rest.length > 0) {
+    const next = rest.find((n) => [...deps.get(n.name)!].every((d) => placed.has(d) || !known.has(d))) ?? rest[0]!;
+    out.push(next);
+    placed.add(next.name);
+    rest = rest.filter((n) => n !== next);
+  }
+  return out;
+}
+
 export interface PlanOptions {
   /**
    * Give every veth end an ifindex of its own, numbered on from the lab host's interfaces, as if
@@ -135,7 +157,7 @@ export interface PlanOptions {
 export function planDeploy(t: Topology, opts: PlanOptions = {}): Operation[] {
   const ops: Operation[] = [];
   const host = t.nodes.find((n) => n.name === HOST);
-  const namespaces = t.nodes.filter((n) => n.kind === 'netns');
+  const namespaces = byParentNodes(t.nodes.filter((n) => n.kind === 'netns'));
 
   for (const n of namespaces) ops.push({ op: 'netns-add', node: n.name });
   let made = 0;
@@ -167,6 +189,9 @@ export function planDeploy(t: Topology, opts: PlanOptions = {}): Operation[] {
   }
   for (const n of t.nodes) {
     for (const [key, value] of Object.entries(n.sysctls)) ops.push({ op: 'sysctl', node: n.name, key, value });
+  }
+  for (const n of t.nodes) {
+    for (const rule of n.iptables ?? []) ops.push({ op: 'iptables', node: n.name, args: splitShellWords(rule) });
   }
   for (const n of t.nodes) {
     for (const line of n.exec) ops.push({ op: 'exec', node: n.name, argv: splitShellWords(line) });

@@ -80,8 +80,14 @@ export function render(op: Operation): RenderedCommand {
       return ip(null, ['netns', 'add', op.node]);
     case 'netns-del':
       return ip(null, ['netns', 'del', op.node]);
-    case 'link-add':
-      return ip(nsOf(op.node), linkAddArgs(op.iface));
+    case 'link-add': {
+      const args = linkAddArgs(op.iface);
+      if (op.iface.parentNode === undefined) return ip(nsOf(op.node), args);
+      // Made on the parent's node and moved in the same call (`netns`): the name is only ever
+      // taken in the node it ends up in.
+      const type = args.indexOf('type');
+      return ip(nsOf(op.iface.parentNode), [...args.slice(0, type), 'netns', op.node, ...args.slice(type)]);
+    }
     case 'veth-add': {
       const args = ['link', 'add', 'name', op.a.interface];
       if (op.ifindex) args.push('index', String(op.ifindex[0]));
@@ -116,6 +122,8 @@ export function render(op: Operation): RenderedCommand {
     }
     case 'sysctl':
       return inNode(op.node, ['sysctl', '-w', `${op.key}=${op.value}`]);
+    case 'iptables':
+      return inNode(op.node, ['iptables', ...op.args]);
     case 'exec':
       return inNode(op.node, op.argv);
   }

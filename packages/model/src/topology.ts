@@ -67,8 +67,13 @@ export interface InterfaceSpec {
   promisc?: boolean;
   vlanFiltering?: boolean;
   vxlan?: VxlanParams;
-  /** macvlan/vlan: parent interface in the same node. */
+  /** macvlan/vlan: the interface it is stacked on, in this node unless `parentNode` says. */
   parent?: string;
+  /**
+   * macvlan/vlan made on another node's interface and moved here (a namespace's macvlan on the
+   * lab host's eth0, as the macvlan lab builds it). Written `parent: host:eth0`.
+   */
+  parentNode?: string;
   macvlanMode?: 'bridge' | 'private' | 'vepa' | 'passthru';
   vlanId?: number;
 }
@@ -88,6 +93,11 @@ export interface NodeSpec {
   routes: RouteSpec[];
   /** e.g. { "net.ipv4.ip_forward": "1" } */
   sysctls: Record<string, string>;
+  /**
+   * iptables (IPv4) rules, as `iptables` arguments: `-t nat -A POSTROUTING -o eth0 -j MASQUERADE`,
+   * `-P FORWARD DROP`, `-N CHAIN`. undefined = not read (the node's tables were not looked at).
+   */
+  iptables?: string[];
   /** Commands run in the node after links exist (containerlab `exec:`), split into argv by shell-word rules. */
   exec: string[];
   /** Canvas position, kept in the model so layouts survive round trips. */
@@ -149,6 +159,7 @@ export function requiredCapabilities(t: Topology): Capability[] {
         default: break;
       }
     }
+    if (n.iptables?.some((r) => /(^|\s)-t\s+nat(\s|$)/.test(r))) need.add('nat');
   }
   return CAPABILITIES.filter((c) => need.has(c));
 }

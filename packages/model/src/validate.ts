@@ -23,6 +23,7 @@ import {
   parseCidr,
   parseIp,
 } from './names.ts';
+import { checkIptablesRule } from './iptables.ts';
 import { splitShellWords } from './shell-quote.ts';
 import { runSync, type Steps } from './steps.ts';
 
@@ -41,7 +42,7 @@ export interface Locator {
   requires: string;
   nodes: string;
   node(n: NodeSpec): string;
-  nodeField(n: NodeSpec, key: 'routes' | 'sysctls' | 'exec' | 'position'): string;
+  nodeField(n: NodeSpec, key: 'routes' | 'sysctls' | 'iptables' | 'exec' | 'position'): string;
   iface(n: NodeSpec, i: InterfaceSpec): string;
   link(index: number): string;
   endpoint(index: number, end: 0 | 1): string;
@@ -118,6 +119,7 @@ export function* checkTopologySteps(t: Topology, loc: Locator): Steps<Issue[]> {
     interfaces.set(n, checkNode(n, loc, add));
     if (k % NODES_PER_STEP === NODES_PER_STEP - 1) yield;
   }
+  checkForeignParents(nodes, byName, interfaces, loc, add);
   yield* checkLinks(t, byName, interfaces, loc, add);
   return issues.list();
 }
@@ -159,6 +161,12 @@ function checkNode(n: NodeSpec, loc: Locator, add: Add): Map<string, InterfaceSp
     const whyValue = checkSysctlValue(value);
     if (whyValue) add(p, 'sysctl', whyValue);
   }
+
+  const iptablesAt = loc.nodeField(n, 'iptables');
+  (n.iptables ?? []).forEach((rule, k) => {
+    const why = checkIptablesRule(rule);
+    if (why) add(at(iptablesAt, k), 'iptables', why);
+  });
 
   const execAt = loc.nodeField(n, 'exec');
   (n.exec ?? []).forEach((line, k) => {
@@ -298,12 +306,34 @@ function checkInterface(n: NodeSpec, i: InterfaceSpec, byName: Map<string, Inter
 }
 
 function checkParent(n: NodeSpec, i: InterfaceSpec, parent: string | undefined, byName: Map<string, InterfaceSpec>, p: string, add: Add): void {
+  // On another node: checked with the whole topology (checkForeignParents).
+  if (i.parentNode !== undefined && parent !== undefined) return;
   if (parent === undefined) {
     add(p, 'required', `a ${i.kind} interface needs \`parent\`: the interface of ${nodeLabel(n)} it is stacked on`);
   } else if (parent === i.name) {
     add(p, 'parent', 'an interface cannot be stacked on itself');
   } else if (!byName.has(parent)) {
     add(p, 'unknown-interface', () => `${nodeLabel(n)} has no interface ${quote(parent)}${didYouMeanSuffix(parent, byName.keys())}; it must be in the same node`);
+  }
+}
+
+/** `parent: NODE:IF`: the node and its interface exist, and the kernel can make it that way. */
+function checkForeignParents(nodes: NodeSpec[], byName: Map<string, NodeSpec>, interfaces: Map<NodeSpec, Map<string, InterfaceSpec>>, loc: Locator, add: Add): void {
+  for (const n of nodes) {
+    for (const i of Array.isArray(n.interfaces) ? n.interfaces : []) {
+      if (i.parentNode === undefined || i.parent === undefined) continue;
+      const p = at(loc.iface(n, i), 'parent');
+      const owner = byName.get(i.parentNode);
+      if (!owner) {
+        add(p, 'unknown-node', () => `parent ${quote(`${i.parentNode}:${i.parent}`)} names node ${quote(i.parentNode!)}, which is not in the topology${didYouMeanSuffix(i.parentNode!, byName.keys())}`);
+      } else if (n.kind === 'host' && owner !== n) {
+        add(p, 'parent', `a ${i.kind} in the lab host must be stacked on a lab-host interface (write parent: IF): nslab moves interfaces into namespaces, not out of them`);
+      } else if (!interfaces.get(owner)?.has(i.parent)) {
+        add(p, 'unknown-interface', () => `${nodeLabel(owner)} has no interface ${quote(i.parent!)}${didYouMeanSuffix(i.parent!, interfaces.get(owner)?.keys() ?? [])}`);
+      } else if (['loopback'].includes(interfaces.get(owner)!.get(i.parent)!.kind)) {
+        add(p, 'parent', `a ${i.kind} cannot be stacked on a loopback interface`);
+      }
+    }
   }
 }
 
@@ -358,7 +388,7 @@ const ZERO_MAC = '00:00:00:00:00:00';
 
 function parentOf(i: InterfaceSpec): string | undefined {
   if (i.kind === 'vxlan') return i.vxlan?.dev;
-  if (i.kind === 'macvlan' || i.kind === 'vlan') return i.parent;
+  if ((i.kind === 'macvlan' || i.kind === 'vlan') && i.parentNode === undefined) return i.parent;
   return undefined;
 }
 

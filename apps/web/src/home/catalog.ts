@@ -1,4 +1,6 @@
 // The labs/ folder, bundled at build time: each lab's topology file and the first paragraph of its README.
+import { firstParagraph } from './first-paragraph.ts';
+
 export interface CatalogLab {
   folder: string;
   file: string;
@@ -11,12 +13,7 @@ export interface CatalogLab {
 const topologies = import.meta.glob('../../../../labs/*/topology.{yaml,clab.yml}', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 const readmes = import.meta.glob('../../../../labs/*/README.md', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
-/** Pure: the README's first paragraph, as plain text (markdown code ticks removed). */
-export function firstParagraph(md: string): string {
-  const body = md.replace(/^#.*\n+/, '');
-  const para = body.split(/\n\s*\n/)[0] ?? '';
-  return para.replace(/\s+/g, ' ').replace(/`/g, '').trim();
-}
+export { firstParagraph };
 
 function topologyName(yaml: string): string | undefined {
   return /^name:\s*["']?([A-Za-z0-9_.-]+)["']?\s*$/m.exec(yaml)?.[1];

@@ -60,6 +60,14 @@ export interface GuideStep {
   title: string;
   markdown: string;
   checks: string[];
+  /** The veth pairs this step's checks name (both ends, and the bridge an end is plugged into). */
+  veths?: { step: string; a: GuideVethEnd; b: GuideVethEnd }[];
+}
+
+export interface GuideVethEnd {
+  node: string;
+  name: string;
+  bridge?: string;
 }
 
 export interface GuideLab {

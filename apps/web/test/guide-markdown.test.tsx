@@ -15,11 +15,11 @@ describe('parseMarkdown', () => {
     expect(blocks[1]).toMatchObject({ children: [{ text: 'Two empty namespaces, ' }, { type: 'code', text: 'ns1' }, { text: ' and ' }, { type: 'code', text: 'ns2' }, { text: '.' }] });
     expect(blocks[2]).toMatchObject({ ordered: false, items: [[{ text: 'one' }], [{ type: 'strong', children: [{ text: 'two' }] }]] });
     expect(blocks[3]).toMatchObject({ ordered: true, start: 1 });
-    expect(blocks[4]).toEqual({ type: 'code', lang: 'bash', text: 'ip netns add ns1\n\nip netns add ns2   # a comment' });
+    expect(blocks[4]).toEqual({ type: 'code', lang: 'bash', text: 'ip netns add ns1\n\nip netns add ns2   # a comment', info: '' });
   });
 
   it('keeps an unclosed fence to the end, and never throws on odd input', () => {
-    expect(parseMarkdown('```\nopen')).toEqual([{ type: 'code', lang: '', text: 'open' }]);
+    expect(parseMarkdown('```\nopen')).toEqual([{ type: 'code', lang: '', text: 'open', info: '' }]);
     for (const s of ['', '#', '**', '*', '`', '[', '[a](', '_a', '- ', '1.', '\\', '***x***', '\u0000', 'a\r\nb']) expect(() => parseMarkdown(s)).not.toThrow();
   });
 
@@ -94,5 +94,24 @@ describe('rendering', () => {
   it('renders lists with their numbering', () => {
     expect(html('3. c\n4. d')).toBe('<div class="md"><ol start="3"><li>c</li><li>d</li></ol></div>');
     expect(html('- a\n  wrapped\n- b')).toBe('<div class="md"><ul><li>a wrapped</li><li>b</li></ul></div>');
+  });
+});
+
+describe('command blocks say where they are typed', () => {
+  const shells = { open: () => {}, exists: (n: string) => n !== 'ns9', isOpen: (n: string) => n === 'ns1' };
+  it('a shell block names its terminal and has the button; other blocks do not', () => {
+    const out = renderToStaticMarkup(<Markdown source={'```bash\nip netns add ns1\n```\n\n```yaml\nname: x\n```'} shells={shells} />);
+    expect(out).toContain('type in the lab host');
+    expect(out).toContain('aria-label="Open a terminal in the lab host"');
+    expect(out.match(/md-terminal/g)).toHaveLength(1);
+  });
+  it('in=NODE: that namespace; "Go to" when one is open, disabled while the namespace does not exist', () => {
+    expect(renderToStaticMarkup(<Markdown source={'```bash in=ns1\nping -c1 10.1.5.11\n```'} shells={shells} />)).toContain('aria-label="Go to the terminal in ns1"');
+    expect(renderToStaticMarkup(<Markdown source={'```bash in=ns9\nip a\n```'} shells={shells} />)).toMatch(/<button[^>]*disabled=""[^>]*aria-label="Open a terminal in ns9"/);
+  });
+  it('without shells (outside a lab) the block only says where', () => {
+    const out = renderToStaticMarkup(<Markdown source={'```bash\nip a\n```'} />);
+    expect(out).toContain('type in the lab host');
+    expect(out).not.toContain('md-terminal');
   });
 });

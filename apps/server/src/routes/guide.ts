@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { describeCheck, type Lab } from '@nslab/labs';
+import { describeCheck, expectedVeths, type Lab } from '@nslab/labs';
 import { catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
@@ -24,7 +24,8 @@ function publicLab(lab: Lab, availability: Availability) {
     requires: lab.requires,
     tools: lab.tools,
     ...availability,
-    steps: lab.steps.map((s) => ({ id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)) })),
+    // veths: the pairs the step names, so the editor can propose those names.
+    steps: lab.steps.map((s) => ({ id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)), veths: expectedVeths([s], lab) })),
   };
 }
 

@@ -2,13 +2,17 @@
 // its checks (✓/✗, hints under failures) and a Check button. After every change the kernel reports,
 // the current step is checked again on its own (debounced, one check in flight at most). Shown only
 // for labs started from the catalog; progress lives on the server, so it survives a reload.
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+// Each command block says which shell it is typed in and opens that terminal in one click; what
+// the guide knows (steps, progress, current step) is published for the veth dialog's names.
+import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { api, ApiError, type GuideLab, type GuideStep, type GuideStepResult } from '../api.ts';
 import { explain, type Explained } from '../errors.ts';
 import type { LabStore } from '../live/lab-store.ts';
 import { useLab } from '../lab/context.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
-import { Markdown } from './Markdown.tsx';
+import { Markdown, type Shells } from './Markdown.tsx';
+import { publishGuide } from './guide-state.ts';
+import { focus, getLabTerminals, useLabTerminals } from '../terminal/terminal-store.ts';
 import { currentStep, Debounced, firstOpen, looksGuided, passedCount, progressText, rememberedGuided, rememberGuided } from './progress.ts';
 
 interface Checked {
@@ -151,6 +155,41 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
     });
   }, [store]);
 
+  // The veth dialog proposes the names the step being worked on expects.
+  useEffect(() => {
+    if (!guide) return;
+    publishGuide(lab, {
+      steps: guide.steps,
+      passed,
+      current: currentStep(
+        guide.steps.map((s) => s.id),
+        passed,
+        expanded,
+      ),
+    });
+  }, [lab, guide, passed, expanded]);
+  useEffect(() => () => publishGuide(lab, null), [lab]);
+
+  const { openTerminal } = useLab();
+  const terminals = useLabTerminals(lab);
+  // Re-rendered when the lab's namespaces change, not on every patch.
+  const nodeNames = useSyncExternalStore(store.subscribe, () => store.getState().lab?.nodes.map((n) => n.name).join('\n') ?? '');
+  const shells: Shells = useMemo(() => {
+    const live = (node: string) => terminals.terminals.filter((t) => t.node === node && t.status !== 'exited');
+    const names = new Set(nodeNames.split('\n'));
+    return {
+      exists: (node) => names.has(node),
+      isOpen: (node) => live(node).length > 0,
+      open: (node) => {
+        // The one shown in the dock if it is on that node, else the newest; a new one when there is none.
+        const on = live(node);
+        const shown = on.find((t) => t.id === getLabTerminals(lab).active) ?? on.at(-1);
+        if (shown) focus(shown.id);
+        else openTerminal(node);
+      },
+    };
+  }, [lab, terminals, nodeNames, openTerminal]);
+
   if (!guide) return null;
   const ids = guide.steps.map((s) => s.id);
   const done = passedCount(ids, passed);
@@ -210,6 +249,7 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
             onToggle={() => setExpanded((x) => (x === s.id ? null : s.id))}
             onOpen={(id) => setExpanded(id)}
             onCheck={() => void check(s, false)}
+            shells={shells}
           />
         ))}
       </ol>
@@ -229,8 +269,9 @@ function StepItem(props: {
   onToggle(): void;
   onOpen(id: string): void;
   onCheck(): void;
+  shells: Shells;
 }) {
-  const { lab, step, index, passed, open, checked, checking, next } = props;
+  const { lab, step, index, passed, open, checked, checking, next, shells } = props;
   const id = useId();
   const { confirm } = useLab();
   const [solveError, setSolveError] = useState<Explained | null>(null);
@@ -273,7 +314,7 @@ function StepItem(props: {
       </h3>
       {open && (
         <div className="guide-step-body" id={`${id}-body`} role="region" aria-labelledby={`${id}-head`}>
-          <Markdown source={step.markdown} headingOffset={3} />
+          <Markdown source={step.markdown} headingOffset={3} shells={shells} />
           <h4 className="checks-title">Checks</h4>
           <ul className="guide-checks" aria-label={`Checks of step ${index + 1}`}>
             {rows.map((r, j) => (

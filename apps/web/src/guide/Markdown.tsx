@@ -2,6 +2,17 @@
 // source can never inject markup; links are http(s) only and open without an opener.
 import { createElement, useEffect, useRef, useState, type ReactNode } from 'react';
 import { copyableLine, parseInline, parseMarkdown, type Block, type Inline } from './markdown.ts';
+import { shellLabel, shellOf } from './command-shell.ts';
+import './guide.css';
+
+/** What a command block's "open that terminal" button does, on the lab screen. */
+export interface Shells {
+  open(node: string): void;
+  /** Whether the node exists yet (a terminal cannot open in a namespace still to be made). */
+  exists(node: string): boolean;
+  /** Whether a terminal on the node is open already (the button then goes to it). */
+  isOpen(node: string): boolean;
+}
 
 /** Copies text; falls back to a hidden textarea where the Clipboard API is not available. */
 export async function copyText(text: string): Promise<void> {
@@ -57,13 +68,36 @@ function CodeLine({ line }: { line: string }) {
   );
 }
 
-export function CodeBlock({ text, lang }: { text: string; lang: string }) {
+function ShellButton({ node, shells }: { node: string; shells: Shells }) {
+  const where = shellLabel(node);
+  const exists = shells.exists(node);
+  const open = shells.isOpen(node);
+  return (
+    <button
+      type="button"
+      className="small md-terminal"
+      disabled={!exists}
+      aria-label={`${open ? 'Go to the terminal' : 'Open a terminal'} in ${where}`}
+      title={exists ? `${open ? 'Show the terminal' : 'Open a terminal'} in ${where}, where these commands are typed` : `${node} does not exist yet`}
+      onClick={() => shells.open(node)}
+    >
+      {open ? 'Go to terminal' : 'Open terminal'}
+    </button>
+  );
+}
+
+export function CodeBlock({ text, lang, info = '', shells }: { text: string; lang: string; info?: string; shells?: Shells }) {
   const [copied, copy] = useCopied();
   const lines = text.split('\n');
+  const shell = shellOf(lang, info);
   return (
-    <div className="md-code">
+    <div className="md-code" data-shell={shell ?? undefined}>
       <div className="md-code-bar">
-        <span className="md-lang">{lang || 'code'}</span>
+        <span className="md-lang">
+          {lang || 'code'}
+          {shell && <span className="md-shell"> · type in {shellLabel(shell)}</span>}
+        </span>
+        {shell && shells && <ShellButton node={shell} shells={shells} />}
         <button type="button" className="small md-copy" aria-label="Copy code block" onClick={() => copy(text)}>
           {copied ? 'Copied ✓' : 'Copy'}
         </button>
@@ -104,7 +138,7 @@ function inlines(nodes: Inline[], key = ''): ReactNode[] {
   });
 }
 
-function block(b: Block, i: number, headingOffset: number): ReactNode {
+function block(b: Block, i: number, headingOffset: number, shells: Shells | undefined): ReactNode {
   switch (b.type) {
     case 'heading': {
       const level = Math.min(6, b.level + headingOffset);
@@ -113,7 +147,7 @@ function block(b: Block, i: number, headingOffset: number): ReactNode {
     case 'paragraph':
       return <p key={i}>{inlines(b.children)}</p>;
     case 'code':
-      return <CodeBlock key={i} text={b.text} lang={b.lang} />;
+      return <CodeBlock key={i} text={b.text} lang={b.lang} info={b.info} shells={shells} />;
     case 'list': {
       const items = b.items.map((it, j) => <li key={j}>{inlines(it)}</li>);
       return b.ordered ? (
@@ -132,8 +166,11 @@ export function InlineMarkdown({ source }: { source: string }) {
   return <>{inlines(parseInline(source))}</>;
 }
 
-/** Renders Markdown; headings are shifted down by `headingOffset` levels to fit the page's outline. */
-export function Markdown({ source, headingOffset = 0 }: { source: string; headingOffset?: number }) {
+/**
+ * Renders Markdown; headings are shifted down by `headingOffset` levels to fit the page's outline.
+ * With `shells`, each command block gets a button opening the terminal it is typed in.
+ */
+export function Markdown({ source, headingOffset = 0, shells }: { source: string; headingOffset?: number; shells?: Shells }) {
   const blocks = parseMarkdown(source);
-  return <div className="md">{blocks.map((b, i) => block(b, i, headingOffset))}</div>;
+  return <div className="md">{blocks.map((b, i) => block(b, i, headingOffset, shells))}</div>;
 }

@@ -15,7 +15,7 @@ export type Inline =
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3 | 4 | 5 | 6; children: Inline[] }
   | { type: 'paragraph'; children: Inline[] }
-  | { type: 'code'; lang: string; text: string }
+  | { type: 'code'; lang: string; text: string; /** The rest of the fence's info string (`in=ns1`). */ info: string }
   | { type: 'list'; ordered: boolean; start: number; items: Inline[][] };
 
 /** A link target we are willing to render: absolute http(s) only. */
@@ -133,7 +133,7 @@ export function parseInline(s: string, depth = 0): Inline[] {
   return out;
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)([^`]*)/;
 const HEADING = /^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$/;
 const BULLET = /^ {0,3}[-*+]\s+(.*)$/;
 const ORDERED = /^ {0,3}(\d{1,9})[.)]\s+(.*)$/;
@@ -156,7 +156,7 @@ export function parseMarkdown(md: string): Block[] {
       const body: string[] = [];
       i++;
       while (i < lines.length && !new RegExp(`^ {0,3}${marker[0] === '`' ? '`' : '~'}{${marker.length},}\\s*$`).test(lines[i]!)) body.push(lines[i++]!);
-      blocks.push({ type: 'code', lang: fence[2] ?? '', text: body.join('\n') });
+      blocks.push({ type: 'code', lang: fence[2] ?? '', text: body.join('\n'), info: (fence[3] ?? '').trim() });
       continue;
     }
     if (line.trim() === '') {

@@ -174,7 +174,7 @@ function CatalogItem({ item }: { item: (typeof catalog)[number] }) {
   return (
     <li className="card catalog-item">
       <h3>
-        {item.title} <span className="muted small-text">from labs/{item.folder}/{item.file}</span>
+        {item.title} <span className="muted small-text">ready-made topology</span>
       </h3>
       {item.description && <p>{item.description}</p>}
       <form

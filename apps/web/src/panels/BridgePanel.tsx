@@ -7,6 +7,7 @@ import { useLab } from '../lab/context.ts';
 import { elementOfIface } from '../selection.ts';
 import { StatePill, UpDown } from './InterfaceEditor.tsx';
 import { CaptureButton } from '../capture/CaptureButton.tsx';
+import { macOwnerText, macOwners } from './mac-owner.ts';
 
 export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridge: ObservedBridge; iface: ObservedInterface | undefined }) {
   const { editor, select, store, notify } = useLab();
@@ -79,6 +80,7 @@ export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridg
             <tr>
               <th scope="col">MAC</th>
               <th scope="col">Port</th>
+              <th scope="col">Belongs to</th>
               <th scope="col">Kind</th>
             </tr>
           </thead>
@@ -87,6 +89,7 @@ export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridg
               <tr key={`${f.mac} ${f.port} ${f.vlan ?? ''}`}>
                 <td className="mono">{f.mac}</td>
                 <td className="mono">{displayName(f.port)}</td>
+                <td className="mono">{macOwnerText(macOwners(lab, f.mac, node.name)) || <span className="muted" title="No interface of this lab has this MAC (gone, or from outside the lab)">—</span>}</td>
                 <td className="muted">
                   {f.local ? 'local' : f.permanent ? 'permanent' : 'learned'}
                   {f.vlan !== undefined ? ` · vlan ${f.vlan}` : ''}

@@ -1,5 +1,7 @@
 // The veth form that a drag (or "New veth pair…") opens: both ends' names proposed, editable and
-// checked as you type; ending on a bridge plugs that end into it.
+// checked as you type; ending on a bridge plugs that end into it. In a guided lab the proposed
+// names (and, opened from one element, the other end) are those the guide's steps expect, so a
+// learner who draws the pair with the mouse makes what the step checks.
 import { useModal } from '../ui/useModal.ts';
 import { useId, useMemo, useState } from 'react';
 import type { Edit, ObservedLab } from '@nslab/model';
@@ -9,6 +11,9 @@ import { proposeVethNames } from '../names.ts';
 import { useAction } from '../ui/useAction.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useLab } from '../lab/context.ts';
+import { useGuideState } from '../guide/guide-state.ts';
+import { guidedOtherEnd, guidedVethNames } from '../guide/expected-names.ts';
+import './connect.css';
 
 export interface ConnectRequest {
   from: string;
@@ -54,19 +59,28 @@ export function ConnectForm({ request, lab, onClose }: { request: ConnectRequest
 }
 
 function ConnectBody({ request, lab, onClose }: { request: ConnectRequest; lab: ObservedLab; onClose(): void }) {
-  const { editor } = useLab();
+  const { editor, lab: labName } = useLab();
+  const guide = useGuideState(labName);
   const act = useAction();
   const id = useId();
   const ends = useMemo(() => endpoints(lab), [lab]);
   const from = ends.find((e) => e.id === request.from);
-  const [toId, setToId] = useState(request.to ?? ends.find((e) => e.id !== request.from && e.id !== 'host')?.id ?? '');
-  const to = ends.find((e) => e.id === toId);
   const taken = (node: string) => new Set(lab.nodes.find((n) => n.name === node)?.interfaces.map((i) => i.name) ?? []);
+  const [toId, setToId] = useState(
+    () =>
+      request.to ??
+      (from && guidedOtherEnd(guide, from, ends.filter((e) => e.id !== from.id), taken)?.id) ??
+      ends.find((e) => e.id !== request.from && e.id !== 'host')?.id ??
+      '',
+  );
+  const to = ends.find((e) => e.id === toId);
+  const guided = useMemo(() => (from && to ? guidedVethNames(guide, from, to, taken) : null), [from?.id, to?.id, guide]);
   const proposal = useMemo(() => {
     if (!from || !to) return { a: '', b: '' };
+    if (guided) return guided;
     const short = (e: End) => e.bridge ?? e.node;
     return proposeVethNames(short(from), short(to), taken(from.node), taken(to.node), from.node === to.node);
-  }, [from?.id, to?.id]);
+  }, [from?.id, to?.id, guided]);
   const [names, setNames] = useState<{ a: string | null; b: string | null }>({ a: null, b: null });
   const nameA = names.a ?? proposal.a;
   const nameB = names.b ?? proposal.b;
@@ -110,6 +124,11 @@ function ConnectBody({ request, lab, onClose }: { request: ConnectRequest; lab: 
       <p className="muted">
         Runs <code>ip link add … type veth peer name …</code>, brings both ends up{to?.bridge || from.bridge ? ' and plugs the bridge end in' : ''}.
       </p>
+      {guided && names.a === null && names.b === null && (
+        <p className="connect-guided" role="note">
+          Names from the guide: step {guided.step} ({guided.title}) expects <code>{guided.a}</code> and <code>{guided.b}</code>.
+        </p>
+      )}
       <div className="connect-grid">
         <div>
           <div className="end-title">{from.label}</div>

@@ -13,6 +13,7 @@ import { elementOfIface } from '../selection.ts';
 import { useTraffic } from '../live/useLab.ts';
 import { formatBytesRate, formatPacketRate, rateKey, type InterfaceRates } from '../live/traffic.ts';
 import { CaptureButton } from '../capture/CaptureButton.tsx';
+import { LinkLocalNote } from './LinkLocalNote.tsx';
 
 const STATE_TEXT = { up: 'up', down: 'down', 'no-carrier': 'no carrier' } as const;
 
@@ -42,20 +43,23 @@ export function Counters({ node, i }: { node: string; i: ObservedInterface }) {
     </span>
   );
   return (
-    <dl className="counters" data-counters={i.name}>
-      <dt>RX</dt>
-      <dd>
-        {s.rxPackets} pkts · {fmt(s.rxBytes)}
-        {i.stats && i.stats.rxDropped > 0 && <span className="warn"> · {i.stats.rxDropped} dropped</span>}
-        {r && rate(r.rxPackets, r.rxBytes)}
-      </dd>
-      <dt>TX</dt>
-      <dd>
-        {s.txPackets} pkts · {fmt(s.txBytes)}
-        {i.stats && i.stats.txDropped > 0 && <span className="warn"> · {i.stats.txDropped} dropped</span>}
-        {r && rate(r.txPackets, r.txBytes)}
-      </dd>
-    </dl>
+    <>
+      <dl className="counters" data-counters={i.name}>
+        <dt>RX</dt>
+        <dd>
+          {s.rxPackets} pkts · {fmt(s.rxBytes)}
+          {i.stats && i.stats.rxDropped > 0 && <span className="warn"> · {i.stats.rxDropped} dropped</span>}
+          {r && rate(r.rxPackets, r.rxBytes)}
+        </dd>
+        <dt>TX</dt>
+        <dd>
+          {s.txPackets} pkts · {fmt(s.txBytes)}
+          {i.stats && i.stats.txDropped > 0 && <span className="warn"> · {i.stats.txDropped} dropped</span>}
+          {r && rate(r.txPackets, r.txBytes)}
+        </dd>
+      </dl>
+      <LinkLocalNote ifaces={[i]} traffic={s.rxPackets + s.txPackets} />
+    </>
   );
 }
 

@@ -6,6 +6,7 @@ import { useLab } from '../lab/context.ts';
 import { InterfaceEditor } from './InterfaceEditor.tsx';
 import { useTraffic } from '../live/useLab.ts';
 import { formatBytesRate, linkRate } from '../live/traffic.ts';
+import { LinkLocalNote } from './LinkLocalNote.tsx';
 
 /** Both directions together, as the canvas draws it. */
 function LinkTraffic({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {
@@ -13,7 +14,13 @@ function LinkTraffic({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {
   const t = useTraffic(store);
   if (!t.ready) return null;
   const bps = linkRate(t.rates, link.a, link.b);
-  return <p className="muted link-traffic">Traffic now: <span className={bps > 0 ? 'rate-badge' : 'mono'}>{formatBytesRate(bps)}</span></p>;
+  const ifaces = [link.a.iface, link.b.iface].filter((i) => i !== undefined);
+  return (
+    <>
+      <p className="muted link-traffic">Traffic now: <span className={bps > 0 ? 'rate-badge' : 'mono'}>{formatBytesRate(bps)}</span></p>
+      <LinkLocalNote ifaces={ifaces} traffic={bps} />
+    </>
+  );
 }
 
 export function LinkPanel({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {

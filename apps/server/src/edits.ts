@@ -10,6 +10,10 @@ import type { LiveLab } from './live-lab.ts';
 export interface EditResult {
   commands: string[];
   effects: string[];
+  /** The edits that undo this one (the plan's own, see EditPlan.undo), for the client's undo button. */
+  undo: Edit[];
+  /** What the edit did, in a few words ("add ns5"). */
+  label: string;
 }
 
 // One edit at a time per lab: each is planned against the state the previous one left.
@@ -95,5 +99,5 @@ async function runEdit(lab: LiveLab, edit: Edit, source: CommandSource, caps?: E
   await lab.refreshNodes(t.nodes, t.namespaces);
   // Saved before it is answered as done; a full disk answers 507 (the change is live, not saved).
   lab.saveNow(logError);
-  return { commands: done.map((d) => d.line), effects: plan.effects };
+  return { commands: done.map((d) => d.line), effects: plan.effects, undo: plan.undo, label: plan.label };
 }

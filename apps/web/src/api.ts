@@ -42,6 +42,10 @@ export interface LabSummary {
 export interface EditResult {
   commands: string[];
   effects: string[];
+  /** The edits that undo this one, worked out by the server beside the edit's plan. */
+  undo: Edit[];
+  /** What the edit did: "add ns5". */
+  label: string;
 }
 
 export interface ExecResult {

@@ -13,23 +13,19 @@ import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useAction } from '../ui/useAction.ts';
 import { TerminalDock } from '../terminal/TerminalDock.tsx';
 import { CaptureDock } from '../capture/CaptureDock.tsx';
-import { openTerminal, openTerminalCount, restoreTerminals } from '../terminal/terminal-store.ts';
+import { openTerminal, restoreTerminals } from '../terminal/terminal-store.ts';
 import { linkClick } from '../router.ts';
 import { resolve } from '../selection.ts';
 import { takeNotices } from '../notices.ts';
 import { LabContext, type LabContextValue } from './context.ts';
 import { Toolbar } from './Toolbar.tsx';
+import { useLabShortcuts } from './shortcuts.ts';
+import { requestDeletion } from '../edit/request-deletion.ts';
 import { GuidePanel } from '../guide/GuidePanel.tsx';
 import { DiagnosePanel, type DiagnoseRequest } from '../diagnose/DiagnosePanel.tsx';
 import type { Highlight } from '../diagnose/diagnosis.ts';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
-
-function typingIn(t: EventTarget | null): boolean {
-  const el = t as HTMLElement | null;
-  if (!el || !el.tagName) return false;
-  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) || !!el.closest('dialog[open], .nslab-dock, .xterm');
-}
 
 export function LabScreen({ name }: { name: string }) {
   const store = useMemo(() => {
@@ -37,7 +33,7 @@ export function LabScreen({ name }: { name: string }) {
     restoreTerminals(name);
     return new LabStore(name);
   }, [name]);
-  const editor = useMemo(() => new Editor(name, () => store.getState().lab), [name, store]);
+  const editor = useMemo(() => new Editor(name, store), [name, store]);
   useEffect(() => {
     store.connect();
     return () => store.close();
@@ -90,66 +86,57 @@ export function LabScreen({ name }: { name: string }) {
   );
 
   const deleteSelection = useCallback(() => {
-    const r = resolve(store.getState().lab, selection);
+    const lab = store.getState().lab;
+    const r = resolve(lab, selection);
     if (!r) return;
-    const run = (edit: Parameters<Editor['run']>[0]) =>
-      void keyAct.run(async () => {
-        const res = await editor.run(edit);
-        setSelection(null);
-        if (res.effects.length) notify(res.effects.join(' · '));
-      });
+    const remove = (edit: Parameters<typeof requestDeletion>[0]) =>
+      requestDeletion(edit, { lab: name, observed: lab, confirm: setConfirmReq }, () =>
+        void keyAct.run(async () => {
+          const res = await editor.run(edit);
+          setSelection(null);
+          if (res.effects.length) notify(res.effects.join(' · '));
+        }),
+      );
     if (r.kind === 'node') {
-      if (r.node.kind === 'host' || r.node.unsafeName) return;
-      const n = openTerminalCount(name, r.node.name);
-      const edit = { kind: 'remove-node', name: r.node.name } as const;
-      if (n > 0) {
-        setConfirmReq({
-          title: `Delete ${r.node.name}?`,
-          body: `${r.node.name} has ${n} open terminal${n > 1 ? 's' : ''}; deleting the namespace closes ${n > 1 ? 'them' : 'it'}. Its veth pairs go too.`,
-          confirm: `Delete ${r.node.name}`,
-          danger: true,
-          onConfirm: () => run(edit),
-        });
-      } else run(edit);
+      if (r.node.kind !== 'host' && !r.node.unsafeName) remove({ kind: 'remove-node', name: r.node.name });
     } else if (r.kind === 'bridge') {
-      if (!r.iface?.unsafeName) run({ kind: 'remove-link', node: r.node.name, interface: r.bridge.name });
-    } else if (r.a.iface && !r.a.iface.unsafeName) run({ kind: 'remove-link', node: r.a.node, interface: r.a.interface });
+      if (!r.iface?.unsafeName) remove({ kind: 'remove-link', node: r.node.name, interface: r.bridge.name });
+    } else if (r.a.iface && !r.a.iface.unsafeName) remove({ kind: 'remove-link', node: r.a.node, interface: r.a.interface });
   }, [selection, store, editor, name, keyAct, notify]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || typingIn(e.target)) return;
-      const mod = e.ctrlKey || e.metaKey;
-      if (mod && !e.shiftKey && e.key.toLowerCase() === 'z') {
+  useLabShortcuts((s, e) => {
+    const locked = editor.getState().locked !== null;
+    switch (s) {
+      case 'undo':
         e.preventDefault();
-        void keyAct.run(() => editor.undo());
-      } else if (mod || e.altKey) {
-        return;
-      } else if (e.key === 'Delete' || e.key === 'Backspace') {
-        if (!selection) return;
-        e.preventDefault();
-        deleteSelection();
-      } else if (e.key === 'Escape') {
+        if (!locked) void keyAct.run(() => editor.undo());
+        break;
+      case 'escape':
         if (connectMode) setConnectMode(false);
         else setSelection(null);
-      } else if (e.key === 'c' || e.key === 'C') {
-        setConnectMode((m) => !m);
-      } else if (e.key === 'f' || e.key === 'F') {
+        break;
+      case 'delete':
+        if (!selection || locked) return;
+        e.preventDefault();
+        deleteSelection();
+        break;
+      case 'connect':
+        if (!locked) setConnectMode((m) => !m);
+        break;
+      case 'fit':
         canvasRef.current?.fit();
-      } else if (e.key === 'n' || e.key === 'N') {
+        break;
+      case 'new-namespace':
+      case 'new-bridge':
         e.preventDefault();
-        setAdding('namespace');
-      } else if (e.key === 'b' || e.key === 'B') {
-        e.preventDefault();
-        setAdding('bridge');
-      } else if (e.key === '/') {
+        if (!locked) setAdding(s === 'new-namespace' ? 'namespace' : 'bridge');
+        break;
+      case 'search':
         e.preventDefault();
         searchRef.current?.focus();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [selection, connectMode, deleteSelection, editor, keyAct]);
+        break;
+    }
+  });
 
   // The diagnosis column narrows the canvas: show the whole lab in what is left.
   const diagnosing = diagnoseReq !== null;
@@ -193,7 +180,7 @@ export function LabScreen({ name }: { name: string }) {
         </header>
         {state.status === 'destroyed' && (
           <div className="banner danger" role="alert">
-            This lab was destroyed (from another tab, the CLI or the API); what you see is its last state.{' '}
+            This lab was destroyed (from another tab, the CLI or the API): editing is locked, and what you see is its last state.{' '}
             <a href="/" onClick={linkClick('/')}>
               Back to the labs
             </a>
@@ -232,7 +219,7 @@ export function LabScreen({ name }: { name: string }) {
         <ErrorNote error={keyAct.error} />
         <main className="lab-main">
           <Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} />
-          <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'}>
+          <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'} tabIndex={0} aria-label="Lab graph (N new namespace, B new bridge, C connect, Delete deletes the selection)">
             <Canvas
               store={store}
               lab={name}

@@ -10,6 +10,8 @@ import { ErrorNote } from '../ui/ErrorNote.tsx';
 import type { CanvasApi } from '../graph/Canvas.tsx';
 import type { EditorState } from '../edit/editor.ts';
 import { useLab } from './context.ts';
+import { focusCanvas } from './shortcuts.ts';
+import { UndoNote } from '../edit/UndoNote.tsx';
 
 type Adding = 'namespace' | 'bridge' | null;
 
@@ -68,19 +70,26 @@ export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, 
   const { lab: name, editor, notify, diagnose } = useLab();
   const undoAct = useAction();
   const last = editorState.undo.at(-1);
+  const locked = editorState.locked !== null;
+  const closeForm = () => {
+    onAdding(null);
+    // Back to the graph, so N, C, Delete work again without a click.
+    focusCanvas();
+  };
   return (
     <div className="toolbar-wrap">
       <div className="toolbar" role="toolbar" aria-label="Lab tools">
         <div className="group" aria-label="Add">
-          <button type="button" disabled={!lab} aria-expanded={adding === 'namespace'} onClick={() => onAdding(adding === 'namespace' ? null : 'namespace')}>
+          <button type="button" disabled={!lab || locked} aria-expanded={adding === 'namespace'} onClick={() => onAdding(adding === 'namespace' ? null : 'namespace')}>
             + Namespace
           </button>
-          <button type="button" disabled={!lab} aria-expanded={adding === 'bridge'} onClick={() => onAdding(adding === 'bridge' ? null : 'bridge')}>
+          <button type="button" disabled={!lab || locked} aria-expanded={adding === 'bridge'} onClick={() => onAdding(adding === 'bridge' ? null : 'bridge')}>
             + Bridge
           </button>
           <button
             type="button"
             aria-pressed={connectMode}
+            disabled={locked}
             className={connectMode ? 'active' : undefined}
             title="Drag from one node to another to create a veth pair (C, or hold Shift)"
             onClick={() => onConnectMode(!connectMode)}
@@ -91,18 +100,19 @@ export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, 
         <div className="group">
           <button
             type="button"
-            disabled={!last || undoAct.busy}
+            disabled={!last || undoAct.busy || locked}
+            aria-label={last ? `Undo: ${last.label}` : 'Undo'}
             title={last ? `Undo: ${last.label} (Ctrl+Z)` : 'Nothing to undo'}
             onClick={() => void undoAct.run(async () => {
               const r = await editor.undo();
               if (r?.effects.length) notify(r.effects.join(' · '));
             })}
           >
-            ↶ Undo{last ? <span className="sr-only">: {last.label}</span> : null}
+            ↶ Undo
           </button>
         </div>
         <div className="group" aria-label="Diagnose">
-          <button type="button" disabled={!lab} onClick={() => diagnose()} title="Why can't a node reach another? Walks a ping and finds the first broken hop">
+          <button type="button" disabled={!lab || locked} onClick={() => diagnose()} title="Why can't a node reach another? Walks a ping and finds the first broken hop">
             Why can't it reach…?
           </button>
         </div>
@@ -137,7 +147,8 @@ export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, 
           </span>
         )}
       </div>
-      {adding && lab && <AddForm key={adding} kind={adding} lab={lab} onDone={() => onAdding(null)} />}
+      {adding && lab && !locked && <AddForm key={adding} kind={adding} lab={lab} onDone={closeForm} />}
+      <UndoNote />
       <ErrorNote error={undoAct.error} />
     </div>
   );

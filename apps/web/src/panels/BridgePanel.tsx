@@ -7,10 +7,12 @@ import { useLab } from '../lab/context.ts';
 import { elementOfIface } from '../selection.ts';
 import { StatePill, UpDown } from './InterfaceEditor.tsx';
 import { CaptureButton } from '../capture/CaptureButton.tsx';
+import { EditLock } from '../edit/EditLock.tsx';
+import { requestDeletion } from '../edit/request-deletion.ts';
 import { macOwnerText, macOwners } from './mac-owner.ts';
 
 export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridge: ObservedBridge; iface: ObservedInterface | undefined }) {
-  const { editor, select, store, notify } = useLab();
+  const { lab: labName, editor, select, store, notify, confirm } = useLab();
   const act = useAction();
   const lab = store.getState().lab;
   const ports = node.interfaces.filter((i) => i.master === bridge.name);
@@ -25,26 +27,30 @@ export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridg
         <span className="muted">bridge in {where}</span>
         {iface && <StatePill i={iface} />}
       </header>
-      {iface && !iface.unsafeName && (
-        <div className="actions">
-          <UpDown node={node.name} i={iface} />
-          <CaptureButton node={node.name} iface={bridge.name} kind="bridge" />
-          <button
-            type="button"
-            className="danger"
-            disabled={act.busy}
-            onClick={() =>
-              void act.run(async () => {
-                const r = await editor.run({ kind: 'remove-link', node: node.name, interface: bridge.name });
-                select(null);
-                if (r.effects.length) notify(r.effects.join(' · '));
-              })
-            }
-          >
-            Delete bridge
-          </button>
-        </div>
-      )}
+      <EditLock>
+        {iface && !iface.unsafeName && (
+          <div className="actions">
+            <UpDown node={node.name} i={iface} />
+            <CaptureButton node={node.name} iface={bridge.name} kind="bridge" />
+            <button
+              type="button"
+              className="danger"
+              disabled={act.busy}
+              onClick={() =>
+                requestDeletion({ kind: 'remove-link', node: node.name, interface: bridge.name }, { lab: labName, observed: store.getState().lab, confirm }, () =>
+                  void act.run(async () => {
+                    const r = await editor.run({ kind: 'remove-link', node: node.name, interface: bridge.name });
+                    select(null);
+                    if (r.effects.length) notify(r.effects.join(' · '));
+                  }),
+                )
+              }
+            >
+              Delete bridge
+            </button>
+          </div>
+        )}
+      </EditLock>
       <ErrorNote error={act.error} />
       {iface?.carrier === false && iface.up && <p className="note">No carrier: a bridge reports carrier only while at least one of its ports is up.</p>}
 

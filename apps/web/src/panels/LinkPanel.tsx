@@ -6,6 +6,8 @@ import { useLab } from '../lab/context.ts';
 import { InterfaceEditor } from './InterfaceEditor.tsx';
 import { useTraffic } from '../live/useLab.ts';
 import { formatBytesRate, linkRate } from '../live/traffic.ts';
+import { EditLock } from '../edit/EditLock.tsx';
+import { requestDeletion } from '../edit/request-deletion.ts';
 import { LinkLocalNote } from './LinkLocalNote.tsx';
 
 /** Both directions together, as the canvas draws it. */
@@ -24,7 +26,7 @@ function LinkTraffic({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {
 }
 
 export function LinkPanel({ link }: { link: Extract<Resolved, { kind: 'link' }> }) {
-  const { editor, select, store, notify } = useLab();
+  const { lab: labName, editor, select, store, notify, confirm } = useLab();
   const act = useAction();
   const lab = store.getState().lab;
   const ends = [link.a, link.b];
@@ -38,37 +40,41 @@ export function LinkPanel({ link }: { link: Extract<Resolved, { kind: 'link' }> 
           {label(link.a.node)}:{link.a.interface} ↔ {label(link.b.node)}:{link.b.interface}
         </span>
       </header>
-      {safe && (
-        <div className="actions">
-          <button
-            type="button"
-            className="danger"
-            disabled={act.busy}
-            onClick={() =>
-              void act.run(async () => {
-                const r = await editor.run({ kind: 'remove-link', node: link.a.node, interface: link.a.interface });
-                select(null);
-                if (r.effects.length) notify(r.effects.join(' · '));
-              })
-            }
-          >
-            Delete veth pair
-          </button>
-        </div>
-      )}
-      <ErrorNote error={act.error} />
-      <LinkTraffic link={link} />
-      {ends.map((e) => {
-        const node = lab?.nodes.find((n) => n.name === e.node);
-        return (
-          <div key={`${e.node}:${e.interface}`} className="end">
-            <h3>
-              End in <button type="button" className="link" onClick={() => select(e.node, true)}>{label(e.node)}</button>
-            </h3>
-            {node && e.iface ? <InterfaceEditor node={node} i={e.iface} open showPeer={false} /> : <p className="muted">not visible yet</p>}
+      <EditLock>
+        {safe && (
+          <div className="actions">
+            <button
+              type="button"
+              className="danger"
+              disabled={act.busy}
+              onClick={() =>
+                requestDeletion({ kind: 'remove-link', node: link.a.node, interface: link.a.interface }, { lab: labName, observed: lab, confirm }, () =>
+                  void act.run(async () => {
+                    const r = await editor.run({ kind: 'remove-link', node: link.a.node, interface: link.a.interface });
+                    select(null);
+                    if (r.effects.length) notify(r.effects.join(' · '));
+                  }),
+                )
+              }
+            >
+              Delete veth pair
+            </button>
           </div>
-        );
-      })}
+        )}
+        <ErrorNote error={act.error} />
+        <LinkTraffic link={link} />
+        {ends.map((e) => {
+          const node = lab?.nodes.find((n) => n.name === e.node);
+          return (
+            <div key={`${e.node}:${e.interface}`} className="end">
+              <h3>
+                End in <button type="button" className="link" onClick={() => select(e.node, true)}>{label(e.node)}</button>
+              </h3>
+              {node && e.iface ? <InterfaceEditor node={node} i={e.iface} open showPeer={false} /> : <p className="muted">not visible yet</p>}
+            </div>
+          );
+        })}
+      </EditLock>
     </section>
   );
 }

@@ -3,12 +3,13 @@
 import { useId, useState } from 'react';
 import type { ObservedNode, ObservedRoute } from '@nslab/model';
 import { checkCidr, checkIp } from '../checks.ts';
-import { openTerminalCount } from '../terminal/terminal-store.ts';
 import { displayName } from '../names.ts';
 import { useAction } from '../ui/useAction.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useLab } from '../lab/context.ts';
 import { InterfaceEditor } from './InterfaceEditor.tsx';
+import { EditLock } from '../edit/EditLock.tsx';
+import { requestDeletion } from '../edit/request-deletion.ts';
 
 const FORWARD = 'net.ipv4.ip_forward';
 
@@ -117,29 +118,19 @@ function RouteAdder({ node }: { node: ObservedNode }) {
 }
 
 export function NamespacePanel({ node }: { node: ObservedNode }) {
-  const { lab, editor, openTerminal, confirm, connect, select, notify, diagnose } = useLab();
+  const { lab, store, editor, openTerminal, confirm, connect, select, notify, diagnose } = useLab();
   const act = useAction();
   const host = node.kind === 'host';
   const title = host ? 'Lab host' : displayName(node.name);
   const visible = node.interfaces.filter((i) => i.kind !== 'bridge');
-  const remove = () => {
-    const terminals = openTerminalCount(lab, node.name);
-    const run = () =>
+  const remove = () =>
+    requestDeletion({ kind: 'remove-node', name: node.name }, { lab, observed: store.getState().lab, confirm }, () =>
       void act.run(async () => {
         const r = await editor.run({ kind: 'remove-node', name: node.name });
         select(null);
         if (r.effects.length) notify(r.effects.join(' · '));
-      });
-    if (terminals > 0) {
-      confirm({
-        title: `Delete ${node.name}?`,
-        body: `${node.name} has ${terminals} open terminal${terminals > 1 ? 's' : ''}; deleting the namespace closes ${terminals > 1 ? 'them' : 'it'}. Its veth pairs go too.`,
-        confirm: `Delete ${node.name}`,
-        danger: true,
-        onConfirm: run,
-      });
-    } else run();
-  };
+      }),
+    );
   return (
     <section className="panel-section" aria-labelledby="panel-title">
       <header className="panel-head">
@@ -149,84 +140,86 @@ export function NamespacePanel({ node }: { node: ObservedNode }) {
         </h2>
         <span className="muted">{host ? 'bridges and host-side veth ends live here' : 'network namespace'}</span>
       </header>
-      {node.unsafeName ? (
-        <p className="note">This namespace was made by hand with a name nslab will not pass to a command; it is shown, not edited.</p>
-      ) : (
-        <div className="actions">
-          <button type="button" onClick={() => openTerminal(host ? 'host' : node.name)}>
-            Open terminal
-          </button>
-          <button type="button" onClick={() => connect(node.name)}>
-            New veth pair…
-          </button>
-          <button type="button" onClick={() => diagnose(host ? 'host' : node.name)} title="Walk a ping from here and find the first broken hop">
-            Why can't it reach…?
-          </button>
-          {!host && (
-            <button type="button" className="danger" onClick={remove} disabled={act.busy}>
-              Delete namespace
+      <EditLock>
+        {node.unsafeName ? (
+          <p className="note">This namespace was made by hand with a name nslab will not pass to a command; it is shown, not edited.</p>
+        ) : (
+          <div className="actions">
+            <button type="button" onClick={() => openTerminal(host ? 'host' : node.name)}>
+              Open terminal
             </button>
-          )}
-        </div>
-      )}
-      <ErrorNote error={act.error} />
-      {!node.unsafeName && <Forwarding node={node} />}
+            <button type="button" onClick={() => connect(node.name)}>
+              New veth pair…
+            </button>
+            <button type="button" onClick={() => diagnose(host ? 'host' : node.name)} title="Walk a ping from here and find the first broken hop">
+              Why can't it reach…?
+            </button>
+            {!host && (
+              <button type="button" className="danger" onClick={remove} disabled={act.busy}>
+                Delete namespace
+              </button>
+            )}
+          </div>
+        )}
+        <ErrorNote error={act.error} />
+        {!node.unsafeName && <Forwarding node={node} />}
 
-      <h3>Interfaces</h3>
-      {visible.map((i) => (
-        <InterfaceEditor key={i.name} node={node} i={i} open={i.kind !== 'loopback' && visible.length <= 4} />
-      ))}
+        <h3>Interfaces</h3>
+        {visible.map((i) => (
+          <InterfaceEditor key={i.name} node={node} i={i} open={i.kind !== 'loopback' && visible.length <= 4} />
+        ))}
 
-      <h3>Routes</h3>
-      {node.routes.length === 0 ? (
-        <p className="muted">No routes: give an interface an address and bring it up, and the kernel adds one for its subnet.</p>
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Destination</th>
-              <th scope="col">Via</th>
-              <th scope="col">Dev</th>
-              <th scope="col">Source</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {node.routes.map((r) => (
-              <RouteRow key={`${r.dst} ${r.via ?? ''} ${r.dev ?? ''} ${r.metric ?? ''}`} node={node.name} r={r} />
-            ))}
-          </tbody>
-        </table>
-      )}
-      {!node.unsafeName && <RouteAdder node={node} />}
-
-      <h3>Neighbours (ARP)</h3>
-      {node.neighbours.length === 0 ? (
-        <p className="muted">Empty: the kernel learns neighbours when it talks to them (try a ping).</p>
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Address</th>
-              <th scope="col">MAC</th>
-              <th scope="col">Dev</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {node.neighbours.map((n) => (
-              <tr key={`${n.address} ${n.dev}`}>
-                <td className="mono">{n.address}</td>
-                <td className="mono">{n.mac ?? '—'}</td>
-                <td className="mono">{n.dev}</td>
-                <td className="muted">{n.state.join(' ')}</td>
+        <h3>Routes</h3>
+        {node.routes.length === 0 ? (
+          <p className="muted">No routes: give an interface an address and bring it up, and the kernel adds one for its subnet.</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Destination</th>
+                <th scope="col">Via</th>
+                <th scope="col">Dev</th>
+                <th scope="col">Source</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {node.routes.map((r) => (
+                <RouteRow key={`${r.dst} ${r.via ?? ''} ${r.dev ?? ''} ${r.metric ?? ''}`} node={node.name} r={r} />
+              ))}
+            </tbody>
+          </table>
+        )}
+        {!node.unsafeName && <RouteAdder node={node} />}
+
+        <h3>Neighbours (ARP)</h3>
+        {node.neighbours.length === 0 ? (
+          <p className="muted">Empty: the kernel learns neighbours when it talks to them (try a ping).</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Address</th>
+                <th scope="col">MAC</th>
+                <th scope="col">Dev</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {node.neighbours.map((n) => (
+                <tr key={`${n.address} ${n.dev}`}>
+                  <td className="mono">{n.address}</td>
+                  <td className="mono">{n.mac ?? '—'}</td>
+                  <td className="mono">{n.dev}</td>
+                  <td className="muted">{n.state.join(' ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </EditLock>
     </section>
   );
 }

@@ -18,14 +18,14 @@ import { guideRoutes } from './routes/guide.ts';
 import { diagnoseRoutes } from './routes/diagnose.ts';
 import { captureRoutes } from './routes/captures.ts';
 import { CaptureManager } from './captures.ts';
-import { TerminalManager } from './terminals.ts';
+import { TerminalManager, terminalGraceMs } from './terminals.ts';
 
 export interface AppOptions {
   token: string;
   /** Bound to loopback: the Host header must be loopback too. */
   loopback?: boolean;
   limits?: Partial<Limits>;
-  /** How long a terminal whose connection dropped waits for its client to reattach. */
+  /** How long a terminal whose connection dropped waits for its client to reattach (default: NSLAB_TERMINAL_GRACE seconds, else 30 min). */
   terminalGraceMs?: number;
   /**
    * On close, leave open terminals with the pty host (for a restart to adopt) instead of ending
@@ -70,7 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     },
   });
   // Commands typed in terminals join the lab's command log.
-  const terminals = new TerminalManager(opts.terminalGraceMs ?? 60_000, (lab, cmds) => {
+  const terminals = new TerminalManager(opts.terminalGraceMs ?? terminalGraceMs(), (lab, cmds) => {
     void registry.get(lab).then((l) => l.appendLog('terminal', cmds.map((c) => ({ line: c.line, ok: c.ok, ...(c.ok ? {} : { error: `exit status ${c.status}` }) })))).catch(() => {});
   });
   const captures = new CaptureManager(limits);

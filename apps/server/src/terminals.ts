@@ -2,6 +2,12 @@
 // a grace period (scrollback replayed on reattach), and never outlives its node or lab. The shells
 // are held by the driver's pty host, so a restarted server adopts them (`adopt`).
 //
+// The grace period is for browser tabs that vanished (closed, reloaded, the laptop asleep): moving
+// around inside the web app keeps the connection, so it never starts there. It is long enough for
+// a coffee break (30 min, NSLAB_TERMINAL_GRACE in seconds), and a shell waiting for its tab still
+// holds one of the lab's terminal slots: when the lab is at its cap, a new terminal takes the slot
+// of the one that has waited longest.
+//
 // Input flow control: input the shell has not taken yet is bounded per session. Past INPUT_HIGH
 // the client's socket is not read (TCP pushes back on the sender, so a flood costs nothing here);
 // if the shell still takes too little for INPUT_STALL_MS, the client is read again but its input is
@@ -13,6 +19,21 @@ import { findSandbox, listShells, openShell, reattachShell, type Shell, type San
 import { TerminalHistory, type TypedCommand } from './terminal-history.ts';
 import { ByteRing } from './byte-ring.ts';
 import { TerminalOpcode } from '@nslab/protocol';
+
+/** How long a shell whose browser tab vanished waits for it to come back. */
+export const DEFAULT_TERMINAL_GRACE_MS = 30 * 60_000;
+const MAX_GRACE_S = 7 * 24 * 3600;
+
+/** The grace period set by NSLAB_TERMINAL_GRACE (seconds), else the default; a bad value is refused by name. */
+export function terminalGraceMs(env: Record<string, string | undefined> = process.env): number {
+  const v = env.NSLAB_TERMINAL_GRACE;
+  if (v === undefined || v.trim() === '') return DEFAULT_TERMINAL_GRACE_MS;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1 || n > MAX_GRACE_S) {
+    throw new Error(`NSLAB_TERMINAL_GRACE must be a number of seconds from 1 to ${MAX_GRACE_S}, got ${JSON.stringify(v)}`);
+  }
+  return Math.round(n * 1000);
+}
 
 const SCROLLBACK = 256 * 1024;
 /** Server-side output buffer per client before the shell is paused (bounded memory under floods). */
@@ -88,6 +109,8 @@ export class TerminalSession {
   private sentOutput = 0;
   private ackedOutput = 0;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** When the client went (performance.now()); null while one is attached, or before the first. */
+  private waitingSince: number | null = null;
   private exitInfo: { code: number | null; signal: number | null; reason: string } | null = null;
   /** Whether the client's socket is being read (our last pause/resume call). */
   private reading = true;
@@ -175,9 +198,15 @@ export class TerminalSession {
     else this.shell.resume();
   }
 
+  /** Since when the shell has waited for a client (null: one is attached, or the shell is gone). */
+  get waitingFor(): number | null {
+    return this.exitInfo || this.client ? null : this.waitingSince;
+  }
+
   attach(client: TerminalClient): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.waitingSince = null;
     if (this.client) {
       this.client.close(4001, 'attached elsewhere');
       this.shell.flushInput();
@@ -208,6 +237,7 @@ export class TerminalSession {
   detach(client: TerminalClient): void {
     if (this.client !== client) return;
     this.client = null;
+    this.waitingSince = performance.now();
     // What the departed client typed ahead is not typed into whatever runs when it comes back.
     this.shell.flushInput();
     this.resetInputFlow();
@@ -356,6 +386,7 @@ export class TerminalSession {
   /** Start the grace period of a session nobody is attached to yet (adopted after a restart). */
   awaitClient(): void {
     if (this.client || this.exitInfo || this.graceTimer) return;
+    this.waitingSince = performance.now();
     this.graceTimer = setTimeout(() => this.kill('no client reattached'), this.graceMs);
   }
 
@@ -427,6 +458,7 @@ export class TerminalManager {
    * racing each other (each awaiting a shell) cannot all pass the cap.
    */
   reserve(lab: string, max: number): TerminalSlot | null {
+    if (this.count(lab) >= max) this.reclaim(lab);
     if (this.count(lab) >= max) return null;
     this.reserved.set(lab, (this.reserved.get(lab) ?? 0) + 1);
     let held = true;
@@ -453,6 +485,16 @@ export class TerminalManager {
     } finally {
       slot.release();
     }
+  }
+
+  /** Ends the lab's shell that has waited longest for its vanished tab, if any, freeing its slot. */
+  private reclaim(lab: string): void {
+    let oldest: TerminalSession | undefined;
+    for (const s of this.sessions.values()) {
+      const since = s.lab === lab ? s.waitingFor : null;
+      if (since !== null && (oldest === undefined || since < oldest.waitingFor!)) oldest = s;
+    }
+    oldest?.kill("the lab's terminal limit was reached and this terminal had no browser tab");
   }
 
   private track(s: TerminalSession): TerminalSession {

@@ -1,7 +1,8 @@
 // The lab screen's keyboard shortcuts. Single keys (N, B, C, F, /, Delete) act only while the graph
-// has the keyboard — it was clicked last, or reached with Tab — never while the learner types in a
-// field, a terminal or a dialog: there a key is text, and swallowing it loses what was typed.
-// Ctrl+Z and Esc work anywhere but in those.
+// has the keyboard — it was clicked last, or reached with Tab, or its outline (the same elements as
+// a tree, for the keyboard) has focus — never while the learner types in a field, a terminal or a
+// dialog, nor anywhere else: there a key is text, and swallowing it loses what was typed.
+// Ctrl+Z and Esc work anywhere but in fields, terminals and dialogs.
 import { useEffect, useRef } from 'react';
 
 export type Shortcut = 'undo' | 'escape' | 'delete' | 'connect' | 'fit' | 'new-namespace' | 'new-bridge' | 'search';
@@ -50,9 +51,10 @@ export function typingIn(t: EventTarget | null): boolean {
   return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) || !!el.closest('dialog[open], .nslab-dock, .xterm');
 }
 
-/** The graph's focusable frame (LabScreen gives it tabIndex) and the Cytoscape container in it. */
+/** The graph's focusable frame (LabScreen gives it tabIndex), the Cytoscape container in it, the outline's tree. */
 const FRAME = '.canvas-wrap';
 const GRAPH = '.canvas';
+const OUTLINE = '[role="tree"]';
 
 /** Give the graph the keyboard (after a toolbar form closes, say). */
 export function focusCanvas(): void {
@@ -78,7 +80,7 @@ export function useLabShortcuts(on: (s: Shortcut, e: KeyboardEvent) => void): vo
     const onKey = (e: KeyboardEvent) => {
       const active = document.activeElement as HTMLElement | null;
       const idle = !active || active === document.body;
-      const onCanvas = !!active?.matches?.(FRAME) || !!active?.closest?.(GRAPH) || (idle && pressedGraph);
+      const onCanvas = !!active?.matches?.(FRAME) || !!active?.closest?.(`${GRAPH}, ${OUTLINE}`) || (idle && pressedGraph);
       const s = shortcutFor(e, { typing: typingIn(e.target), onCanvas });
       if (s) handler.current(s, e);
     };

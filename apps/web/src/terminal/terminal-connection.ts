@@ -9,13 +9,18 @@
 //   above HIGH_WATER we send PAUSE (the server stops reading the pty), below LOW_WATER RESUME. A flood
 //   then costs bounded memory on both sides, the page keeps painting, and Ctrl-C reaches the shell.
 // - A connection that drops without an exit frame is reattached with `?session=<id>` (the server keeps
-//   the shell for a grace period and replays its scrollback), with backoff.
+//   the shell for a grace period and replays its scrollback), with backoff. Moving around inside the
+//   app never drops it: the connection lives with the terminal, not with the page showing it.
 import { TerminalOpcode } from '@nslab/protocol';
 
 export const HIGH_WATER = 512 * 1024;
 export const LOW_WATER = 128 * 1024;
-/** How long to keep trying to reattach; the server keeps a dropped shell for 60 s. */
-export const RECONNECT_WINDOW_MS = 65_000;
+/**
+ * How long to keep trying to reattach while the server cannot be reached (restarting, the laptop
+ * waking up): as long as the server keeps a dropped shell by default (30 min). A server that is up
+ * answers at once whether the shell is still there.
+ */
+export const RECONNECT_WINDOW_MS = 30 * 60_000;
 /** Close codes the server treats as "end the shell for good". */
 export const CLOSE_FOR_GOOD = 4000;
 

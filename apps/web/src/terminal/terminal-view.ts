@@ -7,12 +7,14 @@ import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { describeExit, TerminalConnection, type SocketLike } from './terminal-connection.ts';
-import { onTerminalClosed, updateTerminal, type TerminalInfo } from './terminal-store.ts';
+import { findTerminal, onTerminalClosed, updateTerminal, type TerminalInfo } from './terminal-store.ts';
+import './terminal-ended.css';
 
 export interface TerminalHandle {
   readonly term: Terminal;
   readonly search: SearchAddon;
-  readonly conn: TerminalConnection;
+  /** The current shell's connection: Reopen replaces it, keeping the terminal and its scrollback. */
+  conn: TerminalConnection;
   readonly host: HTMLDivElement;
   fit(): void;
   copySelection(): void;
@@ -82,14 +84,10 @@ function create(info: TerminalInfo): TerminalHandle {
   const host = document.createElement('div');
   host.className = 'nslab-term-host';
 
-  const conn = new TerminalConnection({
-    term,
-    url: (session) => wsUrl(info.lab, info.node, session),
-    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
-    onStatus: (status, { session, exit }) => updateTerminal(info.id, { status, session, exitReason: exit ? describeExit(exit) : null }),
-  });
+  const conn = connect(info, term);
   // A tab restored after a page reload re-attaches to its shell instead of starting a new one.
   conn.session = info.session;
+  host.appendChild(endedBar(info));
 
   const handle: TerminalHandle = {
     term,
@@ -106,9 +104,9 @@ function create(info: TerminalInfo): TerminalHandle {
     },
   };
 
-  term.onData((d) => conn.input(d));
-  term.onBinary((d) => conn.binary(d));
-  term.onResize(({ cols, rows }) => conn.resize(cols, rows));
+  term.onData((d) => handle.conn.input(d));
+  term.onBinary((d) => handle.conn.binary(d));
+  term.onResize(({ cols, rows }) => handle.conn.resize(cols, rows));
   // Copy on select, as in X terminals (but not the matches the search box selects).
   term.onSelectionChange(() => {
     if (host.contains(document.activeElement)) handle.copySelection();
@@ -132,6 +130,61 @@ function create(info: TerminalInfo): TerminalHandle {
     return true;
   });
   return handle;
+}
+
+/** A connection for `info`'s node, reporting to the store (and to the terminal's end bar). */
+function connect(info: TerminalInfo, term: Terminal): TerminalConnection {
+  return new TerminalConnection({
+    term,
+    url: (session) => wsUrl(info.lab, info.node, session),
+    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    onStatus: (status, { session, exit }) => {
+      const exitReason = exit ? describeExit(exit) : null;
+      updateTerminal(info.id, { status, session, exitReason });
+      showEnded(info.id, status === 'exited' ? (exitReason ?? 'the shell ended') : null);
+    },
+  });
+}
+
+/**
+ * The bar over the bottom of a terminal whose shell is gone, whatever ended it (exit, deleted
+ * namespace, destroyed lab, the grace period): why, and a button that starts a new shell there.
+ */
+function endedBar(info: TerminalInfo): HTMLDivElement {
+  const bar = document.createElement('div');
+  bar.className = 'nslab-term-ended';
+  bar.setAttribute('role', 'status');
+  bar.hidden = true;
+  const text = document.createElement('span');
+  text.className = 'nslab-term-ended-text';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'nslab-term-reopen';
+  button.textContent = info.node === 'host' ? 'Reopen a shell in the lab host' : `Reopen a shell in ${info.node}`;
+  button.addEventListener('click', () => reopenTerminal(info.id));
+  bar.append(text, button);
+  return bar;
+}
+
+function showEnded(id: string, reason: string | null): void {
+  const bar = handles.get(id)?.host.querySelector<HTMLDivElement>('.nslab-term-ended');
+  if (!bar) return;
+  bar.hidden = reason === null;
+  if (reason !== null) bar.querySelector('.nslab-term-ended-text')!.textContent = `Shell ended: ${reason}.`;
+}
+
+/** A new shell in an ended terminal's tab, below what the old one printed. */
+export function reopenTerminal(id: string): void {
+  const h = handles.get(id);
+  const info = findTerminal(id);
+  if (!h || !info || h.conn.status !== 'exited') return;
+  h.conn.close();
+  h.term.write('\r\n\x1b[0;2m[a new shell]\x1b[0m\r\n');
+  h.conn = connect(info, h.term);
+  updateTerminal(id, { status: 'connecting', session: null, exitReason: null });
+  showEnded(id, null);
+  h.conn.connect();
+  h.term.focus();
 }
 
 /** Put a terminal into `container`, creating it (and connecting) the first time. */
@@ -174,6 +227,8 @@ onTerminalClosed((t) => {
 declare global {
   interface Window {
     __nslab_terminalText?: (id: string) => string | null;
+    /** The shell's session id and connection status, for tests that check a terminal stayed attached. */
+    __nslab_terminalSession?: (id: string) => { session: string | null; status: string } | null;
     __nslab_terminalStats?: (id: string) => { received: number; pending: number; paused: boolean; pauses: number } | null;
   }
 }
@@ -184,6 +239,10 @@ if (typeof window !== 'undefined') {
     const lines: string[] = [];
     for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
     return lines.join('\n');
+  };
+  window.__nslab_terminalSession = (id) => {
+    const c = handles.get(id)?.conn;
+    return c ? { session: c.session, status: c.status } : null;
   };
   window.__nslab_terminalStats = (id) => {
     const c = handles.get(id)?.conn;

@@ -182,7 +182,7 @@ describe('terminal in the browser', () => {
       return { rows: Number(m![1]), cols: Number(m![2]) };
     };
     const before = await size();
-    const handle = (await page.locator('.nslab-dock-handle').boundingBox())!;
+    const handle = (await page.getByRole('separator', { name: 'Resize the dock' }).boundingBox())!;
     await page.mouse.move(handle.x + 200, handle.y + handle.height / 2);
     await page.mouse.down();
     await page.mouse.move(handle.x + 200, handle.y - 150, { steps: 5 });

@@ -379,7 +379,25 @@ export function Canvas(props: CanvasProps) {
     window.addEventListener('blur', onBlur);
     applyConnect();
 
-    const resize = new ResizeObserver(() => cy.resize());
+    // Panes opening, closing or being dragged change the canvas's box. A lab that was wholly in view
+    // is fitted again to the new box (a terminal opening must not cut nodes off, closing it must not
+    // leave the lab small in a corner); one the learner zoomed into keeps its centre and zoom.
+    // cy.extent() still measures the old box until cy.resize() is called.
+    let resizeFrame = 0;
+    const onBoxChange = () => {
+      resizeFrame = 0;
+      if (el.clientWidth === 0 || el.clientHeight === 0) return;
+      const nodes = cy.nodes().not('.ghost');
+      const ext = cy.extent();
+      const wholeLab = nodes.empty() || inView(cy, nodes.map((n) => n.id()));
+      const centre = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
+      cy.resize();
+      if (wholeLab) fitAll(cy, false);
+      else cy.pan({ x: cy.width() / 2 - centre.x * cy.zoom(), y: cy.height() / 2 - centre.y * cy.zoom() });
+    };
+    const resize = new ResizeObserver(() => {
+      if (!resizeFrame) resizeFrame = requestAnimationFrame(onBoxChange);
+    });
     resize.observe(el);
 
     const unsubscribe = store.subscribe(sync);
@@ -417,6 +435,7 @@ export function Canvas(props: CanvasProps) {
       unsubscribe();
       unsubscribeTraffic();
       resize.disconnect();
+      cancelAnimationFrame(resizeFrame);
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('keyup', onKey);
       window.removeEventListener('blur', onBlur);

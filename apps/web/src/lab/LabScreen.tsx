@@ -1,4 +1,6 @@
-// /labs/<name>: outline | canvas | inspector, the command log below, terminals docked at the bottom.
+// /labs/<name>: the top bar, then the workspace (workspace/Workspace.tsx): outline | graph over the
+// bottom dock (commands, terminals, captures) | guide over the inspector. Banners float over the
+// graph and forms open as popovers, so nothing that comes and goes pushes the graph around.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { LabStore } from '../live/lab-store.ts';
 import { useEditorState, useLabState } from '../live/useLab.ts';
@@ -7,12 +9,9 @@ import { Canvas, type CanvasApi } from '../graph/Canvas.tsx';
 import { Outline } from '../outline/Outline.tsx';
 import { SidePanel } from '../panels/SidePanel.tsx';
 import { ConnectForm, type ConnectRequest } from '../panels/ConnectForm.tsx';
-import { CommandLog } from '../log/CommandLog.tsx';
 import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useAction } from '../ui/useAction.ts';
-import { TerminalDock } from '../terminal/TerminalDock.tsx';
-import { CaptureDock } from '../capture/CaptureDock.tsx';
 import { openTerminal, restoreTerminals } from '../terminal/terminal-store.ts';
 import { linkClick } from '../router.ts';
 import { resolve } from '../selection.ts';
@@ -24,6 +23,7 @@ import { requestDeletion } from '../edit/request-deletion.ts';
 import { GuidePanel } from '../guide/GuidePanel.tsx';
 import { DiagnosePanel, type DiagnoseRequest } from '../diagnose/DiagnosePanel.tsx';
 import type { Highlight } from '../diagnose/diagnosis.ts';
+import { LayoutToggles, Workspace, useWorkspacePanes } from '../workspace/Workspace.tsx';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
 
@@ -138,15 +138,10 @@ export function LabScreen({ name }: { name: string }) {
     }
   });
 
-  // The diagnosis column narrows the canvas: show the whole lab in what is left.
-  const diagnosing = diagnoseReq !== null;
-  const wasDiagnosing = useRef(diagnosing);
-  useEffect(() => {
-    if (wasDiagnosing.current === diagnosing) return;
-    wasDiagnosing.current = diagnosing;
-    const t = setTimeout(() => canvasRef.current?.fit(), 60);
-    return () => clearTimeout(t);
-  }, [diagnosing]);
+  // The diagnosis column narrows the canvas, which re-fits itself to what is left (graph/Canvas.tsx).
+  const panes = useWorkspacePanes();
+  const selected = resolve(state.lab, selection);
+  const inspectorTitle = !selected ? '' : selected.kind === 'node' ? (selected.node.kind === 'host' ? 'lab host' : selected.node.name) : selected.kind === 'bridge' ? selected.bridge.name : 'veth pair';
 
   const onSelectOutline = useCallback((id: string) => select(id, true), [select]);
   const onReady = useCallback((c: CanvasApi) => {
@@ -177,78 +172,82 @@ export function LabScreen({ name }: { name: string }) {
             adding={adding}
             onAdding={setAdding}
           />
+          <LayoutToggles panes={panes} />
         </header>
-        {state.status === 'destroyed' && (
-          <div className="banner danger" role="alert">
-            This lab was destroyed (from another tab, the CLI or the API): editing is locked, and what you see is its last state.{' '}
-            <a href="/" onClick={linkClick('/')}>
-              Back to the labs
-            </a>
-          </div>
-        )}
-        {state.status === 'error' && (
-          <div className="banner danger" role="alert">
-            {state.error ?? 'This lab is not available.'}{' '}
-            <a href="/" onClick={linkClick('/')}>
-              Back to the labs
-            </a>
-          </div>
-        )}
-        {state.status === 'reconnecting' && (
-          <div className="banner" role="status">
-            Lost the connection to the server; reconnecting. Changes made meanwhile appear when it is back.
-          </div>
-        )}
-        {connectMode && (
-          <div className="banner info" role="status">
-            Connect mode: drag from one namespace or bridge to another to create a veth pair. <kbd>Esc</kbd> leaves it.
-          </div>
-        )}
-        {notices.length > 0 && (
-          <div className="banner info notices" role="status">
-            <ul>
-              {notices.map((n, i) => (
-                <li key={i}>{n}</li>
-              ))}
-            </ul>
-            <button type="button" className="small" onClick={() => setNotices([])}>
-              Dismiss
-            </button>
-          </div>
-        )}
-        <ErrorNote error={keyAct.error} />
-        <main className="lab-main">
-          <Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} />
-          <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'} tabIndex={0} aria-label="Lab graph (N new namespace, B new bridge, C connect, Delete deletes the selection)">
-            <Canvas
-              store={store}
-              lab={name}
-              selection={selection}
-              search={search}
-              connectMode={connectMode}
-              onSelect={select}
-              onConnect={(from, to) => setConnectReq({ from, to })}
-              onOpenTerminal={(node) => openTerminal(name, node)}
-              onReady={onReady}
-              highlight={highlight}
-            />
-            {!state.lab && state.status !== 'error' && <div className="canvas-empty">Waiting for the kernel's view of {name}…</div>}
-            {state.lab && state.lab.nodes.length <= 1 && (
-              <div className="canvas-empty hint">
-                An empty lab: add a namespace with <strong>+ Namespace</strong> (<kbd>N</kbd>).
+        <Workspace
+          lab={name}
+          log={state.log}
+          panes={panes}
+          outline={<Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} />}
+          inspectorTitle={inspectorTitle}
+          inspector={<SidePanel state={state} selection={selection} />}
+          guide={<GuidePanel lab={name} store={store} />}
+          canvas={
+            <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'} tabIndex={0} aria-label="Lab graph (N new namespace, B new bridge, C connect, Delete deletes the selection)">
+              <Canvas
+                store={store}
+                lab={name}
+                selection={selection}
+                search={search}
+                connectMode={connectMode}
+                onSelect={select}
+                onConnect={(from, to) => setConnectReq({ from, to })}
+                onOpenTerminal={(node) => openTerminal(name, node)}
+                onReady={onReady}
+                highlight={highlight}
+              />
+              {!state.lab && state.status !== 'error' && <div className="canvas-empty">Waiting for the kernel's view of {name}…</div>}
+              {state.lab && state.lab.nodes.length <= 1 && (
+                <div className="canvas-empty hint">
+                  An empty lab: add a namespace with <strong>+ Namespace</strong> (<kbd>N</kbd>).
+                </div>
+              )}
+              <Legend />
+              <DiagnosePanel lab={state.lab} selection={selection} request={diagnoseReq} onClose={() => setDiagnoseReq(null)} onHighlight={setHighlight} />
+              <div className="canvas-overlay">
+                {state.status === 'destroyed' && (
+                  <div className="banner danger" role="alert">
+                    This lab was destroyed (from another tab, the CLI or the API): editing is locked, and what you see is its last state.{' '}
+                    <a href="/" onClick={linkClick('/')}>
+                      Back to the labs
+                    </a>
+                  </div>
+                )}
+                {state.status === 'error' && (
+                  <div className="banner danger" role="alert">
+                    {state.error ?? 'This lab is not available.'}{' '}
+                    <a href="/" onClick={linkClick('/')}>
+                      Back to the labs
+                    </a>
+                  </div>
+                )}
+                {state.status === 'reconnecting' && (
+                  <div className="banner" role="status">
+                    Lost the connection to the server; reconnecting. Changes made meanwhile appear when it is back.
+                  </div>
+                )}
+                {connectMode && (
+                  <div className="banner info" role="status">
+                    Connect mode: drag from one namespace or bridge to another to create a veth pair. <kbd>Esc</kbd> leaves it.
+                  </div>
+                )}
+                {notices.length > 0 && (
+                  <div className="banner info notices" role="status">
+                    <ul>
+                      {notices.map((n, i) => (
+                        <li key={i}>{n}</li>
+                      ))}
+                    </ul>
+                    <button type="button" className="small" onClick={() => setNotices([])}>
+                      Dismiss
+                    </button>
+                  </div>
+                )}
+                <ErrorNote error={keyAct.error} />
               </div>
-            )}
-            <Legend />
-            <DiagnosePanel lab={state.lab} selection={selection} request={diagnoseReq} onClose={() => setDiagnoseReq(null)} onHighlight={setHighlight} />
-          </div>
-          <aside className="side-panel" aria-label="Inspector">
-            <SidePanel state={state} selection={selection} />
-          </aside>
-          <GuidePanel lab={name} store={store} />
-        </main>
-        <CommandLog lab={name} log={state.log} />
-        <CaptureDock lab={name} />
-        <TerminalDock lab={name} />
+            </div>
+          }
+        />
         <ConnectForm request={connectReq} lab={state.lab} onClose={() => setConnectReq(null)} />
         <Confirm request={confirmReq} onClose={() => setConfirmReq(null)} />
       </div>

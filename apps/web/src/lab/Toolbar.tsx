@@ -130,17 +130,21 @@ export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, 
             −
           </button>
         </div>
-        <div className="group" aria-label="Export">
-          <a className="button" href={api.exportUrl(name, 'sh')} download title="A bash script of ip commands that rebuilds this lab on a bare host">
-            Export script
-          </a>
-          <a className="button" href={api.exportUrl(name, 'yaml')} download>
-            Export YAML
-          </a>
-          <a className="button" href={api.exportUrl(name, 'clab')} download>
-            Export containerlab
-          </a>
-        </div>
+        {/* One menu rather than three buttons: the top bar stays one line at 1280 px. */}
+        <details className="group menu" aria-label="Export">
+          <summary className="button">Export ▾</summary>
+          <div className="menu-items">
+            <a className="button" href={api.exportUrl(name, 'sh')} download title="A bash script of ip commands that rebuilds this lab on a bare host">
+              Export script
+            </a>
+            <a className="button" href={api.exportUrl(name, 'yaml')} download>
+              Export YAML
+            </a>
+            <a className="button" href={api.exportUrl(name, 'clab')} download>
+              Export containerlab
+            </a>
+          </div>
+        </details>
         {editorState.busy > 0 && (
           <span className="busy" role="status">
             running…

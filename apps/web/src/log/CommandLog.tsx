@@ -67,7 +67,6 @@ function readTerminalPref(): boolean {
 
 export const CommandLog = memo(function CommandLog({ lab, log: everything }: { lab: string; log: CommandLogEntry[] }) {
   const [all, setAll] = useState(false);
-  const [open, setOpen] = useState(true);
   const [withTerminal, setWithTerminal] = useState(readTerminalPref);
   const box = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
@@ -88,15 +87,15 @@ export const CommandLog = memo(function CommandLog({ lab, log: everything }: { l
   useLayoutEffect(() => {
     const el = box.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [log, open]);
+  }, [log]);
 
+  // Shown, hidden and sized by the workspace's bottom dock (its tab says "Commands").
   return (
-    <section className={`command-log${open ? '' : ' collapsed'}`} aria-labelledby="log-title">
+    <section className="command-log" aria-labelledby="log-title">
       <header>
-        <button type="button" className="small ghost" aria-expanded={open} aria-controls="log-list" onClick={() => setOpen(!open)}>
-          {open ? '▾' : '▸'}
-        </button>
-        <h2 id="log-title">Commands</h2>
+        <h2 id="log-title" className="sr-only">
+          Commands
+        </h2>
         <span className="muted">
           {log.length} run{failed > 0 && <span className="warn"> · {failed} failed</span>}
         </span>
@@ -119,24 +118,22 @@ export const CommandLog = memo(function CommandLog({ lab, log: everything }: { l
           Download
         </a>
       </header>
-      {open && (
-        <ol
-          id="log-list"
-          ref={box}
-          className="log-list"
-          aria-live="polite"
-          aria-relevant="additions"
-          onScroll={(e) => {
-            const el = e.currentTarget;
-            stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-          }}
-        >
-          {shown.length === 0 && <li className="muted empty">No commands yet. Every change you make here runs real commands, and they appear in this list.</li>}
-          {shown.map((e) => (
-            <Row key={e.id} e={e} />
-          ))}
-        </ol>
-      )}
+      <ol
+        id="log-list"
+        ref={box}
+        className="log-list"
+        aria-live="polite"
+        aria-relevant="additions"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}
+      >
+        {shown.length === 0 && <li className="muted empty">No commands yet. Every change you make here runs real commands, and they appear in this list.</li>}
+        {shown.map((e) => (
+          <Row key={e.id} e={e} />
+        ))}
+      </ol>
     </section>
   );
 });

@@ -22,7 +22,8 @@ const STATUS_TEXT: Record<TerminalInfo['status'], string> = {
   exited: 'exited',
 };
 
-export function TerminalDock(props: { lab: string }): JSX.Element {
+/** `docked`: inside the workspace's bottom dock, which sizes, collapses and hides it; no handle or toggle of its own. */
+export function TerminalDock(props: { lab: string; docked?: boolean }): JSX.Element {
   // Normally done by the lab screen already; a page showing only the dock restores here.
   useState(() => restoreTerminals(props.lab));
   const { terminals, active, collapsed, focusRequest } = useLabTerminals(props.lab);
@@ -44,10 +45,11 @@ export function TerminalDock(props: { lab: string }): JSX.Element {
     globalThis.localStorage?.setItem(HEIGHT_KEY, String(height));
   };
 
-  const expanded = terminals.length > 0 && !collapsed;
+  const docked = props.docked === true;
+  const expanded = terminals.length > 0 && (docked || !collapsed);
   return (
-    <section className="nslab-dock" data-expanded={expanded} style={expanded ? { height } : undefined} aria-label="Terminals">
-      {expanded && (
+    <section className="nslab-dock" data-expanded={expanded} data-docked={docked || undefined} style={expanded && !docked ? { height } : undefined} aria-label="Terminals">
+      {expanded && !docked && (
         <div
           className="nslab-dock-handle"
           role="separator"
@@ -95,7 +97,7 @@ export function TerminalDock(props: { lab: string }): JSX.Element {
           ))}
           {terminals.length === 0 && <span className="nslab-dock-hint">Terminals — double-click a namespace to open a shell in it</span>}
         </div>
-        {terminals.length > 0 && (
+        {terminals.length > 0 && !docked && (
           <button
             className="nslab-dock-toggle"
             aria-label={collapsed ? 'Show terminals' : 'Hide terminals'}

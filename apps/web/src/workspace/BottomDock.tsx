@@ -1,0 +1,122 @@
+// The one bottom dock: Commands, Terminals and Captures as tabs of a single resizable pane (VS Code's
+// panel), instead of three strips stacked under the graph. Every tab stays mounted and only the
+// chosen one is visible, so shells, their screens and live capture lines keep running behind it.
+// Opening a terminal or asking for a capture brings its tab forward and opens the dock.
+import { useEffect, useRef, useState, type JSX, type KeyboardEvent } from 'react';
+import type { CommandLogEntry } from '@nslab/protocol';
+import { CommandLog } from '../log/CommandLog.tsx';
+import { TerminalDock } from '../terminal/TerminalDock.tsx';
+import { CaptureDock } from '../capture/CaptureDock.tsx';
+import { useLabTerminals } from '../terminal/terminal-store.ts';
+import { useLabCaptures } from '../capture/capture-store.ts';
+import { recallDockTab, rememberDockTab, type DockTab } from './pane-memory.ts';
+import type { Pane } from './usePane.ts';
+
+const TABS: { id: DockTab; title: string }[] = [
+  { id: 'commands', title: 'Commands' },
+  { id: 'terminals', title: 'Terminals' },
+  { id: 'captures', title: 'Captures' },
+];
+
+export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEntry[]; pane: Pane }): JSX.Element {
+  const terms = useLabTerminals(lab);
+  const caps = useLabCaptures(lab);
+  const [tab, setTabState] = useState<DockTab>(() => recallDockTab() ?? (terms.terminals.length > 0 ? 'terminals' : 'commands'));
+  const setTab = (t: DockTab) => {
+    setTabState(t);
+    rememberDockTab(t);
+  };
+  const show = (t: DockTab) => {
+    setTab(t);
+    pane.setOpen(true, false);
+  };
+
+  // A terminal opened (double-click, inspector, a guide's button) or focused: show it.
+  const focusSeen = useRef(terms.focusRequest);
+  useEffect(() => {
+    if (terms.focusRequest === focusSeen.current) return;
+    focusSeen.current = terms.focusRequest;
+    show('terminals');
+  }, [terms.focusRequest]);
+  // "Capture…" in the inspector asks for the start form: show it.
+  const targetSeen = useRef(caps.target);
+  useEffect(() => {
+    if (caps.target === targetSeen.current) return;
+    targetSeen.current = caps.target;
+    if (caps.target) show('captures');
+  }, [caps.target]);
+
+  const failed = log.filter((e) => !e.ok).length;
+  const running = caps.tabs.some((t) => t.info.state === 'running');
+  const count: Record<DockTab, string> = {
+    commands: String(log.length),
+    terminals: String(terms.terminals.length),
+    captures: String(caps.tabs.length),
+  };
+  const title = TABS.find((t) => t.id === tab)!.title.toLowerCase();
+  const onTabKey = (e: KeyboardEvent, i: number) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
+    setTab(next.id);
+    (e.currentTarget.parentElement?.querySelector(`[data-dock-tab="${next.id}"]`) as HTMLElement | null)?.focus();
+  };
+
+  return (
+    <section className="bottom-dock" data-open={pane.open} aria-label="Dock">
+      <div className="bottom-dock-bar">
+        <div className="bottom-dock-tabs" role="tablist" aria-label="Dock tabs">
+          {TABS.map((t, i) => (
+            <button
+              key={t.id}
+              type="button"
+              role="tab"
+              id={`dock-tab-${t.id}`}
+              data-dock-tab={t.id}
+              aria-selected={t.id === tab}
+              aria-controls={`dock-panel-${t.id}`}
+              tabIndex={t.id === tab ? 0 : -1}
+              onClick={() => (t.id === tab && !pane.open ? pane.setOpen(true) : show(t.id))}
+              onKeyDown={(e) => onTabKey(e, i)}
+            >
+              {t.title}
+              <span className="bottom-dock-count">{count[t.id]}</span>
+              {t.id === 'commands' && failed > 0 && (
+                <span className="bottom-dock-failed" title={`${failed} failed`}>
+                  {failed} failed
+                </span>
+              )}
+              {t.id === 'captures' && running && <span className="bottom-dock-live" aria-label="capturing" />}
+            </button>
+          ))}
+        </div>
+        <span className="spacer" />
+        <button
+          type="button"
+          className="bottom-dock-toggle"
+          aria-expanded={pane.open}
+          aria-label={pane.open ? `Hide ${title}` : `Show ${title}`}
+          title={pane.open ? 'Hide the dock (the graph takes its room)' : 'Show the dock'}
+          onClick={() => pane.toggle()}
+        >
+          {pane.open ? '▾' : '▴'}
+        </button>
+      </div>
+      <div className="bottom-dock-body" hidden={!pane.open}>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-commands" aria-labelledby="dock-tab-commands" data-active={tab === 'commands'}>
+          <CommandLog lab={lab} log={log} />
+        </div>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-terminals" aria-labelledby="dock-tab-terminals" data-active={tab === 'terminals'}>
+          <TerminalDock lab={lab} docked />
+        </div>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-captures" aria-labelledby="dock-tab-captures" data-active={tab === 'captures'}>
+          <CaptureDock lab={lab} />
+          {caps.tabs.length === 0 && !caps.target && (
+            <p className="bottom-dock-empty">
+              No captures yet. Select a namespace or a veth pair, then press <strong>Capture…</strong> beside an interface in the inspector.
+            </p>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

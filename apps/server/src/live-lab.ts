@@ -340,17 +340,15 @@ export class LiveLab {
     const changed = new Set<string>();
     nodes.forEach((n, k) => {
       const r = rules[k];
-      if (JSON.stringify(r) === JSON.stringify(this.firewalls.get(n.name))) return;
-      if (r === undefined) this.firewalls.delete(n.name);
-      else this.firewalls.set(n.name, r);
+      // Unreadable (no iptables, a timeout, a program the lab put in its place): the last good read stands.
+      if (r === undefined || JSON.stringify(r) === JSON.stringify(this.firewalls.get(n.name))) return;
+      this.firewalls.set(n.name, r);
       changed.add(n.name);
     });
     if (changed.size === 0 || this.closed) return;
     for (const n of this.current.nodes) {
       if (!changed.has(n.name)) continue;
-      const r = this.firewalls.get(n.name);
-      if (r) n.iptables = r;
-      else delete n.iptables;
+      n.iptables = this.firewalls.get(n.name);
     }
     this.publishDiff(changed);
   }

@@ -130,6 +130,7 @@ function toRoute(r: Record<string, unknown>): ObservedRoute {
   if (r.scope) out.scope = String(r.scope);
   if (typeof r.metric === 'number') out.metric = r.metric;
   if (r.prefsrc) out.prefsrc = String(r.prefsrc);
+  if (Array.isArray(r.flags) && r.flags.includes('onlink')) out.onlink = true;
   return out;
 }
 

@@ -53,6 +53,10 @@ export function capturedByModel(line: string, node: NodeSpec): boolean {
     const dev = valueAfter(tail, 'dev');
     return dev === undefined || dev === 'lo' || has(dev);
   }
+  if ((isPrefix(object, 'neighbour') || object === 'neigh') && (isPrefix(verb, 'add') || isPrefix(verb, 'replace'))) {
+    // Only permanent entries are read back.
+    return tail.includes('permanent') && has(valueAfter(tail, 'dev'));
+  }
   if (isPrefix(object, 'link') && isPrefix(verb, 'set')) {
     let dev: string | undefined;
     for (let k = 0; k < tail.length; ) {

@@ -27,7 +27,7 @@ function toYaml(value: YamlMap, comment?: string): string {
       if (FLOW_KEYS.has(key) && (YAML.isSeq(pair.value) || YAML.isMap(pair.value))) pair.value.flow = true;
       // "ns1:veth-01" unquoted in a flow list trips up some YAML 1.1 readers.
       if (key === 'endpoints' && YAML.isSeq(pair.value)) for (const e of pair.value.items) if (YAML.isScalar(e)) e.type = 'QUOTE_DOUBLE';
-      if ((key === 'routes' || key === 'fdb') && YAML.isSeq(pair.value)) for (const r of pair.value.items) if (YAML.isMap(r)) r.flow = true;
+      if ((key === 'routes' || key === 'fdb' || key === 'neighbours') && YAML.isSeq(pair.value)) for (const r of pair.value.items) if (YAML.isMap(r)) r.flow = true;
       // YAML 1.1 readers take an unquoted 00:00:00:00:00:00 for a base-60 number.
       if (key === 'mac' && YAML.isScalar(pair.value)) pair.value.type = 'QUOTE_DOUBLE';
     },
@@ -91,6 +91,7 @@ export function toNativeYaml(t: Topology): string {
     }
     if (n.routes.length > 0) body.set('routes', n.routes.map(routeConfig));
     if (Object.keys(n.sysctls).length > 0) body.set('sysctls', new Map(Object.entries(n.sysctls)));
+    if (n.neighbours?.length) body.set('neighbours', n.neighbours.map((e) => new Map([['address', e.address], ['mac', e.mac], ['dev', e.dev]])));
     if (n.iptables?.length) body.set('iptables', [...n.iptables]);
     if (n.exec.length > 0) body.set('exec', [...n.exec]);
     if (n.position) body.set('position', new Map([['x', n.position.x], ['y', n.position.y]]));
@@ -174,6 +175,7 @@ function routeConfig(r: RouteSpec): YamlMap {
   if (r.via !== undefined) m.set('via', r.via);
   if (r.dev !== undefined) m.set('dev', r.dev);
   if (r.metric !== undefined) m.set('metric', r.metric);
+  if (r.onlink) m.set('onlink', true);
   return m;
 }
 

@@ -1,9 +1,9 @@
 // The live lab read back as a desired topology ("save what I built by hand"). Only what nslab can
 // recreate is kept; what the kernel adds by itself (link-local addresses, connected routes) is
 // dropped so deploying the result does not collide with the kernel doing it again.
-import type { InterfaceKind, InterfaceSpec, NodeSpec, RouteSpec, Topology, VethLink, VxlanFdbEntry } from './topology.ts';
+import type { InterfaceKind, InterfaceSpec, NeighbourSpec, NodeSpec, RouteSpec, Topology, VethLink, VxlanFdbEntry } from './topology.ts';
 import { HOST, hostNode } from './topology.ts';
-import type { ObservedInterface, ObservedLab, ObservedNode, ObservedRoute } from './observed.ts';
+import type { ObservedInterface, ObservedLab, ObservedNeighbour, ObservedNode, ObservedRoute } from './observed.ts';
 import { checkHostAddress, isIpv6LinkLocal, isMulticast, parseCidr, parseIp } from './names.ts';
 import { DEFAULT_VXLAN_PORT, MACVLAN_MODES } from './validate.ts';
 
@@ -72,7 +72,10 @@ export function observedToTopology(o: ObservedLab): Topology {
   for (const n of ordered) {
     const node = byName.get(n.kind === 'host' ? HOST : n.name)!;
     node.routes = n.routes.flatMap((r) => routeOf(r, node) ?? []);
+    const neighbours = n.neighbours.flatMap((e) => neighbourOf(e, node) ?? []);
+    if (neighbours.length > 0) node.neighbours = neighbours;
   }
+  keepReferencedMacs(ordered, byName, rename);
   return { ...(o.name ? { name: o.name } : {}), nodes, links, requires: [] };
 }
 
@@ -178,6 +181,36 @@ function pruneDangling(n: NodeSpec): void {
   }
 }
 
+/** A permanent entry on a kept interface; the kernel's own (reachable, stale...) come back with traffic. */
+function neighbourOf(e: ObservedNeighbour, node: NodeSpec): NeighbourSpec | undefined {
+  if (!e.state.includes('PERMANENT') || e.mac === undefined || !MAC.test(e.mac)) return undefined;
+  if (!node.interfaces.some((i) => i.name === e.dev) || parseIp(e.address) === undefined) return undefined;
+  return { address: e.address, mac: e.mac, dev: e.dev };
+}
+
+/**
+ * MACs are left to the kernel (random, different each time) unless something in the lab names
+ * one: a permanent neighbour entry or a vxlan's fdb entry pointing at it (flannel's gateways).
+ */
+function keepReferencedMacs(observed: ObservedNode[], byName: Map<string, NodeSpec>, rename: Map<string, string>): void {
+  const named = new Set<string>();
+  for (const n of byName.values()) {
+    for (const e of n.neighbours ?? []) named.add(e.mac.toLowerCase());
+    for (const i of n.interfaces) for (const e of i.vxlan?.fdb ?? []) named.add(e.mac.toLowerCase());
+  }
+  named.delete('00:00:00:00:00:00');
+  if (named.size === 0) return;
+  for (const o of observed) {
+    const node = byName.get(rename.get(o.name) ?? o.name);
+    for (const i of node?.interfaces ?? []) {
+      const mac = o.interfaces.find((x) => x.name === i.name)?.mac.toLowerCase();
+      if (mac !== undefined && named.has(mac) && i.kind !== 'loopback') i.mac = mac;
+    }
+  }
+}
+
+const MAC = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+
 function routeOf(r: ObservedRoute, node: NodeSpec): RouteSpec | undefined {
   if (r.dev !== undefined && r.dev !== 'lo' && !node.interfaces.some((i) => i.name === r.dev)) return undefined;
   return recreatableRoute(r);
@@ -211,6 +244,7 @@ export function routeSpecOf(r: ObservedRoute): RouteSpec | undefined {
     family ??= parseIp(r.via)?.family;
   }
   if (r.dev !== undefined) route.dev = r.dev;
+  if (r.onlink && r.via !== undefined) route.onlink = true;
   if (r.metric !== undefined && r.metric !== 0 && !(family === 6 && r.metric === IPV6_DEFAULT_METRIC)) route.metric = r.metric;
   return route;
 }

@@ -16,9 +16,10 @@ import type { ParsedTopology } from './parse.ts';
 import { runSync, type Steps } from './steps.ts';
 
 const TOP_KEYS = ['name', 'requires', 'nodes', 'bridges', 'links'];
-const NODE_KEYS = ['interfaces', 'routes', 'sysctls', 'iptables', 'exec', 'position'];
+const NODE_KEYS = ['interfaces', 'routes', 'neighbours', 'sysctls', 'iptables', 'exec', 'position'];
+const NEIGHBOUR_KEYS = ['address', 'mac', 'dev'];
 const LINK_KEYS = ['endpoints'];
-const ROUTE_KEYS = ['to', 'via', 'dev', 'metric'];
+const ROUTE_KEYS = ['to', 'via', 'dev', 'metric', 'onlink'];
 const POSITION_KEYS = ['x', 'y'];
 const FDB_KEYS = ['mac', 'dst'];
 const COMMON_KEYS = ['kind', 'addresses', 'up', 'mtu', 'mac', 'master', 'promisc'];
@@ -299,6 +300,15 @@ function readNodeSettings(node: NodeSpec, body: Entries, nodeAt: string, c: Coll
   node.routes = (readList(body, 'routes', nodeAt, c) ?? []).map((raw, k) => readRoute(raw, at(routesAt, k), c));
   const sysctls = readScalarMap(body, 'sysctls', nodeAt, c);
   if (sysctls) node.sysctls = Object.fromEntries(sysctls);
+  if (body.has('neighbours')) {
+    const at0 = at(nodeAt, 'neighbours');
+    node.neighbours = (readList(body, 'neighbours', nodeAt, c) ?? []).map((raw, k) => {
+      const p = at(at0, k);
+      const m = readMap(raw, p, c, 'a neighbour entry (a map with address, mac, dev)') ?? new Map<string, unknown>();
+      checkKeys(m, NEIGHBOUR_KEYS, p, c);
+      return { address: readString(m, 'address', p, c) ?? '', mac: readString(m, 'mac', p, c) ?? '', dev: readString(m, 'dev', p, c) ?? '' };
+    });
+  }
   const iptables = readStringList(body, 'iptables', nodeAt, c);
   if (iptables !== undefined) node.iptables = iptables;
   node.exec = readStringList(body, 'exec', nodeAt, c) ?? [];
@@ -326,7 +336,7 @@ function readFdbEntry(raw: unknown, p: string, c: Collector): VxlanFdbEntry {
 
 /** A route; a missing `to` stays "" so the validator reports it at the right index. */
 function readRoute(raw: unknown, p: string, c: Collector): RouteSpec {
-  const m = readMap(raw, p, c, 'a route (a map with to, via, dev, metric)') ?? new Map<string, unknown>();
+  const m = readMap(raw, p, c, 'a route (a map with to, via, dev, metric, onlink)') ?? new Map<string, unknown>();
   checkKeys(m, ROUTE_KEYS, p, c);
   const route: RouteSpec = { to: readString(m, 'to', p, c) ?? '' };
   const via = readString(m, 'via', p, c);
@@ -335,5 +345,7 @@ function readRoute(raw: unknown, p: string, c: Collector): RouteSpec {
   if (dev !== undefined) route.dev = dev;
   const metric = readInt(m, 'metric', p, c);
   if (metric !== undefined) route.metric = metric;
+  const onlink = readBool(m, 'onlink', p, c);
+  if (onlink) route.onlink = true;
   return route;
 }

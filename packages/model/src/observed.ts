@@ -31,6 +31,7 @@ export interface ObservedRoute {
   scope?: string;
   metric?: number;
   prefsrc?: string;
+  onlink?: boolean;
 }
 
 export interface ObservedNeighbour {

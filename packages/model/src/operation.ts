@@ -30,6 +30,8 @@ export type Operation =
   | { op: 'route-del'; node: string; route: RouteSpec }
   /** A static forwarding entry on a vxlan, added once the vxlan exists. */
   | { op: 'fdb-append'; node: string; dev: string; mac: string; dst: string }
+  /** A permanent neighbour entry, once its interface exists. */
+  | { op: 'neigh-add'; node: string; address: string; mac: string; dev: string }
   | { op: 'sysctl'; node: string; key: string; value: string }
   /** One rule line of the node's iptables (IPv4), as `iptables` arguments. */
   | { op: 'iptables'; node: string; args: string[] }

@@ -42,6 +42,7 @@ function configure(node: NodeSpec): Operation[] {
   for (const i of node.interfaces) {
     for (const e of i.kind === 'vxlan' ? (i.vxlan?.fdb ?? []) : []) ops.push({ op: 'fdb-append', node: n, dev: i.name, mac: e.mac, dst: e.dst });
   }
+  for (const e of node.neighbours ?? []) ops.push({ op: 'neigh-add', node: n, address: e.address, mac: e.mac, dev: e.dev });
   return ops;
 }
 

@@ -71,6 +71,7 @@ function routeArgs(verb: 'add' | 'del', r: RouteSpec): string[] {
   if (r.via) args.push('via', r.via);
   if (r.dev) args.push('dev', r.dev);
   if (r.metric !== undefined) args.push('metric', String(r.metric));
+  if (r.onlink) args.push('onlink');
   return args;
 }
 
@@ -120,6 +121,8 @@ export function render(op: Operation): RenderedCommand {
       const argv = ns === null ? ['bridge', ...fdbAppendArgs(op)] : ['bridge', '-n', ns, ...fdbAppendArgs(op)];
       return { ns, argv, line: shellLine(argv) };
     }
+    case 'neigh-add':
+      return ip(nsOf(op.node), ['neigh', 'add', op.address, 'lladdr', op.mac, 'dev', op.dev, 'nud', 'permanent']);
     case 'sysctl':
       return inNode(op.node, ['sysctl', '-w', `${op.key}=${op.value}`]);
     case 'iptables':

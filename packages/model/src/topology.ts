@@ -84,6 +84,18 @@ export interface RouteSpec {
   via?: string;
   dev?: string;
   metric?: number;
+  /**
+   * Use `via` as if it were on `dev`'s link even though no address of dev covers it: flannel's
+   * `10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink`.
+   */
+  onlink?: boolean;
+}
+
+/** A neighbour entry someone fixed (`ip neigh add ADDR lladdr MAC dev IF nud permanent`). */
+export interface NeighbourSpec {
+  address: string;
+  mac: string;
+  dev: string;
 }
 
 export interface NodeSpec {
@@ -93,6 +105,8 @@ export interface NodeSpec {
   routes: RouteSpec[];
   /** e.g. { "net.ipv4.ip_forward": "1" } */
   sysctls: Record<string, string>;
+  /** Permanent neighbour (ARP/NDP) entries, as flannel sets for each remote vxlan gateway. */
+  neighbours?: NeighbourSpec[];
   /**
    * iptables (IPv4) rules, as `iptables` arguments: `-t nat -A POSTROUTING -o eth0 -j MASQUERADE`,
    * `-P FORWARD DROP`, `-N CHAIN`. undefined = not read (the node's tables were not looked at).

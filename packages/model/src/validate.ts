@@ -42,7 +42,7 @@ export interface Locator {
   requires: string;
   nodes: string;
   node(n: NodeSpec): string;
-  nodeField(n: NodeSpec, key: 'routes' | 'sysctls' | 'iptables' | 'exec' | 'position'): string;
+  nodeField(n: NodeSpec, key: 'routes' | 'neighbours' | 'sysctls' | 'iptables' | 'exec' | 'position'): string;
   iface(n: NodeSpec, i: InterfaceSpec): string;
   link(index: number): string;
   endpoint(index: number, end: 0 | 1): string;
@@ -161,6 +161,16 @@ function checkNode(n: NodeSpec, loc: Locator, add: Add): Map<string, InterfaceSp
     const whyValue = checkSysctlValue(value);
     if (whyValue) add(p, 'sysctl', whyValue);
   }
+
+  const neighboursAt = loc.nodeField(n, 'neighbours');
+  (n.neighbours ?? []).forEach((e, k) => {
+    const p = at(neighboursAt, k);
+    const w = e.address === '' ? 'a neighbour entry needs `address`: the IPv4 or IPv6 address it resolves' : checkIp(e.address);
+    if (w) add(at(p, 'address'), e.address === '' ? 'required' : 'ip', w);
+    if (!FDB_MAC.test(e.mac)) add(at(p, 'mac'), e.mac === '' ? 'required' : 'mac', e.mac === '' ? 'a neighbour entry needs `mac`: the link-layer address, e.g. 0a:58:0a:f4:02:00' : `mac ${quote(e.mac)} must be six hex byte pairs separated by ":"`);
+    if (e.dev === '') add(at(p, 'dev'), 'required', 'a neighbour entry needs `dev`: the interface of this node it is on');
+    else if (!byName.has(e.dev)) add(at(p, 'dev'), 'unknown-interface', () => `${nodeLabel(n)} has no interface ${quote(e.dev)}${didYouMeanSuffix(e.dev, byName.keys())}`);
+  });
 
   const iptablesAt = loc.nodeField(n, 'iptables');
   (n.iptables ?? []).forEach((rule, k) => {
@@ -449,6 +459,9 @@ export function checkRoute(n: Pick<NodeSpec, 'name' | 'kind'>, r: RouteSpec, byN
   if (r.dev !== undefined && r.dev !== 'lo' && !byName.has(r.dev)) {
     const dev = r.dev;
     add(at(p, 'dev'), 'unknown-interface', () => `${nodeLabel(n)} has no interface ${quote(dev)}${didYouMeanSuffix(dev, byName.keys())}`);
+  }
+  if (r.onlink !== undefined && r.onlink !== false && (r.via === undefined || r.dev === undefined)) {
+    add(at(p, 'onlink'), 'onlink', 'onlink needs both `via` (the gateway) and `dev` (the interface it is taken to be on)');
   }
   if (r.metric !== undefined && (!Number.isInteger(r.metric) || r.metric < 0 || r.metric > 4_294_967_295)) {
     add(at(p, 'metric'), 'range', 'metric must be a whole number 0-4294967295');

@@ -201,3 +201,76 @@ links:
     expect(parseTopology(toNativeYaml(t)).topology.nodes.find((n) => n.name === 'ns1')!.interfaces[0]).toMatchObject({ parentNode: 'host', parent: 'eth0' });
   });
 });
+
+describe('an onlink route (flannel\'s gateway on the vxlan)', () => {
+  const T = `
+nodes:
+  n1:
+    interfaces:
+      vx: { kind: vxlan, id: 1, addresses: [10.244.1.0/32] }
+    routes:
+      - { to: 10.244.2.0/24, via: 10.244.2.0, dev: vx, onlink: true }
+`;
+  it('is read, planned with onlink, exported and read back from the kernel', () => {
+    const t = parseTopology(T).topology;
+    expect(t.nodes[1]!.routes).toEqual([{ to: '10.244.2.0/24', via: '10.244.2.0', dev: 'vx', onlink: true }]);
+    expect(planDeploy(t).map((o) => render(o).line)).toContain('ip -n n1 route add 10.244.2.0/24 via 10.244.2.0 dev vx onlink');
+    expect(parseTopology(toNativeYaml(t)).topology).toEqual(t);
+    const o: ObservedLab = {
+      name: 'f', links: [], bridges: [],
+      nodes: [{ name: 'n1', kind: 'netns', neighbours: [], sysctls: {}, interfaces: [{ name: 'vx', ifindex: 2, kind: 'vxlan', state: 'UP', up: true, carrier: true, mac: '', mtu: 1450, addresses: [], promisc: false, details: { id: 1, dstport: 8472 } }], routes: [{ dst: '10.244.2.0/24', via: '10.244.2.0', dev: 'vx', onlink: true }] }],
+    };
+    expect(observedToTopology(o).nodes[1]!.routes).toEqual([{ to: '10.244.2.0/24', via: '10.244.2.0', dev: 'vx', onlink: true }]);
+  });
+
+  it('without via and dev it is refused, naming the field', () => {
+    expect(issuesOf(T.replace('via: 10.244.2.0, ', ''))).toEqual([expect.stringMatching(/^nodes\.n1\.routes\[0\]\.onlink onlink: onlink needs both `via`/)]);
+  });
+});
+
+describe('permanent neighbour entries and the MACs they name (flannel)', () => {
+  const iface = (name: string, kind: string, mac: string, extra: object = {}) => ({ name, ifindex: 3, kind, state: 'UP', up: true, carrier: true, mac, mtu: 1450, addresses: [], promisc: false, ...extra });
+  const lab = (): ObservedLab => ({
+    name: 'f', links: [], bridges: [],
+    nodes: [
+      { name: 'n1', kind: 'netns', sysctls: {}, routes: [],
+        interfaces: [iface('flannel.1', 'vxlan', '0a:58:0a:f4:01:00', { details: { id: 1, dstport: 8472, fdb: [{ mac: '0a:58:0a:f4:02:00', dst: '192.168.100.2', permanent: true }] } })],
+        neighbours: [
+          { address: '10.244.2.0', dev: 'flannel.1', mac: '0a:58:0a:f4:02:00', state: ['PERMANENT'] },
+          { address: '10.244.2.7', dev: 'flannel.1', mac: '0a:58:0a:f4:02:07', state: ['REACHABLE'] },
+        ] },
+      { name: 'n2', kind: 'netns', sysctls: {}, routes: [], neighbours: [],
+        interfaces: [iface('flannel.1', 'vxlan', '0a:58:0a:f4:02:00', { details: { id: 1, dstport: 8472 } }), iface('other', 'bridge', '12:34:56:78:9a:bc')] },
+    ],
+  });
+
+  it('permanent entries are kept (others come back with traffic); a MAC something names is kept, a random one is not', () => {
+    const t = observedToTopology(lab());
+    const [n1, n2] = [t.nodes.find((n) => n.name === 'n1')!, t.nodes.find((n) => n.name === 'n2')!];
+    expect(n1.neighbours).toEqual([{ address: '10.244.2.0', mac: '0a:58:0a:f4:02:00', dev: 'flannel.1' }]);
+    expect(n2.interfaces.find((i) => i.name === 'flannel.1')!.mac).toBe('0a:58:0a:f4:02:00');
+    expect(n2.interfaces.find((i) => i.name === 'other')!.mac).toBeUndefined();
+    expect(n1.interfaces[0]!.mac).toBeUndefined();
+    const lines = planDeploy(t).map((o) => render(o).line);
+    expect(lines).toContain('ip -n n1 neigh add 10.244.2.0 lladdr 0a:58:0a:f4:02:00 dev flannel.1 nud permanent');
+    expect(lines).toContain('ip -n n2 link set dev flannel.1 address 0a:58:0a:f4:02:00');
+    expect(parseTopology(toNativeYaml(t)).topology).toEqual(t);
+    expect(execToReplay(['ip neigh add 10.244.2.0 lladdr 0a:58:0a:f4:02:00 dev flannel.1 nud permanent', 'ip n add 10.0.0.9 lladdr 0a:00:00:00:00:09 dev flannel.1'], n1)).toEqual(['ip n add 10.0.0.9 lladdr 0a:00:00:00:00:09 dev flannel.1']);
+  });
+
+  it('a bad entry is refused field by field', () => {
+    const issues = issuesOf(`
+nodes:
+  n1:
+    interfaces:
+      eth0: { kind: dummy }
+    neighbours:
+      - { address: 10.0.0.300, mac: 0a:58, dev: eth1 }
+`);
+    expect(issues).toEqual([
+      expect.stringMatching(/^nodes\.n1\.neighbours\[0\]\.address ip: /),
+      expect.stringMatching(/^nodes\.n1\.neighbours\[0\]\.mac mac: mac "0a:58" must be six hex byte pairs/),
+      expect.stringMatching(/^nodes\.n1\.neighbours\[0\]\.dev unknown-interface: node "n1" has no interface "eth1"/),
+    ]);
+  });
+});

@@ -101,7 +101,7 @@ describe('command blocks say where they are typed', () => {
   const shells = { open: () => {}, exists: (n: string) => n !== 'ns9', isOpen: (n: string) => n === 'ns1' };
   it('a shell block names its terminal and has the button; other blocks do not', () => {
     const out = renderToStaticMarkup(<Markdown source={'```bash\nip netns add ns1\n```\n\n```yaml\nname: x\n```'} shells={shells} />);
-    expect(out).toContain('type in the lab host');
+    expect(out).toContain('>in the lab host<');
     expect(out).toContain('aria-label="Open a terminal in the lab host"');
     expect(out.match(/md-terminal/g)).toHaveLength(1);
   });
@@ -111,7 +111,7 @@ describe('command blocks say where they are typed', () => {
   });
   it('without shells (outside a lab) the block only says where', () => {
     const out = renderToStaticMarkup(<Markdown source={'```bash\nip a\n```'} />);
-    expect(out).toContain('type in the lab host');
+    expect(out).toContain('>in the lab host<');
     expect(out).not.toContain('md-terminal');
   });
 });

@@ -110,7 +110,15 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
         const at = Date.now();
         const res = r.results.find((x) => x.step === step.id) ?? r.results[0];
         if (res) setResults((prev) => ({ ...prev, [step.id]: { result: res, at, auto } }));
-        setPassed(new Set(r.passed));
+        const nowPassed = new Set(r.passed);
+        setPassed(nowPassed);
+        // The step being read just passed: open the next one still to do, so its instructions are
+        // in view without a click (its header keeps the ✓).
+        if (res?.ok && latest.current.expanded === step.id) {
+          const ids = g.steps.map((s) => s.id);
+          const next = ids.slice(ids.indexOf(step.id) + 1).find((id) => !nowPassed.has(id));
+          if (next) setExpanded(next);
+        }
         if (auto) setLastAuto({ at, step: step.id });
         setError(null);
       } catch (e) {

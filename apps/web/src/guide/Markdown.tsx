@@ -93,9 +93,9 @@ export function CodeBlock({ text, lang, info = '', shells }: { text: string; lan
   return (
     <div className="md-code" data-shell={shell ?? undefined}>
       <div className="md-code-bar">
-        <span className="md-lang">
-          {lang || 'code'}
-          {shell && <span className="md-shell"> · type in {shellLabel(shell)}</span>}
+        <span className="md-lang" title={shell ? `Type these in a terminal in ${shellLabel(shell)}` : undefined}>
+          {/* Where to type says more than "bash"; the language shows only for blocks not typed anywhere. */}
+          {shell ? <span className="md-shell">in {shellLabel(shell)}</span> : lang || 'code'}
         </span>
         {shell && shells && <ShellButton node={shell} shells={shells} />}
         <button type="button" className="small md-copy" aria-label="Copy code block" onClick={() => copy(text)}>

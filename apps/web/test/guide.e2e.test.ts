@@ -126,6 +126,9 @@ describe('guided labs in a real browser', () => {
     // No click: the kernel's patch schedules a re-check.
     await progress().filter({ hasText: '1 of 4 steps' }).waitFor({ timeout: 15_000 });
     await stepButton(1).filter({ hasText: '(passed)' }).waitFor();
+    // The step being read passed: the next one opens by itself; step 1 still shows its checks.
+    await guide().getByRole('region', { name: /^Step 2: / }).waitFor();
+    await stepButton(1).click();
     const body = guide().getByRole('region', { name: /^Step 1: / });
     expect(await body.locator('li.fail').count()).toBe(0);
     expect(await body.locator('li.ok').count()).toBe(2);

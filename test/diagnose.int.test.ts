@@ -274,6 +274,34 @@ describe('nslab diagnose on the real kernel: cause, hop, fix, then the ping work
   it('missing NAT from a private network to the outside', () =>
     run({ yaml: NAT, from: 'app1', to: 'internet', cause: 'missing-nat', node: 'host', iface: 'uplink', fix: ['iptables -t nat -A POSTROUTING -s 10.10.0.0/24 -o uplink -j MASQUERADE'] }));
 
+  it('a DROP rule in the target\'s INPUT chain is named, and deleting it makes the ping work', () =>
+    run({ yaml: ROUTER, breakIt: ['ip netns exec ns2 iptables -A INPUT -p icmp --icmp-type echo-request -j DROP'], from: 'ns1', to: 'ns2', cause: 'filtered', node: 'ns2', iface: 'eth0', fix: ['ip netns exec ns2 iptables -D INPUT -p icmp -m icmp --icmp-type 8 -j DROP'] }));
+
+  it('a router whose FORWARD policy is DROP lets the ping out but not the reply back: the ESTABLISHED rule fixes it', () =>
+    run({
+      yaml: ROUTER, breakIt: ['ip netns exec router iptables -P FORWARD DROP', 'ip netns exec router iptables -A FORWARD -i eth1 -o eth2 -j ACCEPT'], from: 'ns1', to: 'ns2',
+      cause: 'filtered', node: 'router', iface: 'eth1', fix: ['ip netns exec router iptables -I FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT'],
+    }));
+
+  it('a drop the walk cannot see (raw table) is "unexplained", never a tick', async () => {
+    const lab = `t-diag-${++n}`;
+    const file = join(tmp, `${lab}.yaml`);
+    writeFileSync(file, ROUTER);
+    expect((await nslab('deploy', file, '--name', lab, '--quiet')).code).toBe(0);
+    try {
+      expect((await nslab('exec', lab, 'ns2', '--', 'iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'icmp', '-j', 'DROP')).code).toBe(0);
+      const { d, code } = await diagnose(lab, 'ns1', 'ns2');
+      expect(d.problem).toBeUndefined();
+      expect(d.ping.ok).toBe(false);
+      expect(code).toBe(1);
+      const text = await nslab('diagnose', lab, 'ns1', 'ns2');
+      expect(text.stdout).toContain('unexplained: the walk finds no break from ns1 to ns2, but the real ping gets no reply');
+      expect(text.stdout).not.toContain('no problem found');
+    } finally {
+      await destroyLab(lab);
+    }
+  });
+
   it('ARP incomplete: the gateway address belongs to nobody', () =>
     run({
       yaml: ROUTER, breakIt: ['ip -n ns1 route replace default via 10.1.1.99'], thenTry: ['ip netns exec ns1 ping -c1 -W1 -q 10.1.2.10'], from: 'ns1', to: 'ns2',

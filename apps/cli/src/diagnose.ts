@@ -34,8 +34,14 @@ export function formatDiagnosis(d: LiveDiagnosis): string {
       out.push('fix (type in the lab host):');
       for (const f of p.fix) out.push(`  ${f}`);
     }
+  } else if (d.ping.address && !d.ping.ok) {
+    out.push('', `unexplained: the walk finds no break from ${d.from} to ${d.to}, but the real ping gets no reply`);
   } else {
     out.push('', 'no problem found on the path');
+  }
+  if (d.uncertain?.length) {
+    out.push(d.problem || d.ping.ok ? 'might also drop it:' : 'first suspects:');
+    for (const u of d.uncertain) out.push(`  ${u}`);
   }
   out.push('');
   const pinged = d.ping.address ? `ping -c1 -W1 ${d.ping.address} from ${d.from}` : 'no ping';

@@ -1,7 +1,7 @@
-// "Why can't A reach B?" on a live lab: observe, read NAT tables of the routers on the way (only
-// when the walk crossed one), walk, then run the real ping so the learner sees whether they agree.
+// "Why can't A reach B?" on a live lab: observe, read the firewall (filter and NAT) of the nodes on
+// the way, walk, then run the real ping so the learner sees whether they agree.
 // Pure over a probe (observe + exec), like check.ts.
-import { diagnose, parseIp, type Diagnosis, type NatTables, type ObservedLab } from '@nslab/model';
+import { checkIptablesRule, diagnose, parseIp, rulesFromSave, type Diagnosis, type NatTables, type ObservedLab } from '@nslab/model';
 import type { LabProbe } from './check.ts';
 
 export interface LiveDiagnosis extends Diagnosis {
@@ -19,15 +19,19 @@ export interface LiveDiagnosis extends Diagnosis {
  */
 export async function walk(probe: Pick<LabProbe, 'exec'>, lab: ObservedLab, from: string, to: string): Promise<Diagnosis> {
   let d = diagnose(lab, from, to);
-  // NAT only matters across routers: read iptables-save -t nat in the forwarding nodes the walk crossed.
-  const crossed = [...new Set(d.path.filter((h) => h.what.endsWith('(forwarded)')).map((h) => h.node))];
-  const routers = crossed.filter((n) => lab.nodes.some((x) => x.name === n && !x.unsafeName && x.sysctls['net.ipv4.ip_forward'] === '1'));
-  if (routers.length) {
-    const nat: NatTables = {};
-    for (const n of routers) {
-      const r = await probe.exec(n, ['iptables-save', '-t', 'nat']).catch(() => undefined);
-      if (r && r.code === 0) nat[n] = r.stdout;
+  // The firewall of every node the packet meets, read now (rules change with no event): filter
+  // rules for the walk, NAT rules for the routers. A walk that gets further meets new nodes.
+  const read = new Map<string, string[]>();
+  for (let round = 0; round < 4; round++) {
+    const met = [...new Set(d.path.map((h) => h.node))].filter((n) => !read.has(n) && lab.nodes.some((x) => x.name === n && !x.unsafeName));
+    if (met.length === 0) break;
+    for (const n of met) {
+      const r = await probe.exec(n, ['iptables-save']).catch(() => undefined);
+      read.set(n, r && r.code === 0 ? rulesFromSave(r.stdout).filter((rule) => checkIptablesRule(rule) === null) : []);
     }
+    lab = { ...lab, nodes: lab.nodes.map((n) => (read.has(n.name) ? { ...n, iptables: read.get(n.name)! } : n)) };
+    const nat: NatTables = {};
+    for (const [n, rules] of read) nat[n] = rules.filter((r) => r.startsWith('-t nat ')).map((r) => r.slice('-t nat '.length)).join('\n');
     d = diagnose(lab, from, to, nat);
   }
   return d;

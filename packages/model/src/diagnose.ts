@@ -6,6 +6,8 @@ import { cidrContains, networkOf, parseCidr, parseIp, formatCidr, formatIp, same
 import { checkInterfaceName, checkNodeName, isMulticast } from './names.ts';
 import { quote } from './display.ts';
 import type { ObservedInterface, ObservedLab, ObservedNode, ObservedRoute } from './observed.ts';
+import { filterPacket, type Packet } from './filter.ts';
+import { shellLine, splitShellWords } from './shell-quote.ts';
 
 export type Cause =
   | 'unknown-node'
@@ -27,6 +29,8 @@ export type Cause =
   | 'routing-loop'
   | 'unreachable'
   | 'vxlan-mismatch'
+  /** A filter rule (or a chain's DROP policy) on the way throws the packet away. */
+  | 'filtered'
   /** The path goes through something nslab does not follow (a macvlan, a vxlan without a known far end...): no verdict. */
   | 'not-followed';
 
@@ -57,6 +61,11 @@ export interface Diagnosis {
   ok: boolean;
   path: Hop[];
   problem?: DiagnosisProblem;
+  /**
+   * Firewall rules on the path that may drop the packet but use matches nslab cannot judge: the
+   * walk went on, and if the real ping fails these are the first suspects.
+   */
+  uncertain?: string[];
 }
 
 /** `iptables-save -t nat` output per node, when the caller read it. */
@@ -115,6 +124,9 @@ class Walker {
   targetNamed = false;
   /** VXLAN underlay walks in progress (one inside another means a loop). */
   tunnelDepth = 0;
+  /** The interface the packet last came in on (for -i in FORWARD and INPUT). */
+  ingress: string | undefined;
+  readonly uncertain: string[] = [];
 
   constructor(
     readonly lab: ObservedLab,
@@ -164,6 +176,48 @@ class Walker {
   }
   safe(...ends: { n: string; i?: string }[]): boolean {
     return ends.every(({ n, i }) => safeNode(this.node(n), n) && (i === undefined || safeIface(this.iface(n, i))));
+  }
+
+  // ---- firewall ----
+
+  /**
+   * The filter table's `chain` in `n` meets packet `p`: true when it lets it through (or only
+   * might drop it, noted in `uncertain`); false after recording the rule or policy that drops it.
+   */
+  filter(n: ObservedNode, chain: 'INPUT' | 'FORWARD' | 'OUTPUT', p: Packet, iface: string | undefined): boolean {
+    if (!n.iptables?.length) return true;
+    const r = filterPacket(n.iptables, chain, p);
+    const drops = r.verdicts.filter((v) => v.verdict !== 'ACCEPT');
+    if (drops.length === 0) return true;
+    const what = p.proto === 'icmp' ? `the ${p.icmpType === 'echo-reply' ? 'reply' : 'ping'} from ${p.src} to ${p.dst}` : `the VXLAN packet from ${p.src} to ${p.dst}:${p.dport}`;
+    const by = (v: (typeof drops)[number]) => (v.rule ? `rule ${v.rule}` : `the ${v.policy} chain's policy ${v.verdict} (no rule accepts it)`);
+    if (drops.length < r.verdicts.length) {
+      const note = `${this.where(n.name)}'s ${chain} chain may drop ${what}: ${drops.map(by).join('; ')} — nslab cannot judge ${r.unknown.map(show).join(', ') || 'every match'} there`;
+      this.uncertain.push(note);
+      this.hop(n.name, iface, `${chain} (filter table): may drop it, depending on ${r.unknown.join(', ') || 'matches nslab cannot judge'}`);
+      return true;
+    }
+    const v = drops[0]!;
+    this.hop(n.name, iface, `${chain} (filter table): ${v.verdict} by ${v.rule ?? `policy ${v.verdict}`}`);
+    const x = this.nsExec(n.name);
+    let fix: string[] = [];
+    if (v.rule) {
+      try {
+        const words = splitShellWords(v.rule);
+        const k = words.indexOf('-A');
+        fix = [`${x}${shellLine(['iptables', ...words.slice(0, k), '-D', ...words.slice(k + 1)])}`];
+      } catch {
+        fix = [];
+      }
+    } else if (p.state === 'ESTABLISHED') {
+      fix = [`${x}iptables -I ${chain} -m state --state ESTABLISHED,RELATED -j ACCEPT`];
+    } else {
+      const on = [...(chain !== 'OUTPUT' && p.in ? ['-i', p.in] : []), ...(chain !== 'INPUT' && p.out ? ['-o', p.out] : [])];
+      fix = [`${x}${shellLine(['iptables', '-I', chain, ...on, '-p', p.proto, ...(p.dport !== undefined ? ['--dport', String(p.dport)] : []), '-j', 'ACCEPT'])}`];
+    }
+    const verb = v.verdict === 'REJECT' ? 'rejects' : 'drops';
+    return this.fail('filtered', n.name, iface, `${this.where(n.name)}'s firewall ${verb} ${what} in its ${chain} chain: ${by(v)}`, fix,
+      this.safe({ n: n.name }, ...(iface !== undefined ? [{ n: n.name, i: iface }] : [])));
   }
 
   // ---- routing ----
@@ -385,6 +439,16 @@ interface WalkState {
   routers: { node: string; egress: string }[];
   /** Routers the forward packet crossed (the return walk keeps them for the NAT question). */
   forwardRouters: { node: string; egress: string }[];
+  /** A VXLAN's UDP packet on the underlay (a ping otherwise). */
+  udp?: { dport: number };
+  /** The walk goes on from a router that un-NATed the reply: its first hop is a forward, not a send. */
+  resumed?: boolean;
+}
+
+function packetOf(st: WalkState, dst: string, direction: 'forward' | 'return', inIf?: string, outIf?: string): Packet {
+  const base = { src: st.src, dst, ...(inIf !== undefined ? { in: inIf } : {}), ...(outIf !== undefined ? { out: outIf } : {}) };
+  if (st.udp) return { ...base, proto: 'udp', dport: st.udp.dport, state: 'NEW' };
+  return { ...base, proto: 'icmp', icmpType: direction === 'forward' ? 'echo-request' : 'echo-reply', state: direction === 'forward' ? 'NEW' : 'ESTABLISHED' };
 }
 
 /**
@@ -402,7 +466,7 @@ function carry(w: Walker, startNode: ObservedNode, dst: string, st: WalkState, d
     visited.add(cur.name);
     const local = cur.interfaces.find((i) => i.addresses.some((a) => ipOf(a) === dst));
     if (local) return cur; // delivery checks are done by the caller
-    const forwarder = step > 0;
+    const forwarder = step > 0 || st.resumed === true;
     if (forwarder && !w.forwards(cur)) {
       w.hop(cur.name, undefined, `${w.where(cur.name)} must forward the packet to ${dst}`);
       const safe = w.safe({ n: cur.name });
@@ -425,6 +489,7 @@ function carry(w: Walker, startNode: ObservedNode, dst: string, st: WalkState, d
     }
     if (direction === 'forward' && step === 0 && !st.src) st.src = w.sourceFor(cur, r, nexthop) ?? '';
     w.hop(cur.name, egress.name, `${dst} matches route ${r.dst}${r.via ? ` via ${r.via}` : ''}: out of ${show(egress.name)}${forwarder ? ' (forwarded)' : ''}`);
+    if (!w.filter(cur, forwarder ? 'FORWARD' : 'OUTPUT', packetOf(st, dst, direction, forwarder ? w.ingress : undefined, egress.name), egress.name)) return undefined;
     if (forwarder) {
       st.routers.push({ node: cur.name, egress: egress.name });
       if (direction === 'forward') applyNat(w, cur, egress, st);
@@ -503,6 +568,7 @@ function crossLink(w: Walker, cur: ObservedNode, egress: ObservedInterface, next
       [`${w.ip(n)} neigh del ${nexthop} dev ${egress.name}`], w.safe({ n, i: egress.name }));
     return undefined;
   }
+  w.ingress = owner.iface.name;
   return owner.node;
 }
 
@@ -527,10 +593,12 @@ function underlay(w: Walker, near: End, far: End): boolean {
   w.hop(near.node.name, near.iface.name, `${show(near.iface.name)} wraps the frame in UDP to ${remote}:${String(d.dstport ?? 4789)} (VNI ${String(d.id)}): the underlay carries it`);
   // An underlay that only reaches the remote through the overlay itself would never end.
   if (w.tunnelDepth >= 4) return w.fail('routing-loop', near.node.name, near.iface.name, `the underlay route to ${remote} goes back into the tunnel it carries`, []);
-  const st: WalkState = { src: '', nat: [], routers: [], forwardRouters: [] };
+  const st: WalkState = { src: '', nat: [], routers: [], forwardRouters: [], udp: { dport: Number(d.dstport ?? 4789) } };
   w.tunnelDepth++;
+  const ingress = w.ingress;
   const got = carry(w, near.node, remote, st, 'forward');
-  const delivered = !!got && deliver(w, got, remote, false);
+  const delivered = !!got && deliver(w, got, remote, false, packetOf(st, remote, 'forward', w.ingress));
+  w.ingress = ingress;
   w.tunnelDepth--;
   if (!delivered) return false;
   w.hop(far.node.name, far.iface.name, `${show(far.iface.name)} in ${w.where(far.node.name)} unwraps it (VNI ${String(d.id)})`);
@@ -724,11 +792,13 @@ function sourceCidr(w: Walker, ip: string): string {
 }
 
 /** Checks at the node that owns the address: the interface holding it must be up. */
-function deliver(w: Walker, at: ObservedNode, ip: string, own: boolean): boolean {
+function deliver(w: Walker, at: ObservedNode, ip: string, own: boolean, p?: Packet): boolean {
   const holder = at.interfaces.find((i) => i.addresses.some((a) => ipOf(a) === ip))!;
-  w.hop(at.name, holder.name, `${ip} is ${show(holder.name)}'s address in ${w.where(at.name)}: delivered`);
+  const lo = at.interfaces.find((i) => i.kind === 'loopback');
+  // A packet to your own address goes through lo: with lo down it is never delivered.
+  const loDown = own && lo !== undefined && !lo.up;
+  w.hop(at.name, loDown ? lo.name : holder.name, loDown ? `${ip} is ${show(holder.name)}'s own address in ${w.where(at.name)}: it goes through lo, which is down — not delivered` : `${ip} is ${show(holder.name)}'s address in ${w.where(at.name)}: delivered`);
   if (own) {
-    const lo = at.interfaces.find((i) => i.kind === 'loopback');
     if (lo && !lo.up) {
       return w.fail('lo-down', at.name, lo.name,
         `${show(at.name)}'s lo is down — that is why pinging ${ip} from ${show(at.name)} fails: packets to your own address go through loopback`,
@@ -739,6 +809,7 @@ function deliver(w: Walker, at: ObservedNode, ip: string, own: boolean): boolean
     return w.fail('interface-down', at.name, holder.name, `${show(holder.name)} is still DOWN in ${w.where(at.name)}, and its address ${ip} with it`,
       [`${w.ip(at.name)} link set dev ${holder.name} up`], w.safe({ n: at.name, i: holder.name }));
   }
+  if (p && !w.filter(at, 'INPUT', p, p.in ?? holder.name)) return false;
   return true;
 }
 
@@ -769,6 +840,7 @@ export function diagnose(lab: ObservedLab, from: string, to: string, nat?: NatTa
     ok: !w.problem,
     path: w.path,
     ...(w.problem ? { problem: w.problem } : {}),
+    ...(w.uncertain.length ? { uncertain: [...w.uncertain] } : {}),
   });
   const src = w.node(from);
   if (!src) {
@@ -821,7 +893,7 @@ export function diagnose(lab: ObservedLab, from: string, to: string, nat?: NatTa
   const st: WalkState = { src: '', nat: [], routers: [], forwardRouters: [] };
   const reached = carry(w, src, dst, st, 'forward');
   if (!reached) return result(target);
-  if (!deliver(w, reached, dst, false)) return result(target);
+  if (!deliver(w, reached, dst, false, packetOf(st, dst, 'forward', w.ingress))) return result(target);
 
   // The reply: from the target back to the (possibly translated) source.
   w.setDirection('return');
@@ -830,8 +902,9 @@ export function diagnose(lab: ObservedLab, from: string, to: string, nat?: NatTa
   let back = st.src;
   const routersForward = [...st.routers];
   const stack = [...st.nat];
+  let resumed = false;
   for (let guard = 0; guard < 8; guard++) {
-    const rs: WalkState = { src: dst, nat: stack, routers: [], forwardRouters: routersForward };
+    const rs: WalkState = { src: dst, nat: stack, routers: [], forwardRouters: routersForward, ...(resumed ? { resumed } : {}) };
     w.hop(at.name, undefined, `the reply from ${at === reached ? dst : w.where(at.name)} goes back to ${back}`);
     const got = carry(w, at, back, rs, 'return');
     if (!got) return result(target);
@@ -841,8 +914,11 @@ export function diagnose(lab: ObservedLab, from: string, to: string, nat?: NatTa
       w.hop(got.name, undefined, `un-NAT: ${back} is really ${top.original}`);
       at = got;
       back = top.original;
+      resumed = true;
       continue;
     }
+    // The reply is delivered to the source's INPUT chain.
+    if (!w.filter(got, 'INPUT', packetOf(rs, back, 'return', w.ingress), w.ingress)) return result(target);
     if (got.name === src.name) w.hop(src.name, undefined, `the reply reaches ${w.where(src.name)}`);
     break;
   }

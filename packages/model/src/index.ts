@@ -13,3 +13,4 @@ export * from './diagnose.ts';
 export * from './capture-filter.ts';
 export * from './exec-replay.ts';
 export * from './iptables.ts';
+export * from './filter.ts';

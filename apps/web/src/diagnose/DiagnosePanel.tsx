@@ -289,6 +289,12 @@ export function DiagnosePanel({
                 ✗ Broken at <strong>{where(d.problem.node, d.problem.interface)}</strong> <span className="diag-cause-code">({d.problem.cause})</span>
               </>
             )}
+            {verdict === 'unexplained' && (
+              <>
+                ? Unexplained: the walk finds no break from {where(d.from)} to {d.to}
+                {target}, but the real ping gets no reply.
+              </>
+            )}
             {verdict === 'unknown' && d.problem && (
               <>
                 ? No verdict: the walk stops at <strong>{where(d.problem.node, d.problem.interface)}</strong>
@@ -296,6 +302,16 @@ export function DiagnosePanel({
             )}
           </p>
           {d.problem && <p className="diag-cause">{d.problem.message}</p>}
+          {d.uncertain && d.uncertain.length > 0 && (
+            <div className="diag-uncertain">
+              <h3>{verdict === 'unexplained' ? 'First suspects' : 'Might also drop it'}</h3>
+              <ul>
+                {d.uncertain.map((u) => (
+                  <li key={u}>{u}</li>
+                ))}
+              </ul>
+            </div>
+          )}
           {d.problem && d.problem.fix.length > 0 && (
             <div className="diag-fix">
               <h3>Fix — type in the lab host</h3>
@@ -324,7 +340,7 @@ export function DiagnosePanel({
               <>
                 Real ping {where(d.from)} → {d.ping.address}: <strong>{d.ping.ok ? 'replies' : 'no reply'}</strong>
                 {agrees === true && ' — agrees with the walk.'}
-                {agrees === false && (d.ping.ok ? ' — yet the walk found a problem: it may not stop a ping, or the walk misread something.' : ' — yet the walk found nothing wrong: something it does not read drops it (a filter rule?), or ARP was still resolving.')}
+                {agrees === false && (d.ping.ok ? ' — yet the walk found a problem: it may not stop a ping, or the walk misread something.' : ' — the walk read routes, links, NAT and filter rules and found nothing that drops it: something it does not read does (nftables tables of its own, tc, a process), or ARP was still resolving.')}
                 {agrees === null && ' — the walk could not tell, so the ping decides.'}
               </>
             ) : (

@@ -29,10 +29,11 @@ export function checkTarget(to: string): string | null {
   return why && `Neither a node name nor an IP address: the name ${why}.`;
 }
 
-export type Verdict = 'ok' | 'broken' | 'unknown';
+/** 'unexplained': the walk found no break, yet the real ping got no reply — never shown as a tick. */
+export type Verdict = 'ok' | 'broken' | 'unknown' | 'unexplained';
 
-export function verdictOf(d: Diagnosis): Verdict {
-  if (!d.problem) return 'ok';
+export function verdictOf(d: Diagnosis | LiveDiagnosis): Verdict {
+  if (!d.problem) return 'ping' in d && d.ping.address && !d.ping.ok ? 'unexplained' : 'ok';
   return d.problem.cause === 'not-followed' ? 'unknown' : 'broken';
 }
 
@@ -41,6 +42,7 @@ export function pingAgrees(d: LiveDiagnosis): boolean | null {
   if (!d.ping.address) return null;
   const v = verdictOf(d);
   if (v === 'unknown') return null;
+  if (v === 'unexplained') return false;
   return (v === 'ok') === d.ping.ok;
 }
 
@@ -108,6 +110,7 @@ export function walkSignature(lab: ObservedLab): string {
       n.sysctls['net.ipv4.ip_forward'] ?? '',
       n.interfaces.map((i) => [i.name, i.kind, i.up, i.carrier, i.addresses, i.master ?? '', i.peer?.node ?? '', i.peer?.interface ?? '', i.details ?? {}]),
       n.routes,
+      n.iptables ?? [],
     ]),
     lab.bridges.map((b) => [b.node, b.name, b.ports]),
   ]);

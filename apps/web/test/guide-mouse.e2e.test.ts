@@ -6,7 +6,7 @@
 /// <reference types="node" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -16,6 +16,8 @@ import { buildApp, type NslabApp } from '../../server/src/app.ts';
 
 const TOKEN = `gm-token-${Math.random().toString(36).slice(2)}`;
 const LAB = `g13m-${process.pid.toString(36)}`;
+const BRIDGE_LAB = `g13b-${process.pid.toString(36)}`;
+const AUTH = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' };
 const SHOTS = join(root, '.artifacts/screenshots');
 const VETH_TITLE = 'A veth pair between two namespaces';
 const SIZES = [
@@ -67,7 +69,7 @@ beforeAll(async () => {
   dist = mkdtempSync(join(tmpdir(), 'nslab-web-'));
   execFileSync('pnpm', ['-C', 'apps/web', 'exec', 'vite', 'build', '--outDir', dist, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
   mkdirSync(SHOTS, { recursive: true });
-  for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
+  for (const sb of listLabs()) if (sb.name === LAB || sb.name === BRIDGE_LAB) await destroyLab(sb.name);
   s = await buildApp({ token: TOKEN, webRoot: dist });
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await launchChromium();
@@ -77,7 +79,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await s?.app.close();
-  if (findSandbox(LAB)) await destroyLab(LAB);
+  for (const name of [LAB, BRIDGE_LAB]) if (findSandbox(name)) await destroyLab(name);
   if (dist) rmSync(dist, { recursive: true, force: true });
 });
 
@@ -179,7 +181,7 @@ describe('the veth-pair guided lab with the mouse only', () => {
     const ping = await execInLab(LAB, 'ns1', ['ping', '-c1', '-W2', '10.1.5.10'], { timeoutMs: 10_000 });
     expect(ping.code, ping.stdout + ping.stderr).toBe(0);
     // Nothing was typed in a terminal: every command in the lab's log came from the page (or deploy).
-    const r = await s.app.inject({ method: 'GET', url: `/api/v1/labs/${LAB}/log`, headers: { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' } });
+    const r = await s.app.inject({ method: 'GET', url: `/api/v1/labs/${LAB}/log`, headers: AUTH });
     expect(r.statusCode, r.body).toBe(200);
     const sources = new Set((r.json().entries as { source: string }[]).map((e) => e.source));
     expect([...sources].filter((x) => x === 'terminal' || x === 'cli' || x === 'api')).toEqual([]);
@@ -226,6 +228,23 @@ describe('the veth-pair guided lab with the mouse only', () => {
     expect(r.aIsTofu).toBe(false);
     expect(r.bIsTofu).toBe(false);
     await para.screenshot({ path: join(SHOTS, 'guide-cjk.png') });
+  });
+
+  it("a bridge's MAC table says whose each MAC is (namespace · interface)", async () => {
+    const yaml = readFileSync(join(root, 'labs/bridge/topology.yaml'), 'utf8');
+    const made = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: BRIDGE_LAB, yaml } });
+    expect(made.statusCode, made.body).toBe(201);
+    const ping = await execInLab(BRIDGE_LAB, 'ns1', ['ping', '-c1', '-W2', '10.5.1.11'], { timeoutMs: 10_000 });
+    expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+    await page.goto(`${base}/labs/${BRIDGE_LAB}`);
+    const p = await drawnAt('host:br0');
+    await page.mouse.click(p.x, p.y);
+    await inspector().getByRole('heading', { name: 'br0' }).waitFor();
+    const table = inspector().getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Belongs to' }) });
+    // ns1's int0 sent the echo, ns2's int1 answered: both learned, each named.
+    await table.getByRole('cell', { name: 'ns1 · int0' }).waitFor({ timeout: 15_000 });
+    await table.getByRole('cell', { name: 'ns2 · int1' }).waitFor({ timeout: 15_000 });
+    await shoot('bridge-fdb-owners', table);
   });
 
   it('logged no console errors', () => {

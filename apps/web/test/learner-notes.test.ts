@@ -21,8 +21,9 @@ describe('fdb entries say whose MAC they are', () => {
   it('a learned MAC: the namespace and interface that carries it', () => {
     expect(macOwnerText(macOwners(lab, '02:00:00:00:00:10', 'host'))).toBe('ns1 · int0');
   });
-  it('a local MAC shared by the bridge and its port, case-insensitively', () => {
+  it('a MAC several interfaces carry: each, case-insensitively; on its own port: only that port', () => {
     expect(macOwnerText(macOwners(lab, '02:00:00:00:00:a0', 'host'))).toBe('lab host · br0, lab host · br-int0');
+    expect(macOwnerText(macOwners(lab, '02:00:00:00:00:a0', 'host', 'br-int0'))).toBe('lab host · br-int0');
   });
   it('a MAC from nowhere in the lab: empty', () => {
     expect(macOwners(lab, '02:00:00:00:00:99', 'host')).toEqual([]);

@@ -95,7 +95,7 @@ export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridg
               <tr key={`${f.mac} ${f.port} ${f.vlan ?? ''}`}>
                 <td className="mono">{f.mac}</td>
                 <td className="mono">{displayName(f.port)}</td>
-                <td className="mono">{macOwnerText(macOwners(lab, f.mac, node.name)) || <span className="muted" title="No interface of this lab has this MAC (gone, or from outside the lab)">—</span>}</td>
+                <td className="mono">{macOwnerText(macOwners(lab, f.mac, node.name, f.port)) || <span className="muted" title="No interface of this lab has this MAC (gone, or from outside the lab)">—</span>}</td>
                 <td className="muted">
                   {f.local ? 'local' : f.permanent ? 'permanent' : 'learned'}
                   {f.vlan !== undefined ? ` · vlan ${f.vlan}` : ''}

@@ -7,12 +7,17 @@ export interface MacOwner {
   iface: string;
 }
 
-/** Every interface with that MAC (lower-case compare), the bridge's own node last. */
-export function macOwners(lab: ObservedLab | null, mac: string, bridgeNode?: string): MacOwner[] {
+/**
+ * Every interface with that MAC (lower-case compare), the bridge's own node last. A port's own MAC
+ * (a local entry) is that port's, though the bridge took the same MAC from it: only the port.
+ */
+export function macOwners(lab: ObservedLab | null, mac: string, bridgeNode?: string, port?: string): MacOwner[] {
   if (!lab) return [];
   const m = mac.toLowerCase();
   const out: MacOwner[] = [];
   for (const n of lab.nodes) for (const i of n.interfaces) if (i.mac?.toLowerCase() === m) out.push({ node: n.name, iface: i.name });
+  const own = out.find((o) => o.node === bridgeNode && o.iface === port);
+  if (own) return [own];
   return out.sort((a, b) => Number(a.node === bridgeNode) - Number(b.node === bridgeNode));
 }
 

@@ -5,7 +5,7 @@ FROM node:20-bookworm
 # The kernel tools labs use (same list as scripts/setup.sh).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      iproute2 iputils-ping iputils-tracepath tcpdump ethtool bridge-utils iptables arping util-linux procps perl socat coreutils bash findutils tar \
+      iproute2 iputils-ping iputils-tracepath tcpdump ethtool bridge-utils iptables nftables arping util-linux procps perl socat coreutils bash findutils tar \
  && rm -rf /var/lib/apt/lists/*
 
 RUN npm install -g pnpm@12.4.2

@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # Every package of the guided labs' tools (packages/labs/src/tools.ts) is here: a test holds it to that.
-pkgs=(iproute2 iputils-ping iputils-tracepath arping tcpdump ethtool bridge-utils iptables util-linux procps tar findutils perl socat coreutils bash
+pkgs=(iproute2 iputils-ping iputils-tracepath arping tcpdump ethtool bridge-utils iptables nftables util-linux procps tar findutils perl socat coreutils bash
       chromium fonts-dejavu-core
       fonts-wqy-microhei)  # CJK glyphs for Chromium (the labs' Chinese terms): 1.6 MB, vs 7.5 MB wqy-zenhei, 57 MB noto-cjk
 missing=()

@@ -124,7 +124,8 @@ export function diagnosisHint(d: Diagnosis): string | undefined {
   if (p) return p.fix.length ? `${p.message}: ${p.fix.join(' && ')}` : p.message;
   // An IPv6 target is not walked: nothing to say beyond the failed ping itself.
   if (!d.path.some((h) => h.direction === 'return')) return undefined;
-  return `every hop from ${d.from} to ${d.target?.address ?? d.to} and back looks right in the kernel's state (addresses, links, bridges, routes, forwarding): what drops the ping is something the walk does not read, such as an iptables filter rule — or ARP was still resolving, so check again`;
+  if (d.uncertain?.length) return `every hop from ${d.from} to ${d.target?.address ?? d.to} and back looks right, except what the walk cannot judge: ${d.uncertain.join('; ')}`;
+  return `every hop from ${d.from} to ${d.target?.address ?? d.to} and back looks right in the kernel's state (addresses, links, bridges, routes, forwarding, iptables filter rules): what drops the ping is something the walk does not read, such as the raw or mangle table or tc — or ARP was still resolving, so check again`;
 }
 
 /**

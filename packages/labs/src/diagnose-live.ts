@@ -1,7 +1,7 @@
 // "Why can't A reach B?" on a live lab: observe, read the firewall (filter and NAT) of the nodes on
 // the way, walk, then run the real ping so the learner sees whether they agree.
 // Pure over a probe (observe + exec), like check.ts.
-import { checkIptablesRule, diagnose, parseIp, rulesFromSave, type Diagnosis, type NatTables, type ObservedLab } from '@nslab/model';
+import { checkIptablesRule, diagnose, nftSuspects, parseIp, rulesFromSave, type Diagnosis, type NatTables, type ObservedLab } from '@nslab/model';
 import type { LabProbe } from './check.ts';
 
 export interface LiveDiagnosis extends Diagnosis {
@@ -22,19 +22,22 @@ export async function walk(probe: Pick<LabProbe, 'exec'>, lab: ObservedLab, from
   // The firewall of every node the packet meets, read now (rules change with no event): filter
   // rules for the walk, NAT rules for the routers. A walk that gets further meets new nodes.
   const read = new Map<string, string[]>();
+  const suspects: string[] = [];
   for (let round = 0; round < 4; round++) {
     const met = [...new Set(d.path.map((h) => h.node))].filter((n) => !read.has(n) && lab.nodes.some((x) => x.name === n && !x.unsafeName));
     if (met.length === 0) break;
     for (const n of met) {
       const r = await probe.exec(n, ['iptables-save']).catch(() => undefined);
       read.set(n, r && r.code === 0 ? rulesFromSave(r.stdout).filter((rule) => checkIptablesRule(rule) === null) : []);
+      const nft = await probe.exec(n, ['nft', '-j', 'list', 'ruleset']).catch(() => undefined);
+      if (nft && nft.code === 0) suspects.push(...nftSuspects(nft.stdout, n === 'host' ? 'the lab host' : n));
     }
     lab = { ...lab, nodes: lab.nodes.map((n) => (read.has(n.name) ? { ...n, iptables: read.get(n.name)! } : n)) };
     const nat: NatTables = {};
     for (const [n, rules] of read) nat[n] = rules.filter((r) => r.startsWith('-t nat ')).map((r) => r.slice('-t nat '.length)).join('\n');
     d = diagnose(lab, from, to, nat);
   }
-  return d;
+  return suspects.length ? { ...d, uncertain: [...(d.uncertain ?? []), ...suspects] } : d;
 }
 
 export async function diagnoseLive(probe: LabProbe, from: string, to: string): Promise<LiveDiagnosis> {

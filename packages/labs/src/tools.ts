@@ -16,6 +16,8 @@ export const BASE_TOOLS: Readonly<Record<string, string>> = Object.freeze({
   cat: 'coreutils',
   sleep: 'coreutils',
   timeout: 'coreutils',
+  // The diagnosis reads each node's own nftables tables on the path.
+  nft: 'nftables',
 });
 
 /** Commands a lab declares in its `tools` when a check, hint, solution or mistake runs them. */

@@ -298,7 +298,7 @@ describe('ping and its automatic hints', () => {
 
   it('a failed ping over a path that looks right says what the walk cannot see', async () => {
     expect((await one({ ping: { from: 'ns1', to: '10.5.1.11' } })).hints).toEqual([
-      "every hop from ns1 to 10.5.1.11 and back looks right in the kernel's state (addresses, links, bridges, routes, forwarding): what drops the ping is something the walk does not read, such as an iptables filter rule — or ARP was still resolving, so check again",
+      "every hop from ns1 to 10.5.1.11 and back looks right in the kernel's state (addresses, links, bridges, routes, forwarding, iptables filter rules): what drops the ping is something the walk does not read, such as the raw or mangle table or tc — or ARP was still resolving, so check again",
     ]);
   });
 
@@ -315,7 +315,7 @@ describe('ping and its automatic hints', () => {
     });
     const p = fake(l, (n, a) => (n === 'host' && a[0] === 'iptables-save' ? ok('*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n') : undefined));
     const r = (await checkStep(step({ ping: { from: 'ns1', to: '203.0.113.2' } }), p)).checks[0]!;
-    expect(p.calls).toContain('host: iptables-save -t nat');
+    expect(p.calls).toContain('host: iptables-save');
     expect(r.hints).toEqual([
       'missing NAT: wan has no route back to the private address 10.5.1.10, and the lab host sends it out of uplink without MASQUERADE: iptables -t nat -A POSTROUTING -s 10.5.1.0/24 -o uplink -j MASQUERADE',
     ]);
@@ -328,7 +328,7 @@ describe('ping and its automatic hints', () => {
     // ns1 has nothing pending: one attempt only.
     const p = fake(bridgeLab());
     await checkStep(step({ ping: { from: 'ns1', to: '10.5.1.11' } }), p);
-    expect(p.calls).toEqual(['ns1: ping -c 1 -W 1 10.5.1.11']);
+    expect(p.calls.filter((c) => c.includes('ping'))).toEqual(['ns1: ping -c 1 -W 1 10.5.1.11']);
   });
 });
 

@@ -14,3 +14,4 @@ export * from './capture-filter.ts';
 export * from './exec-replay.ts';
 export * from './iptables.ts';
 export * from './filter.ts';
+export * from './nftables.ts';

@@ -2,7 +2,7 @@
 // routers, INPUT where it lands, and the same for the reply) and names the rule or policy that
 // drops it, with the command that undoes it. Matches it cannot judge never give a green tick.
 import { describe, expect, it } from 'vitest';
-import { diagnose, filterPacket, type ObservedLab, type ObservedNode } from '../src/index.ts';
+import { diagnose, filterPacket, nftSuspects, type ObservedLab, type ObservedNode } from '../src/index.ts';
 
 function node(name: string, ifaces: [string, string, string, string][], o: { forward?: boolean; iptables?: string[]; routes?: [string, string?, string?][] } = {}): ObservedNode {
   return {
@@ -81,5 +81,26 @@ describe('filter rules on the path', () => {
     const rule = '-A INPUT -m comment --comment "$(reboot)" -j DROP';
     const d = diagnose(lab({ server: [rule] }), 'client', 'server');
     expect(d.problem!.fix).toEqual(["ip netns exec server iptables -D INPUT -m comment --comment '$(reboot)' -j DROP"]);
+  });
+});
+
+describe('nftables tables of a node\'s own', () => {
+  const ruleset = (extra: object[]) => JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { table: { family: 'ip', name: 'filter', handle: 2 } },
+    { chain: { family: 'ip', table: 'filter', name: 'INPUT', handle: 1, type: 'filter', hook: 'input', prio: 0, policy: 'drop' } },
+    { rule: { family: 'ip', table: 'filter', chain: 'INPUT', handle: 2, expr: [{ drop: null }] } }, ...extra] });
+  it('a native chain on a walked hook that can drop is a suspect; iptables-nft\'s own tables and harmless chains are not', () => {
+    expect(nftSuspects(ruleset([]), 'ns2')).toEqual([]);
+    const fw = [
+      { table: { family: 'inet', name: 'fw', handle: 1 } },
+      { chain: { family: 'inet', table: 'fw', name: 'input', handle: 1, type: 'filter', hook: 'input', prio: 0, policy: 'accept' } },
+      { rule: { family: 'inet', table: 'fw', chain: 'input', handle: 2, expr: [{ match: { op: '==', left: { payload: { protocol: 'icmp', field: 'type' } }, right: 'echo-request' } }, { drop: null }] } },
+      { chain: { family: 'inet', table: 'fw', name: 'count', handle: 3, type: 'filter', hook: 'output', prio: 0, policy: 'accept' } },
+      { rule: { family: 'inet', table: 'fw', chain: 'count', handle: 4, expr: [{ counter: null }] } },
+    ];
+    expect(nftSuspects(ruleset(fw), 'ns2')).toEqual([
+      "ns2's nftables chain inet fw input (hook input) has 1 rule that drop, reject or jump: nslab does not evaluate nftables rules of their own (nft list chain inet fw input shows them)",
+    ]);
+    expect(nftSuspects('not json', 'ns2')).toEqual([]);
+    expect(nftSuspects('{"nftables": 5}', 'ns2')).toEqual([]);
   });
 });

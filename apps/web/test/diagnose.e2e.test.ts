@@ -165,6 +165,32 @@ describe("why can't A reach B, in a real browser", () => {
     expect(await withClass('diag-path')).toEqual([]);
   });
 
+  it('names the filter rule that drops the ping and deletes it with Apply fix; a drop the walk cannot see reads "unexplained", never a tick', async () => {
+    await exec('ns2', ['iptables', '-A', 'INPUT', '-p', 'icmp', '-j', 'DROP']);
+    await page.getByRole('toolbar', { name: 'Lab tools' }).getByRole('button', { name: "Why can't it reach…?" }).click();
+    await panel().waitFor();
+    await panel().getByLabel('From').selectOption('ns1');
+    await panel().getByLabel('To', { exact: true }).fill('ns2');
+    await panel().getByRole('button', { name: 'Diagnose' }).click();
+    await verdict().filter({ hasText: 'Broken at' }).waitFor({ timeout: 15_000 });
+    expect(await verdict().innerText()).toBe('✗ Broken at ns2 · int1 (filtered)');
+    expect(await panel().locator('.diag-cause').innerText()).toBe("ns2's firewall drops the ping from 10.5.1.10 to 10.5.1.11 in its INPUT chain: rule -A INPUT -p icmp -j DROP");
+    expect(await panel().getByRole('list', { name: 'Fix commands' }).locator('code').allInnerTexts()).toEqual(['ip netns exec ns2 iptables -D INPUT -p icmp -j DROP']);
+    expect(await panel().locator('.diag-ping').innerText()).toContain('no reply — agrees with the walk.');
+    await page.screenshot({ path: join(SHOTS, 'diagnose-filtered.png') });
+    await panel().getByRole('button', { name: 'Apply fix' }).click();
+    await verdict().filter({ hasText: '✓ ns1 reaches ns2' }).waitFor({ timeout: 15_000 });
+
+    // The raw table is not walked: the real ping fails and the headline says so.
+    await exec('ns2', ['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'icmp', '-j', 'DROP']);
+    await verdict().filter({ hasText: 'Unexplained' }).waitFor({ timeout: 15_000 });
+    expect(await verdict().innerText()).toBe('? Unexplained: the walk finds no break from ns1 to ns2 (10.5.1.11, int1 in ns2), but the real ping gets no reply.');
+    expect(await verdict().innerText()).not.toContain('✓');
+    await page.screenshot({ path: join(SHOTS, 'diagnose-unexplained.png') });
+    await exec('ns2', ['iptables', '-t', 'raw', '-D', 'PREROUTING', '-p', 'icmp', '-j', 'DROP']);
+    await verdict().filter({ hasText: '✓' }).waitFor({ timeout: 15_000 });
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -183,7 +183,7 @@ export function LabScreen({ name }: { name: string }) {
           inspector={<SidePanel state={state} selection={selection} />}
           guide={<GuidePanel lab={name} store={store} />}
           canvas={
-            <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'} tabIndex={0} aria-label="Lab graph (N new namespace, B new bridge, C connect, Delete deletes the selection)">
+            <div className={diagnoseReq ? 'canvas-wrap diagnosing' : 'canvas-wrap'} tabIndex={0} aria-label="Lab graph" aria-keyshortcuts="N B C F / Delete">
               <Canvas
                 store={store}
                 lab={name}

@@ -167,8 +167,11 @@ function endedBar(info: TerminalInfo): HTMLDivElement {
 }
 
 function showEnded(id: string, reason: string | null): void {
-  const bar = handles.get(id)?.host.querySelector<HTMLDivElement>('.nslab-term-ended');
-  if (!bar) return;
+  const h = handles.get(id);
+  const bar = h?.host.querySelector<HTMLDivElement>('.nslab-term-ended');
+  if (!h || !bar) return;
+  // Room under the last lines, so the bar does not cover why the shell ended.
+  if (reason !== null && bar.hidden) h.term.write('\r\n'.repeat(3));
   bar.hidden = reason === null;
   if (reason !== null) bar.querySelector('.nslab-term-ended-text')!.textContent = `Shell ended: ${reason}.`;
 }

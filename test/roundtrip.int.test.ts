@@ -191,6 +191,7 @@ ip -n router addr add 203.0.113.1/24 dev r1 && ip -n router link set r1 up
 ip -n server addr add 203.0.113.20/24 dev s0 && ip -n server link set s0 up
 ip -n client route add default via 192.168.1.1
 ip netns exec router sysctl -w net.ipv4.ip_forward=1
+ip netns exec router sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.r0.proxy_arp=1
 ip netns exec router iptables -t nat -A POSTROUTING -s 192.168.1.0/24 -o r1 -j MASQUERADE
 ip netns exec router iptables -t nat -A PREROUTING -i r1 -p tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
 ip netns exec router iptables -N FWD_IN
@@ -248,6 +249,7 @@ describe('tutorial-style labs typed into an empty lab come back from their expor
       const live = await read(name);
       // The things export used to lose are really there to lose.
       if (t.id === 'router-nat') expect(live.nodes.find((n) => n.name === 'router')!.iptables).toContain('-P FORWARD DROP');
+      if (t.id === 'router-nat') expect(live.nodes.find((n) => n.name === 'router')!.sysctls).toMatchObject({ 'net.ipv4.conf.all.rp_filter': '2', 'net.ipv4.conf.r0.proxy_arp': '1' });
       if (t.id === 'macvlan-moved') expect(live.nodes.find((n) => n.name === 'b')!.interfaces.find((i) => i.name === 'mvb')!.details).toMatchObject({ parent: 'eth0', parentNode: 'host', mode: 'vepa' });
       if (t.id === 'vxlan-fdb') expect(JSON.stringify(live.nodes.find((n) => n.name === 'h1')!.interfaces.find((i) => i.name === 'vx0')!.details)).toContain('172.16.0.2');
       await roundTrip(name, `${PREFIX}copy`, t.pings);

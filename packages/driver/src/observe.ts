@@ -140,17 +140,27 @@ function toNeighbour(n: Record<string, unknown>): ObservedNeighbour {
   return out;
 }
 
+const RP_FILTER: Record<string, string> = { off: '0', strict: '1', loose: '2' };
+
 /**
- * The forwarding switches, from `ip netconf show` (same batch, no second process per read): the
- * "all" entries are net.ipv4.conf.all.forwarding (which net.ipv4.ip_forward sets) and
- * net.ipv6.conf.all.forwarding. Pure.
+ * The network sysctls `ip netconf show` reports (same batch, no process of its own): forwarding
+ * from the "all" entries (net.ipv4.ip_forward sets net.ipv4.conf.all.forwarding), and
+ * rp_filter and proxy_arp for "all" and for each interface where they are on. Interfaces whose
+ * names sysctl would read differently (a "." in them) are left out. Pure.
  */
-export function forwardingSysctls(netconf: readonly Record<string, unknown>[]): Record<string, string> {
+export function netconfSysctls(netconf: readonly Record<string, unknown>[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of netconf) {
-    if (e.interface !== 'all' || typeof e.forwarding !== 'boolean') continue;
-    if (e.family === 'inet') out['net.ipv4.ip_forward'] = e.forwarding ? '1' : '0';
-    else if (e.family === 'inet6') out['net.ipv6.conf.all.forwarding'] = e.forwarding ? '1' : '0';
+    if (typeof e.interface !== 'string') continue;
+    if (e.interface === 'all' && typeof e.forwarding === 'boolean') {
+      if (e.family === 'inet') out['net.ipv4.ip_forward'] = e.forwarding ? '1' : '0';
+      else if (e.family === 'inet6') out['net.ipv6.conf.all.forwarding'] = e.forwarding ? '1' : '0';
+    }
+    if (e.family !== 'inet' || e.interface === 'default' || e.interface === 'lo' || !/^[A-Za-z0-9_-]{1,15}$/.test(e.interface)) continue;
+    const at = `net.ipv4.conf.${e.interface}`;
+    const rp = typeof e.rp_filter === 'string' ? RP_FILTER[e.rp_filter] : undefined;
+    if (rp !== undefined && (e.interface === 'all' || rp !== '0')) out[`${at}.rp_filter`] = rp;
+    if (typeof e.proxy_neigh === 'boolean' && (e.interface === 'all' || e.proxy_neigh)) out[`${at}.proxy_arp`] = e.proxy_neigh ? '1' : '0';
   }
   return out;
 }
@@ -174,7 +184,7 @@ export async function readNode(sb: Sandbox, name: string, kind: 'host' | 'netns'
     node.routes = (docs[1] ?? []).map(toRoute);
     node.neighbours = (docs[2] ?? []).map(toNeighbour);
     for (const e of docs[3] ?? []) nsids.set(Number(e.nsid), typeof e.name === 'string' ? e.name : null);
-    node.sysctls = forwardingSysctls(docs[4] ?? []);
+    node.sysctls = netconfSysctls(docs[4] ?? []);
   }
   return { node, links, nsids, bridges: await readFdb(sb, node) };
 }

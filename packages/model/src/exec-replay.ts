@@ -11,6 +11,8 @@ import { changesIptables } from './iptables.ts';
 
 /** The sysctls an observation reads (ip_forward sets net.ipv4.conf.all.forwarding too). */
 const MODELLED_SYSCTLS = new Set(['net.ipv4.ip_forward', 'net.ipv4.conf.all.forwarding', 'net.ipv6.conf.all.forwarding']);
+/** rp_filter and proxy_arp are read back for "all" and each interface (`ip netconf`). */
+const READ_PER_INTERFACE = /^net\.ipv4\.conf\.[A-Za-z0-9_-]{1,15}\.(rp_filter|proxy_arp)$/;
 /** `ip link set` settings an InterfaceSpec holds, with how many values follow each. */
 const MODELLED_LINK_SETTINGS = new Map([['up', 0], ['down', 0], ['mtu', 1], ['address', 1], ['master', 1], ['nomaster', 0], ['promisc', 1]]);
 /** Route types other than unicast, written before the destination. */
@@ -33,7 +35,7 @@ export function capturedByModel(line: string, node: NodeSpec): boolean {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) return false;
   const prog = cmd.slice(cmd.lastIndexOf('/') + 1);
-  if (prog === 'sysctl') return sysctlKeys(rest)?.every((k) => MODELLED_SYSCTLS.has(k)) ?? false;
+  if (prog === 'sysctl') return sysctlKeys(rest)?.every((k) => MODELLED_SYSCTLS.has(k) || READ_PER_INTERFACE.test(k)) ?? false;
   // A node whose tables were read back holds every IPv4 rule it has (or no longer has).
   if (node.iptables !== undefined && changesIptables(argv)) return true;
   if (prog !== 'ip') return false;

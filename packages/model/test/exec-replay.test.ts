@@ -65,6 +65,8 @@ describe('execToReplay', () => {
       'ip link add name dummy0 type dummy',
       'sysctl -w net.ipv4.ip_forward=1',
       'sysctl net.ipv6.conf.all.forwarding=1',
+      'sysctl -w net.ipv4.conf.all.rp_filter=0',
+      'sysctl -w net.ipv4.conf.eth1.proxy_arp=1',
     ];
     const kept = [
       'iptables -t nat -A POSTROUTING -o eth1 -j MASQUERADE',
@@ -74,7 +76,7 @@ describe('execToReplay', () => {
       'ip link set dev eth1 arp off',
       'ip link add ipvl0 link eth1 type ipvlan mode l2',
       'ip -n other addr add 10.0.0.5/24 dev eth1',
-      'sysctl -w net.ipv4.conf.all.rp_filter=0',
+      'sysctl -w net.ipv4.conf.all.arp_ignore=1',
       'bash -c "ip addr add 10.0.0.6/24 dev eth1"',
       'tc qdisc add dev eth1 root netem delay 10ms',
       "ip addr add 'unterminated",

@@ -90,7 +90,8 @@ beforeAll(async () => {
   expect(r.statusCode, r.body).toBe(201);
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  // Tall enough for ~14 terminal rows in the dock's default share (a 2-ping output and its command on one screen).
+  page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, permissions: ['clipboard-read', 'clipboard-write'] });
   page.on('pageerror', (e) => console.error('page error:', e));
 });
 
@@ -105,7 +106,7 @@ describe('terminal in the browser', () => {
     // The server trades the URL token for a cookie and redirects; the socket then rides on the cookie.
     await page.goto(`${base}/labs/${LAB}?token=${TOKEN}`);
     expect(page.url()).not.toContain('token=');
-    await page.locator('.nslab-dock').waitFor({ timeout: 10_000 });
+    await page.locator('.nslab-dock').waitFor({ state: 'attached', timeout: 10_000 });
   });
 
   it('opens a shell in ns1, types into xterm.js and reads the rendered screen', async () => {
@@ -119,7 +120,8 @@ describe('terminal in the browser', () => {
     expect(addr).not.toContain('veth-10');
     const ping = await run('ping -c1 -W1 10.1.5.11');
     expect(ping).toContain('1 received');
-    // What was typed shows in the command log, in its namespace, and can be hidden.
+    // What was typed shows in the command log (the dock's Commands tab), in its namespace, and can be hidden.
+    await page.getByRole('tab', { name: /^Commands/ }).click();
     const typedRow = page.locator('.log-list li', { has: page.locator('.source-terminal') }).filter({ hasText: 'ip netns exec ns1 ip -br addr' });
     await typedRow.first().waitFor({ timeout: 5000 });
     const toggle = page.getByRole('checkbox', { name: 'typed in terminals' });
@@ -128,6 +130,7 @@ describe('terminal in the browser', () => {
     await toggle.check();
     await typedRow.first().waitFor({ timeout: 2000 });
     // Keyboard focus back in the terminal for what follows.
+    await page.getByRole('tab', { name: /^Terminals/ }).click();
     await page.locator('.nslab-term-pane[data-active="true"] .xterm-screen').click();
   });
 

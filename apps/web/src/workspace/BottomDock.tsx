@@ -1,8 +1,10 @@
 // The one bottom dock: Commands, Terminals and Captures as tabs of a single resizable pane (VS Code's
 // panel), instead of three strips stacked under the graph. Every tab stays mounted and only the
 // chosen one is visible, so shells, their screens and live capture lines keep running behind it.
-// Opening a terminal or asking for a capture brings its tab forward and opens the dock.
-import { useEffect, useRef, useState, type JSX, type KeyboardEvent } from 'react';
+// Opening a terminal or asking for a capture brings its tab forward and opens the dock. The chosen
+// tab's own row of tabs (one per shell, one per capture) sits in the dock's bar, right of the three
+// tabs, so a terminal gets that row's height back (--dock-tabs-w, measured here, places it).
+import { useEffect, useLayoutEffect, useRef, useState, type JSX, type KeyboardEvent } from 'react';
 import type { CommandLogEntry } from '@nslab/protocol';
 import { CommandLog } from '../log/CommandLog.tsx';
 import { TerminalDock } from '../terminal/TerminalDock.tsx';
@@ -31,20 +33,36 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
     pane.setOpen(true, false);
   };
 
-  // A terminal opened (double-click, inspector, a guide's button) or focused: show it.
-  const focusSeen = useRef(terms.focusRequest);
+  // A terminal opened (double-click, inspector, a guide's button) or focused, or "Capture…" pressed
+  // in the inspector: that tab comes forward in this very render, so the terminal's own effect
+  // (which focuses it) finds it visible.
+  const [seen, setSeen] = useState({ focus: terms.focusRequest, target: caps.target });
+  let wanted: DockTab | null = null;
+  if (seen.focus !== terms.focusRequest || seen.target !== caps.target) {
+    if (seen.focus !== terms.focusRequest) wanted = 'terminals';
+    else if (caps.target) wanted = 'captures';
+    setSeen({ focus: terms.focusRequest, target: caps.target });
+    if (wanted && wanted !== tab) setTabState(wanted);
+  }
+  const [bring, setBring] = useState(0);
+  if (wanted) setBring((n) => n + 1);
   useEffect(() => {
-    if (terms.focusRequest === focusSeen.current) return;
-    focusSeen.current = terms.focusRequest;
-    show('terminals');
-  }, [terms.focusRequest]);
-  // "Capture…" in the inspector asks for the start form: show it.
-  const targetSeen = useRef(caps.target);
-  useEffect(() => {
-    if (caps.target === targetSeen.current) return;
-    targetSeen.current = caps.target;
-    if (caps.target) show('captures');
-  }, [caps.target]);
+    if (bring === 0) return;
+    rememberDockTab(tab);
+    pane.setOpen(true, false);
+    // Only when something asked to be shown.
+  }, [bring]);
+
+  const dockRef = useRef<HTMLElement>(null);
+  const tabsRef = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const tabs = tabsRef.current!;
+    const put = () => dockRef.current?.style.setProperty('--dock-tabs-w', `${Math.ceil(tabs.getBoundingClientRect().width)}px`);
+    put();
+    const ro = new ResizeObserver(put);
+    ro.observe(tabs);
+    return () => ro.disconnect();
+  }, []);
 
   const failed = log.filter((e) => !e.ok).length;
   const running = caps.tabs.some((t) => t.info.state === 'running');
@@ -62,9 +80,9 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
   };
 
   return (
-    <section className="bottom-dock" data-open={pane.open} aria-label="Dock">
+    <section className="bottom-dock" ref={dockRef} data-open={pane.open} aria-label="Dock">
       <div className="bottom-dock-bar">
-        <div className="bottom-dock-tabs" role="tablist" aria-label="Dock tabs">
+        <div className="bottom-dock-tabs" role="tablist" aria-label="Dock tabs" ref={tabsRef}>
           {TABS.map((t, i) => (
             <button
               key={t.id}
@@ -85,7 +103,7 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
                   {failed} failed
                 </span>
               )}
-              {t.id === 'captures' && running && <span className="bottom-dock-live" aria-label="capturing" />}
+              {t.id === 'captures' && running && <span className="bottom-dock-live" role="img" aria-label="capturing" />}
             </button>
           ))}
         </div>
@@ -102,13 +120,13 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
         </button>
       </div>
       <div className="bottom-dock-body" hidden={!pane.open}>
-        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-commands" aria-labelledby="dock-tab-commands" data-active={tab === 'commands'}>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-commands" aria-labelledby="dock-tab-commands" data-active={tab === 'commands'} inert={tab !== 'commands'}>
           <CommandLog lab={lab} log={log} />
         </div>
-        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-terminals" aria-labelledby="dock-tab-terminals" data-active={tab === 'terminals'}>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-terminals" aria-labelledby="dock-tab-terminals" data-active={tab === 'terminals'} inert={tab !== 'terminals'}>
           <TerminalDock lab={lab} docked />
         </div>
-        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-captures" aria-labelledby="dock-tab-captures" data-active={tab === 'captures'}>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-captures" aria-labelledby="dock-tab-captures" data-active={tab === 'captures'} inert={tab !== 'captures'}>
           <CaptureDock lab={lab} />
           {caps.tabs.length === 0 && !caps.target && (
             <p className="bottom-dock-empty">

@@ -38,6 +38,30 @@ export function useWorkspacePanes(): WorkspacePanes {
   };
 }
 
+/**
+ * Dragging a separator takes the focus (to the page, or the separator); the keyboard goes back to whatever had it before (a terminal
+ * being made taller, say). The library handles the pointer itself, so the last element focused
+ * before a separator is tracked from focus events.
+ */
+function useFocusBackAfterDrag(): () => void {
+  const before = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    const onFocus = (e: FocusEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && t !== document.body && !t.closest?.('[data-separator]')) before.current = t;
+    };
+    document.addEventListener('focusin', onFocus);
+    return () => document.removeEventListener('focusin', onFocus);
+  }, []);
+  return () =>
+    requestAnimationFrame(() => {
+      const now = document.activeElement;
+      // Not after arrow keys on a focused separator (:focus-visible): that keyboard user stays put.
+      const lost = !now || now === document.body || (now instanceof HTMLElement && !!now.closest('[data-separator]') && !now.matches(':focus-visible'));
+      if (lost && before.current?.isConnected) before.current.focus({ preventScroll: true });
+    });
+}
+
 type GuideState = 'absent' | 'open' | 'hidden';
 
 /**
@@ -89,6 +113,7 @@ export function Workspace({ lab, log, panes, outline, canvas, inspector, inspect
   const sideRef = useRef<HTMLDivElement>(null);
   const guideState = useGuideState(guideSlot);
   useFitDiagrams(sideRef);
+  const focusBack = useFocusBackAfterDrag();
 
   // The guide pane follows the guide: no room when there is none, its title bar when folded.
   useEffect(() => {
@@ -104,7 +129,9 @@ export function Workspace({ lab, log, panes, outline, canvas, inspector, inspect
 
   // Dragging an edge is the learner's choice: remember every pane of that group as it now is.
   const rememberAfterDrag = (group: Pane[]) => (_: unknown, meta: LayoutChangedMeta) => {
-    if (meta.isUserInteraction) for (const p of group) p.remember();
+    if (!meta.isUserInteraction) return;
+    for (const p of group) p.remember();
+    focusBack();
   };
 
   return (

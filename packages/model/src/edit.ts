@@ -415,7 +415,7 @@ function checkRouteFields(cx: EditContext, node: ObservedNode, raw: unknown, rem
 }
 
 /** Fresh namespaces start with these; only other values need setting again. */
-const FRESH_SYSCTLS: Record<string, string> = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0' };
+const FRESH_SYSCTLS: Record<string, string> = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.all.proxy_arp': '0' };
 
 /**
  * Undo of deleting namespace `n`: the namespace again with its interfaces (addresses, MTU, state,

@@ -10,6 +10,7 @@ import { BASE_TOOLS, KNOWN_TOOLS, labTools } from './tools.ts';
 import {
   CAPABILITY_HELP,
   deployLab,
+  destroyLab,
   detectCapabilities,
   execInLab,
   inspectLab,
@@ -125,7 +126,14 @@ export async function startLab(id: string, name: string): Promise<Lab> {
   if (missing.length) throw new MissingCapabilityError(missing, report);
   const tools = labMissingTools(lab);
   if (tools.length) throw new MissingToolError(tools);
-  await deployLab(name, startingTopology(lab), { source: 'lab' });
+  const { execFailures } = await deployLab(name, startingTopology(lab), { source: 'lab' });
+  // A containerlab file's exec line may fail and the lab go on (containerlab does); a guided lab's
+  // own starting point is the author's promise: a failed line means it is not what the steps expect.
+  if (execFailures.length > 0) {
+    await destroyLab(name).catch(() => {});
+    const f = execFailures[0]!;
+    throw new Error(`guided lab "${id}" did not start as written: exec in ${f.node} failed: ${f.command}: ${f.message}${execFailures.length > 1 ? ` (and ${execFailures.length - 1} more)` : ''}`);
+  }
   labStore.saveGuide(name, { lab: id, passed: [] });
   return lab;
 }

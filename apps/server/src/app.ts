@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { installAuth, redactUrl } from './auth.ts';
+import { installRouteTable, setDefaultAccess, type RouteEntry } from './classroom/access.ts';
 import { installErrorHandler } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -44,6 +45,8 @@ export interface NslabApp {
   registry: LabRegistry;
   terminals: TerminalManager;
   captures: CaptureManager;
+  /** Every route with who may call it (see classroom/access.ts). */
+  routes: RouteEntry[];
 }
 
 export async function buildApp(opts: AppOptions): Promise<NslabApp> {
@@ -74,6 +77,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     void registry.get(lab).then((l) => l.appendLog('terminal', cmds.map((c) => ({ line: c.line, ok: c.ok, ...(c.ok ? {} : { error: `exit status ${c.status}` }) })))).catch(() => {});
   });
   const captures = new CaptureManager(limits);
+  const routes = installRouteTable(app);
   installErrorHandler(app);
   installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
   installSecurityHeaders(app);
@@ -118,22 +122,27 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
   );
   if (opts.webRoot && existsSync(opts.webRoot)) {
-    // wildcard: files are looked up per request, so a rebuilt web app is served without a restart.
-    await app.register(fastifyStatic, { root: opts.webRoot, wildcard: true });
-    // Client-side routes (/labs/<name>) get the app shell.
-    app.get('/labs/*', (_req, reply) => reply.sendFile('index.html'));
+    const webRoot = opts.webRoot;
+    await app.register(async (web) => {
+      // The web app's files carry nothing of a lab: the sign-in page must load before any sign-in.
+      setDefaultAccess(web, 'public');
+      // wildcard: files are looked up per request, so a rebuilt web app is served without a restart.
+      await web.register(fastifyStatic, { root: webRoot, wildcard: true });
+      // Client-side routes (/labs/<name>) get the app shell.
+      web.get('/labs/*', (_req, reply) => reply.sendFile('index.html'));
+    });
   } else {
-    app.get('/', async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
+    app.get('/', { config: { access: 'public' } }, async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
   app.addHook('onClose', async () => {
     await captures.closeAll('the server is shutting down');
     await registry.close();
   });
   await app.ready();
-  return { app, registry, terminals, captures };
+  return { app, registry, terminals, captures, routes };
 }

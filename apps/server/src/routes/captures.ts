@@ -36,34 +36,36 @@ export async function captureRoutes(app: FastifyInstance, opts: { registry: LabR
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { registry, captures } = opts;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
+  const read = { access: 'lab-read' } as const;
+  const write = { ...mutating, access: 'lab-write' } as const;
 
-  r.post('/labs/:lab/captures', { schema: { summary: 'Start a packet capture on an interface (tcpdump inside the lab)', params: LabParams, body: CaptureBody }, config: mutating }, async (req, reply) => {
+  r.post('/labs/:lab/captures', { schema: { summary: 'Start a packet capture on an interface (tcpdump inside the lab)', params: LabParams, body: CaptureBody }, config: write }, async (req, reply) => {
     const lab = await registry.get(labName(req.params.lab));
     const s = await captures.start(lab, req.body, sourceOf(req));
     return reply.code(201).send(s.info());
   });
 
-  r.get('/labs/:lab/captures', { schema: { summary: "The lab's captures (running, and the last few stopped ones)", params: LabParams } }, async (req) => {
+  r.get('/labs/:lab/captures', { schema: { summary: "The lab's captures (running, and the last few stopped ones)", params: LabParams }, config: read }, async (req) => {
     await registry.get(labName(req.params.lab));
     return { captures: captures.list(req.params.lab).map((s) => s.info()) };
   });
 
-  r.get('/labs/:lab/captures/:id', { schema: { summary: 'One capture', params: CaptureParams } }, async (req) =>
+  r.get('/labs/:lab/captures/:id', { schema: { summary: 'One capture', params: CaptureParams }, config: read }, async (req) =>
     captures.get(labName(req.params.lab), req.params.id).info());
 
-  r.post('/labs/:lab/captures/:id/stop', { schema: { summary: 'Stop a capture (its pcap stays downloadable)', params: CaptureParams }, config: mutating }, async (req) => {
+  r.post('/labs/:lab/captures/:id/stop', { schema: { summary: 'Stop a capture (its pcap stays downloadable)', params: CaptureParams }, config: write }, async (req) => {
     const s = captures.get(labName(req.params.lab), req.params.id);
     s.stop('stopped', 'stopped by the user');
     await s.done;
     return s.info();
   });
 
-  r.delete('/labs/:lab/captures/:id', { schema: { summary: 'Stop a capture and discard it', params: CaptureParams }, config: mutating }, async (req, reply) => {
+  r.delete('/labs/:lab/captures/:id', { schema: { summary: 'Stop a capture and discard it', params: CaptureParams }, config: write }, async (req, reply) => {
     await captures.discard(labName(req.params.lab), req.params.id);
     return reply.code(204).send();
   });
 
-  r.get('/labs/:lab/captures/:id/pcap', { schema: { summary: 'The capture as a pcap file (so far, if still running)', params: CaptureParams } }, async (req, reply) => {
+  r.get('/labs/:lab/captures/:id/pcap', { schema: { summary: 'The capture as a pcap file (so far, if still running)', params: CaptureParams }, config: read }, async (req, reply) => {
     const s = captures.get(labName(req.params.lab), req.params.id);
     const chunks = s.pcap();
     const size = chunks.reduce((n, c) => n + c.length, 0);
@@ -78,7 +80,7 @@ export async function captureRoutes(app: FastifyInstance, opts: { registry: LabR
       .send(Readable.from(chunks));
   });
 
-  r.get('/labs/:lab/captures/:id/events', { websocket: true, schema: { params: CaptureParams } }, (socket, req) => {
+  r.get('/labs/:lab/captures/:id/events', { websocket: true, schema: { params: CaptureParams }, config: read }, (socket, req) => {
     const fail = (code: string, message: string) => {
       socket.send(JSON.stringify({ type: 'error', code, message } satisfies CaptureServerMessage), () => socket.close(1008, code));
     };

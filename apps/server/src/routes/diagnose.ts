@@ -21,7 +21,7 @@ function bad(field: string, value: string, why: string): never {
 
 export async function diagnoseRoutes(app: FastifyInstance, opts: { registry: LabRegistry }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/labs/:lab/diagnose', { schema: { summary: "Why can't FROM reach TO? The first broken hop, its fix, and the real ping", params: LabParams, querystring: DiagnoseQuery } }, async (req) => {
+  r.get('/labs/:lab/diagnose', { schema: { summary: "Why can't FROM reach TO? The first broken hop, its fix, and the real ping", params: LabParams, querystring: DiagnoseQuery }, config: { access: 'lab-read' } }, async (req) => {
     const nameWhy = checkNodeName(req.params.lab);
     if (nameWhy) bad('lab', req.params.lab, nameWhy);
     const { from, to } = req.query;

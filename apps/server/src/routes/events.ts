@@ -28,7 +28,7 @@ function encode(m: ServerMessage): string {
 
 export async function eventRoutes(app: FastifyInstance, opts: { registry: LabRegistry }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/labs/:lab/events', { websocket: true, schema: { params: S.LabParams } }, (socket, req) => {
+  r.get('/labs/:lab/events', { websocket: true, schema: { params: S.LabParams }, config: { access: 'lab-read' } }, (socket, req) => {
     const send = (m: ServerMessage) => {
       if (socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > MAX_BUFFERED) {

@@ -37,8 +37,9 @@ function catalogLab(id: string): Lab {
 export async function guideRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
+  const write = { ...mutating, access: 'lab-write' } as const;
 
-  r.get('/catalog', { schema: { summary: 'Guided labs, and whether this kernel can run each' } }, async () => {
+  r.get('/catalog', { schema: { summary: 'Guided labs, and whether this kernel can run each' }, config: { access: 'signed-in' } }, async () => {
     const labs = [];
     for (const id of catalogIds(labsDir())) {
       const lab = loadLab(labsDir(), id);
@@ -47,7 +48,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     return { labs };
   });
 
-  r.post('/catalog/:id/start', { schema: { summary: 'Deploy a guided lab\'s starting topology', params: LabId, body: StartBody }, config: mutating }, async (req, reply) => {
+  r.post('/catalog/:id/start', { schema: { summary: 'Deploy a guided lab\'s starting topology', params: LabId, body: StartBody }, config: { ...mutating, access: 'signed-in' } }, async (req, reply) => {
     const lab = catalogLab(req.params.id);
     const name = req.body.name ?? lab.id;
     const why = checkNodeName(name);
@@ -65,7 +66,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     }
   };
 
-  r.get('/labs/:lab/guide', { schema: { summary: 'The guided lab a running lab follows and its progress; {guide: null} for a lab not started from the catalog', params: S.LabParams } }, async (req) => {
+  r.get('/labs/:lab/guide', { schema: { summary: 'The guided lab a running lab follows and its progress; {guide: null} for a lab not started from the catalog', params: S.LabParams }, config: { access: 'lab-read' } }, async (req) => {
     await opts.registry.get(req.params.lab); // 404 unless running
     // Not an error: most labs have no guide, and a page asks for every lab it opens.
     if (!labStore.loadGuide(req.params.lab)) return { guide: null };
@@ -76,7 +77,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
 
   r.post(
     '/labs/:lab/guide/check',
-    { schema: { summary: 'Check one step, or the current step and the open ones after it while they pass; passed steps stay passed', params: S.LabParams, body: StepBody } },
+    { schema: { summary: 'Check one step, or the current step and the open ones after it while they pass; passed steps stay passed', params: S.LabParams, body: StepBody }, config: { access: 'lab-write' } },
     async (req) => {
       await guided(req.params.lab);
       const { results, passed, current, done } = await checkRunning(req.params.lab, req.body.step);
@@ -84,7 +85,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     },
   );
 
-  r.post('/labs/:lab/guide/solve', { schema: { summary: 'Apply a step\'s reference solution', params: S.LabParams, body: StepBody }, config: mutating }, async (req) => {
+  r.post('/labs/:lab/guide/solve', { schema: { summary: 'Apply a step\'s reference solution', params: S.LabParams, body: StepBody }, config: write }, async (req) => {
     const lab = await guided(req.params.lab);
     if (req.body.step !== undefined && req.body.step > lab.steps.length) throw new ApiError(400, 'BAD_STEP', `step must be 1-${lab.steps.length}`, 'step');
     return { solved: await solveRunning(req.params.lab, req.body.step) };

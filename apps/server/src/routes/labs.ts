@@ -65,10 +65,12 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { registry } = opts;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
+  const read = { access: 'lab-read' } as const;
+  const write = { ...mutating, access: 'lab-write' } as const;
 
-  r.get('/labs', { schema: { summary: 'Running and saved labs' } }, async () => ({ labs: await registry.list() }));
+  r.get('/labs', { schema: { summary: 'Running and saved labs' }, config: { access: 'signed-in' } }, async () => ({ labs: await registry.list() }));
 
-  r.post('/labs', { schema: { summary: 'Create a lab (empty, or from native/containerlab YAML)', body: S.CreateLabBody }, config: mutating }, async (req, reply) => {
+  r.post('/labs', { schema: { summary: 'Create a lab (empty, or from native/containerlab YAML)', body: S.CreateLabBody }, config: { ...mutating, access: 'signed-in' } }, async (req, reply) => {
     const { yaml, format } = req.body;
     let topology = emptyTopology();
     let warnings: { field: string; message: string }[] = [];
@@ -82,61 +84,61 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     return reply.code(201).send({ name, commands: executed.map((e) => e.line), warnings, execFailures: execFailures(executed) });
   });
 
-  r.get('/labs/:lab', { schema: { summary: 'Observed state (same JSON as `nslab inspect --json`)', params: S.LabParams } }, async (req) => {
+  r.get('/labs/:lab', { schema: { summary: 'Observed state (same JSON as `nslab inspect --json`)', params: S.LabParams }, config: read }, async (req) => {
     const lab = await registry.get(labName(req.params.lab));
     await lab.settled();
     return lab.state;
   });
 
-  r.delete('/labs/:lab', { schema: { summary: 'Destroy a lab (keep=true keeps it saved)', params: S.LabParams, querystring: S.DestroyQuery }, config: mutating }, async (req) => {
+  r.delete('/labs/:lab', { schema: { summary: 'Destroy a lab (keep=true keeps it saved)', params: S.LabParams, querystring: S.DestroyQuery }, config: write }, async (req) => {
     await registry.destroy(labName(req.params.lab), req.query.keep ?? false);
     return { destroyed: req.params.lab };
   });
 
-  r.post('/labs/:lab/start', { schema: { summary: 'Redeploy a saved lab', params: S.LabParams }, config: mutating }, async (req, reply) => {
+  r.post('/labs/:lab/start', { schema: { summary: 'Redeploy a saved lab', params: S.LabParams }, config: write }, async (req, reply) => {
     const { executed } = await registry.start(labName(req.params.lab), sourceOf(req));
     return reply.code(201).send({ name: req.params.lab, commands: executed.map((e) => e.line), execFailures: execFailures(executed) });
   });
 
   const edit = async (req: FastifyRequest, lab: string, e: Edit) => applyEdit(await registry.get(labName(lab)), e, sourceOf(req), registry.limits);
 
-  r.post('/labs/:lab/edits', { schema: { summary: 'Apply any edit (see Edit in @nslab/model)', params: S.LabParams, body: S.EditBody }, config: mutating }, async (req) =>
+  r.post('/labs/:lab/edits', { schema: { summary: 'Apply any edit (see Edit in @nslab/model)', params: S.LabParams, body: S.EditBody }, config: write }, async (req) =>
     edit(req, req.params.lab, req.body.edit as unknown as Edit));
 
-  r.post('/labs/:lab/nodes', { schema: { summary: 'Add a namespace', params: S.LabParams, body: S.AddNodeBody }, config: mutating }, async (req, reply) =>
+  r.post('/labs/:lab/nodes', { schema: { summary: 'Add a namespace', params: S.LabParams, body: S.AddNodeBody }, config: write }, async (req, reply) =>
     reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-node', name: req.body.name })));
 
-  r.delete('/labs/:lab/nodes/:node', { schema: { summary: 'Delete a namespace', params: S.NodeParams }, config: mutating }, async (req) =>
+  r.delete('/labs/:lab/nodes/:node', { schema: { summary: 'Delete a namespace', params: S.NodeParams }, config: write }, async (req) =>
     edit(req, req.params.lab, { kind: 'remove-node', name: req.params.node }));
 
-  r.post('/labs/:lab/bridges', { schema: { summary: 'Add a bridge (in the lab host unless node is given)', params: S.LabParams, body: S.AddBridgeBody }, config: mutating }, async (req, reply) =>
+  r.post('/labs/:lab/bridges', { schema: { summary: 'Add a bridge (in the lab host unless node is given)', params: S.LabParams, body: S.AddBridgeBody }, config: write }, async (req, reply) =>
     reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-bridge', node: req.body.node ?? 'host', name: req.body.name })));
 
-  r.post('/labs/:lab/links', { schema: { summary: 'Add a veth pair (optionally plugging the b end into a bridge)', params: S.LabParams, body: S.AddLinkBody }, config: mutating }, async (req, reply) =>
+  r.post('/labs/:lab/links', { schema: { summary: 'Add a veth pair (optionally plugging the b end into a bridge)', params: S.LabParams, body: S.AddLinkBody }, config: write }, async (req, reply) =>
     reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-veth', a: req.body.a, b: req.body.b, ...(req.body.bridge ? { bridge: req.body.bridge } : {}) })));
 
-  r.delete('/labs/:lab/nodes/:node/interfaces/:iface', { schema: { summary: 'Delete an interface (a veth takes its peer along)', params: S.IfaceParams }, config: mutating }, async (req) =>
+  r.delete('/labs/:lab/nodes/:node/interfaces/:iface', { schema: { summary: 'Delete an interface (a veth takes its peer along)', params: S.IfaceParams }, config: write }, async (req) =>
     edit(req, req.params.lab, { kind: 'remove-link', node: req.params.node, interface: req.params.iface }));
 
-  r.patch('/labs/:lab/nodes/:node/interfaces/:iface', { schema: { summary: 'Set up/down, MTU, master, promisc', params: S.IfaceParams, body: S.SetLinkBody }, config: mutating }, async (req) =>
+  r.patch('/labs/:lab/nodes/:node/interfaces/:iface', { schema: { summary: 'Set up/down, MTU, master, promisc', params: S.IfaceParams, body: S.SetLinkBody }, config: write }, async (req) =>
     edit(req, req.params.lab, { kind: 'set-link', node: req.params.node, interface: req.params.iface, ...req.body }));
 
-  r.post('/labs/:lab/nodes/:node/interfaces/:iface/addresses', { schema: { summary: 'Add an address (CIDR)', params: S.IfaceParams, body: S.AddressBody }, config: mutating }, async (req, reply) =>
+  r.post('/labs/:lab/nodes/:node/interfaces/:iface/addresses', { schema: { summary: 'Add an address (CIDR)', params: S.IfaceParams, body: S.AddressBody }, config: write }, async (req, reply) =>
     reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-address', node: req.params.node, interface: req.params.iface, address: req.body.address })));
 
-  r.delete('/labs/:lab/nodes/:node/interfaces/:iface/addresses', { schema: { summary: 'Remove an address (CIDR)', params: S.IfaceParams, body: S.AddressBody }, config: mutating }, async (req) =>
+  r.delete('/labs/:lab/nodes/:node/interfaces/:iface/addresses', { schema: { summary: 'Remove an address (CIDR)', params: S.IfaceParams, body: S.AddressBody }, config: write }, async (req) =>
     edit(req, req.params.lab, { kind: 'remove-address', node: req.params.node, interface: req.params.iface, address: req.body.address }));
 
-  r.post('/labs/:lab/nodes/:node/routes', { schema: { summary: 'Add a route', params: S.NodeParams, body: S.RouteBody }, config: mutating }, async (req, reply) =>
+  r.post('/labs/:lab/nodes/:node/routes', { schema: { summary: 'Add a route', params: S.NodeParams, body: S.RouteBody }, config: write }, async (req, reply) =>
     reply.code(201).send(await edit(req, req.params.lab, { kind: 'add-route', node: req.params.node, route: req.body })));
 
-  r.delete('/labs/:lab/nodes/:node/routes', { schema: { summary: 'Remove a route', params: S.NodeParams, body: S.RouteBody }, config: mutating }, async (req) =>
+  r.delete('/labs/:lab/nodes/:node/routes', { schema: { summary: 'Remove a route', params: S.NodeParams, body: S.RouteBody }, config: write }, async (req) =>
     edit(req, req.params.lab, { kind: 'remove-route', node: req.params.node, route: req.body }));
 
-  r.put('/labs/:lab/nodes/:node/sysctls/:key', { schema: { summary: 'Set a network sysctl (e.g. net.ipv4.ip_forward)', params: S.SysctlParams, body: S.SysctlBody }, config: mutating }, async (req) =>
+  r.put('/labs/:lab/nodes/:node/sysctls/:key', { schema: { summary: 'Set a network sysctl (e.g. net.ipv4.ip_forward)', params: S.SysctlParams, body: S.SysctlBody }, config: write }, async (req) =>
     edit(req, req.params.lab, { kind: 'set-sysctl', node: req.params.node, key: req.params.key, value: String(req.body.value) }));
 
-  r.post('/labs/:lab/nodes/:node/exec', { schema: { summary: 'Run a command (argv) in a node; bounded time and output', params: S.NodeParams, body: S.ExecBody }, config: mutating }, async (req) => {
+  r.post('/labs/:lab/nodes/:node/exec', { schema: { summary: 'Run a command (argv) in a node; bounded time and output', params: S.NodeParams, body: S.ExecBody }, config: write }, async (req) => {
     const lab = await registry.get(labName(req.params.lab));
     const node = req.params.node === 'host' ? 'host' : labName(req.params.node, 'node');
     // execve() takes C strings: a NUL cannot be passed, and Node would throw on spawn (a 500).
@@ -153,12 +155,12 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     return { code: res.code, signal: res.signal, stdout: res.stdout, stderr: res.stderr, timedOut: res.timedOut, truncated: res.truncated, durationMs: Math.round(res.durationMs) };
   });
 
-  r.get('/labs/:lab/log', { schema: { summary: 'Command log', params: S.LabParams } }, async (req) => {
+  r.get('/labs/:lab/log', { schema: { summary: 'Command log', params: S.LabParams }, config: read }, async (req) => {
     const lab = await registry.get(labName(req.params.lab));
     return { entries: lab.commandLog };
   });
 
-  r.put('/labs/:lab/positions', { schema: { summary: 'Save node positions on the canvas', params: S.LabParams, body: S.PositionsBody }, config: mutating }, async (req) => {
+  r.put('/labs/:lab/positions', { schema: { summary: 'Save node positions on the canvas', params: S.LabParams, body: S.PositionsBody }, config: write }, async (req) => {
     const lab = await registry.get(labName(req.params.lab));
     const names = new Set(lab.state.nodes.map((n) => n.name).concat(lab.state.bridges.map((b) => `${b.node}:${b.name}`)));
     for (const k of Object.keys(req.body.positions)) {
@@ -168,7 +170,7 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     return { positions: lab.positions };
   });
 
-  r.get('/labs/:lab/export', { schema: { summary: 'The live lab as YAML, containerlab, a rebuild script, or the command log as a script', params: S.LabParams, querystring: S.ExportQuery } }, async (req, reply) => {
+  r.get('/labs/:lab/export', { schema: { summary: 'The live lab as YAML, containerlab, a rebuild script, or the command log as a script', params: S.LabParams, querystring: S.ExportQuery }, config: read }, async (req, reply) => {
     const lab = await registry.get(labName(req.params.lab));
     await lab.settled();
     const format = req.query.format ?? 'yaml';

@@ -23,7 +23,7 @@ const Query = Type.Object({
 
 export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/labs/:lab/nodes/:node/terminal', { websocket: true, schema: { params: S.NodeParams, querystring: Query } }, (socket, req) => {
+  r.get('/labs/:lab/nodes/:node/terminal', { websocket: true, schema: { params: S.NodeParams, querystring: Query }, config: { access: 'lab-write' } }, (socket, req) => {
     const fail = (code: string, message: string) => {
       const frame = Buffer.concat([Buffer.from([TerminalOpcode.EXIT]), Buffer.from(JSON.stringify({ code: null, signal: null, reason: message, error: code }))]);
       socket.send(frame, () => closeSocket(1008, code));

@@ -263,6 +263,20 @@ describe('the lab workspace keeps the graph readable', () => {
     }
   });
 
+  it('"/" on the graph opens a closed outline and puts the cursor in its search box', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const page = await openWorkspace(context);
+      // At 1280 px with a guide the outline starts closed.
+      await page.getByRole('button', { name: 'Show Outline' }).waitFor();
+      await page.locator('.canvas-wrap').press('/');
+      await page.waitForFunction(() => document.activeElement?.id === 'outline-search');
+      expect(await page.locator('#outline-search').isVisible()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
     expect(Object.keys(shares).length).toBeGreaterThan(0);

@@ -53,6 +53,8 @@ export function LabScreen({ name }: { name: string }) {
   const [highlight, setHighlight] = useState<Highlight | null>(null);
   const canvasRef = useRef<CanvasApi | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
+  // "/" asks for the search box; it is focused once the outline holding it is on screen.
+  const [searchWanted, setSearchWanted] = useState(0);
   const keyAct = useAction();
 
   useEffect(() => {
@@ -133,13 +135,18 @@ export function LabScreen({ name }: { name: string }) {
         break;
       case 'search':
         e.preventDefault();
-        searchRef.current?.focus();
+        // A collapsed outline hides its search box: open it first, then focus once it is shown.
+        if (!panes.outline.open) panes.outline.setOpen(true);
+        setSearchWanted((n) => n + 1);
         break;
     }
   });
 
   // The diagnosis column narrows the canvas, which re-fits itself to what is left (graph/Canvas.tsx).
   const panes = useWorkspacePanes();
+  useEffect(() => {
+    if (searchWanted > 0 && panes.outline.open) searchRef.current?.focus();
+  }, [searchWanted, panes.outline.open]);
   const selected = resolve(state.lab, selection);
   const inspectorTitle = !selected ? '' : selected.kind === 'node' ? (selected.node.kind === 'host' ? 'lab host' : selected.node.name) : selected.kind === 'bridge' ? selected.bridge.name : 'veth pair';
 

@@ -21,3 +21,8 @@ export function issuesOf(text: string, opts: Parameters<typeof parseTopology>[1]
 export function pairs(issues: Issue[]): string[] {
   return issues.map((i) => `${i.field} ${i.rule}`);
 }
+
+/** `field rule: message` lines of the issues parseTopology throws for `text`. */
+export function issueLines(text: string): string[] {
+  return issuesOf(text).map((i) => `${i.field} ${i.rule}: ${i.message}`);
+}

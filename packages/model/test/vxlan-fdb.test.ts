@@ -5,7 +5,6 @@ import YAML from 'yaml';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
-  TopologyError,
   observedToTopology,
   parseTopology,
   planDeploy,
@@ -16,6 +15,7 @@ import {
   type ObservedLab,
   type Topology,
 } from '../src/index.ts';
+import { issueLines } from './helpers.ts';
 
 const ZERO = '00:00:00:00:00:00';
 const yaml = (fdb: string) => `
@@ -32,15 +32,7 @@ links:
 `;
 const MESH = yaml(`[{ mac: "${ZERO}", dst: 192.168.7.2 }, { mac: "${ZERO}", dst: 192.168.7.3 }]`);
 const topo = (): Topology => parseTopology(MESH).topology;
-const issuesOf = (text: string): string[] => {
-  try {
-    parseTopology(text);
-  } catch (e) {
-    expect(e).toBeInstanceOf(TopologyError);
-    return (e as TopologyError).issues.map((i) => `${i.field} ${i.rule}: ${i.message}`);
-  }
-  throw new Error('accepted');
-};
+const issuesOf = issueLines;
 
 describe('vxlan fdb entries', () => {
   it('are read into the vxlan spec', () => {

@@ -12,7 +12,7 @@ interface Esbuild {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Native add-ons cannot be bundled: resolved at run time from the root node_modules. */
-const EXTERNAL = ['@lydell/node-pty'];
+const EXTERNAL = ['@lydell/node-pty', 'better-sqlite3'];
 
 export async function buildServer(): Promise<string> {
   const req = createRequire(join(root, 'package.json'));

@@ -23,6 +23,12 @@ fi
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v)" != "12.4.2" ]; then
   npm i -g pnpm@12.4.2 >/dev/null
 fi
+# Native add-ons (better-sqlite3) are compiled by node-gyp when no prebuilt binary can be fetched:
+# against this node's own headers (Debian's nodejs-dev: /usr/include/node), never a downloaded copy.
+if [ -z "${npm_config_nodedir:-}" ]; then
+  node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  if [ -f "$node_prefix/include/node/node.h" ]; then export npm_config_nodedir="$node_prefix"; fi
+fi
 pnpm install --frozen-lockfile
 
 # Not changed here (it is the host's policy), but said: labs cannot create tun/tap devices otherwise.

@@ -8,6 +8,10 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { installAuth, redactUrl } from './auth.ts';
 import { installRouteTable, setDefaultAccess, type RouteEntry } from './classroom/access.ts';
+import type { Classroom } from './classroom/classroom.ts';
+import { installClassroomGuard } from './classroom/guard.ts';
+import { classroomRoutes } from './classroom/routes.ts';
+import { classroomTenancy, TOKEN_TENANCY } from './classroom/tenancy.ts';
 import { installErrorHandler } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -22,7 +26,13 @@ import { CaptureManager } from './captures.ts';
 import { TerminalManager, terminalGraceMs } from './terminals.ts';
 
 export interface AppOptions {
-  token: string;
+  /** Token mode (`nslab serve`): whoever holds this token may do everything. */
+  token?: string;
+  /**
+   * Classroom mode (`nslab serve --classroom`): accounts, classes and lab owners from this
+   * database instead of a token. The app closes it when it closes.
+   */
+  classroom?: Classroom;
   /** Bound to loopback: the Host header must be loopback too. */
   loopback?: boolean;
   limits?: Partial<Limits>;
@@ -47,9 +57,12 @@ export interface NslabApp {
   captures: CaptureManager;
   /** Every route with who may call it (see classroom/access.ts). */
   routes: RouteEntry[];
+  classroom?: Classroom;
 }
 
 export async function buildApp(opts: AppOptions): Promise<NslabApp> {
+  if ((opts.token === undefined) === (opts.classroom === undefined)) throw new Error('buildApp: give either a token (token mode) or a classroom (classroom mode)');
+  const classroom = opts.classroom;
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
     bodyLimit: limits.bodyLimit,
@@ -79,26 +92,35 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   const captures = new CaptureManager(limits);
   const routes = installRouteTable(app);
   installErrorHandler(app);
-  installAuth(app, { token: opts.token, loopback: opts.loopback ?? true });
+  if (classroom) {
+    installClassroomGuard(app, { accounts: classroom.accounts, sessions: classroom.sessions, classes: classroom.classes, owners: classroom.owners, loopback: opts.loopback ?? true });
+  } else {
+    installAuth(app, { token: opts.token!, loopback: opts.loopback ?? true });
+  }
+  const tenancy = classroom ? classroomTenancy(classroom.owners) : TOKEN_TENANCY;
   installSecurityHeaders(app);
   // Bodies are JSON. text/plain is what a cross-site form or "simple" fetch can send without a
   // CORS preflight: refusing it (415) is a second wall behind the Origin check in auth.ts.
   app.removeContentTypeParser('text/plain');
   await app.register(rateLimit, {
     global: false,
-    // Counted per route, per client address and per lab: on loopback every browser is 127.0.0.1, so
-    // without the lab one learner's burst would lock every other lab out. Names of labs that do
-    // not exist share one count, so spraying made-up names cannot mint fresh budgets (or push real
+    // Counted per route, per client (the account in classroom mode, else the address) and per
+    // lab: on loopback every browser is 127.0.0.1, and a school's class shares one address, so
+    // without these one learner's burst would lock the others out. Names of labs that do not
+    // exist share one count, so spraying made-up names cannot mint fresh budgets (or push real
     // counts out of the store).
     keyGenerator: (req) => {
       const lab = (req.params as { lab?: unknown } | undefined)?.lab;
       const scope = typeof lab !== 'string' ? '' : registry.knows(lab) ? `lab:${lab}` : 'lab:?';
-      return `${req.ip}|${scope}`;
+      const who = req.principal?.kind === 'user' ? `user:${req.principal.user.id}` : req.ip;
+      return `${who}|${scope}`;
     },
-    errorResponseBuilder: (_req, ctx) => ({
+    errorResponseBuilder: (req, ctx) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',
-      message: `too many changes: at most ${ctx.max} per minute; try again in ${ctx.after}`,
+      message: req.routeOptions.config.access === 'public'
+        ? `too many attempts from this address: at most ${ctx.max} per minute; try again in ${ctx.after}`
+        : `too many changes: at most ${ctx.max} per minute; try again in ${ctx.after}`,
     }),
   });
   // Before @fastify/websocket's own preClose (hooks run in order), so terminals close with our code and reason.
@@ -116,10 +138,11 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   });
   await app.register(
     async (api) => {
-      await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute });
+      await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy });
       await api.register(eventRoutes, { registry });
       await api.register(terminalRoutes, { registry, terminals });
-      await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute });
+      await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy });
+      if (classroom) await api.register(classroomRoutes, { classroom });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());
@@ -142,7 +165,8 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   app.addHook('onClose', async () => {
     await captures.closeAll('the server is shutting down');
     await registry.close();
+    classroom?.close();
   });
   await app.ready();
-  return { app, registry, terminals, captures, routes };
+  return { app, registry, terminals, captures, routes, ...(classroom ? { classroom } : {}) };
 }

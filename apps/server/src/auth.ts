@@ -6,8 +6,11 @@
 //   is no defence here: a page on another port of 127.0.0.1 is the same *site*, so its requests
 //   carry the cookie (cross-site WebSocket hijacking of a root shell, or a form posting to us).
 // - While bound to loopback, the Host header must name loopback (DNS rebinding).
+// Classroom mode (classroom/guard.ts) keeps the Host and Origin rules (refuseCrossSite) and puts
+// accounts where the token was.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import './classroom/principal.ts';
 
 export const COOKIE = 'nslab_token';
 
@@ -37,14 +40,14 @@ function cookieToken(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
-function bearerToken(req: FastifyRequest): string | undefined {
+export function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
-function deny(reply: FastifyReply, status: number, code: string, message: string): void {
+export function deny(reply: FastifyReply, status: number, code: string, message: string): void {
   const raw = reply.request.raw;
   if (raw.headers.upgrade) {
     // A refused WebSocket upgrade: @fastify/websocket's own clean-up never runs because we answer
@@ -78,34 +81,52 @@ export function isPageRequest(req: FastifyRequest): boolean {
   return req.method === 'GET' && !path.startsWith('/api/') && !req.headers.upgrade;
 }
 
-export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
-  app.addHook('onRequest', async (req, reply) => {
-    const host = req.headers.host ?? '';
-    if (opts.loopback && !LOOPBACK_HOST.test(host)) {
-      return deny(reply, 403, 'BAD_HOST', 'this server only answers to a loopback host name');
+/**
+ * The rules that hold in both modes, whoever is signed in: a loopback Host while bound to loopback,
+ * and WebSocket upgrades and changes only from our own pages. A request without an Origin is not a
+ * browser's (they send one on every WebSocket and state-changing request), so no ambient cookie may
+ * authorize it: `bearerOk` says whether its Authorization header does. True when refused.
+ */
+export function refuseCrossSite(req: FastifyRequest, reply: FastifyReply, loopback: boolean, bearerOk: () => boolean, bearerHelp: string): boolean {
+  const host = req.headers.host ?? '';
+  if (loopback && !LOOPBACK_HOST.test(host)) {
+    deny(reply, 403, 'BAD_HOST', 'this server only answers to a loopback host name');
+    return true;
+  }
+  const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+  if (isUpgrade || MUTATING.has(req.method)) {
+    const what = isUpgrade ? 'WebSocket connections' : 'changes';
+    const origin = req.headers.origin;
+    const fetchSite = req.headers['sec-fetch-site'];
+    // Sec-Fetch-Site is the browser's own word; `same-site` is exactly the other-port page.
+    if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
+      deny(reply, 403, 'BAD_ORIGIN', `${what} must come from this server's own pages`);
+      return true;
     }
-    const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (origin !== undefined) {
+      if (origin !== `http://${host}` && origin !== `https://${host}`) {
+        deny(reply, 403, 'BAD_ORIGIN', `${what} must come from this server's own pages`);
+        return true;
+      }
+    } else if (!bearerOk()) {
+      deny(reply, 401, 'UNAUTHORIZED', bearerHelp);
+      return true;
+    }
+  }
+  return false;
+}
+
+export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req, reply) => {
     const bearer = bearerToken(req);
     const cookie = cookieToken(req);
-    if (isUpgrade || MUTATING.has(req.method)) {
-      const what = isUpgrade ? 'WebSocket connections' : 'changes';
-      const origin = req.headers.origin;
-      const fetchSite = req.headers['sec-fetch-site'];
-      // Sec-Fetch-Site is the browser's own word; `same-site` is exactly the other-port page.
-      if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
-        return deny(reply, 403, 'BAD_ORIGIN', `${what} must come from this server's own pages`);
-      }
-      if (origin !== undefined) {
-        if (origin !== `http://${host}` && origin !== `https://${host}`) {
-          return deny(reply, 403, 'BAD_ORIGIN', `${what} must come from this server's own pages`);
-        }
-      } else if (!tokenMatches(bearer, opts.token)) {
-        // No Origin: not a browser (they send one on every WebSocket and state-changing request), so
-        // no ambient cookie may authorize it.
-        return deny(reply, 401, 'UNAUTHORIZED', 'a token is required (Authorization: Bearer <token>)');
-      }
+    if (refuseCrossSite(req, reply, opts.loopback, () => tokenMatches(bearer, opts.token), 'a token is required (Authorization: Bearer <token>)')) return reply;
+    if (tokenMatches(bearer, opts.token) || tokenMatches(cookie, opts.token)) {
+      // The token holder is the one person this server serves: every route is theirs.
+      req.principal = { kind: 'token' };
+      return;
     }
-    if (tokenMatches(bearer, opts.token) || tokenMatches(cookie, opts.token)) return;
     const q = req.url.indexOf('?');
     const query = q < 0 ? undefined : new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined;
     if (isPageRequest(req) && tokenMatches(query, opts.token)) {

@@ -8,6 +8,7 @@ import { catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadLab, p
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
+import { TOKEN_TENANCY, type LabTenancy } from '../classroom/tenancy.ts';
 import * as S from './schemas.ts';
 
 const LabId = Type.Object({ id: S.Name });
@@ -34,8 +35,9 @@ function catalogLab(id: string): Lab {
   return loadLab(labsDir(), id);
 }
 
-export async function guideRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
+export async function guideRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number; tenancy?: LabTenancy }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tenancy = opts.tenancy ?? TOKEN_TENANCY;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
   const write = { ...mutating, access: 'lab-write' } as const;
 
@@ -50,10 +52,12 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
 
   r.post('/catalog/:id/start', { schema: { summary: 'Deploy a guided lab\'s starting topology', params: LabId, body: StartBody }, config: { ...mutating, access: 'signed-in' } }, async (req, reply) => {
     const lab = catalogLab(req.params.id);
-    const name = req.body.name ?? lab.id;
-    const why = checkNodeName(name);
-    if (why) throw new ApiError(400, 'INVALID_NAME', `name ${JSON.stringify(name)} ${why}`, 'name');
+    const typed = req.body.name ?? lab.id;
+    const why = checkNodeName(typed);
+    if (why) throw new ApiError(400, 'INVALID_NAME', `name ${JSON.stringify(typed)} ${why}`, 'name');
+    const name = tenancy.newLabName(req, typed, 'name');
     await opts.registry.deployNew(name, startingTopology(lab), () => startLab(lab.id, name));
+    tenancy.created(req, name, typed);
     return reply.code(201).send({ name, lab: lab.id });
   });
 

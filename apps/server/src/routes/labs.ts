@@ -22,6 +22,7 @@ import { ApiError } from '../errors.ts';
 import { applyEdit } from '../edits.ts';
 import type { Limits } from '../limits.ts';
 import type { LabRegistry } from '../registry.ts';
+import { TOKEN_TENANCY, type LabTenancy } from '../classroom/tenancy.ts';
 import * as S from './schemas.ts';
 import { sourceOf } from './source.ts';
 
@@ -61,14 +62,15 @@ async function readTopology(text: string, format: TopologyFormat | undefined, li
   }
 }
 
-export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
+export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number; tenancy?: LabTenancy }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { registry } = opts;
+  const tenancy = opts.tenancy ?? TOKEN_TENANCY;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
   const read = { access: 'lab-read' } as const;
   const write = { ...mutating, access: 'lab-write' } as const;
 
-  r.get('/labs', { schema: { summary: 'Running and saved labs' }, config: { access: 'signed-in' } }, async () => ({ labs: await registry.list() }));
+  r.get('/labs', { schema: { summary: 'Running and saved labs' }, config: { access: 'signed-in' } }, async (req) => ({ labs: tenancy.visible(req, await registry.list()) }));
 
   r.post('/labs', { schema: { summary: 'Create a lab (empty, or from native/containerlab YAML)', body: S.CreateLabBody }, config: { ...mutating, access: 'signed-in' } }, async (req, reply) => {
     const { yaml, format } = req.body;
@@ -79,8 +81,10 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
       topology = parsed.topology;
       warnings = parsed.warnings;
     }
-    const name = newLabName(req.body.name ?? topology.name ?? '', 'name');
+    const typed = newLabName(req.body.name ?? topology.name ?? '', 'name');
+    const name = tenancy.newLabName(req, typed, 'name');
     const { executed } = await registry.create(name, topology, sourceOf(req));
+    tenancy.created(req, name, typed);
     return reply.code(201).send({ name, commands: executed.map((e) => e.line), warnings, execFailures: execFailures(executed) });
   });
 
@@ -92,6 +96,7 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
 
   r.delete('/labs/:lab', { schema: { summary: 'Destroy a lab (keep=true keeps it saved)', params: S.LabParams, querystring: S.DestroyQuery }, config: write }, async (req) => {
     await registry.destroy(labName(req.params.lab), req.query.keep ?? false);
+    if (!req.query.keep) tenancy.removed(req.params.lab);
     return { destroyed: req.params.lab };
   });
 

@@ -1,0 +1,62 @@
+// The classroom's state in one object: its database and what reads and writes it. `nslab serve
+// --classroom` makes one for the server; `nslab user ...` makes one to add accounts from the shell.
+import { Accounts } from './accounts.ts';
+import { Classes } from './classes.ts';
+import { defaultDatabasePath, openDatabase, type Db } from './db.ts';
+import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
+import { LabOwners } from './ownership.ts';
+import { DEFAULT_SESSION, Sessions, type SessionOptions } from './sessions.ts';
+
+export interface ClassroomOptions {
+  /** The SQLite file (default: classroom.db in nslab's data dir, /var/lib/nslab), or ':memory:'. */
+  database?: string;
+  session?: Partial<SessionOptions>;
+  /** How long a new join code works unless its instructor says otherwise. */
+  joinCodeValidMs?: number;
+  /** Failed sign-ins allowed per account in a window. */
+  loginThrottle?: Partial<ThrottleOptions>;
+  /** Sign-in and join requests per client address per minute. */
+  signInPerMinute?: number;
+  /** The session cookie's Secure flag: 'auto' sets it on requests that came over https. */
+  secureCookies?: 'auto' | boolean;
+}
+
+export const DEFAULT_JOIN_CODE_VALID_MS = 7 * 24 * 3600_000;
+export const DEFAULT_SIGN_IN_PER_MINUTE = 30;
+
+export class Classroom {
+  readonly accounts: Accounts;
+  readonly sessions: Sessions;
+  readonly classes: Classes;
+  readonly owners: LabOwners;
+  readonly throttle: LoginThrottle;
+  readonly session: SessionOptions;
+  readonly joinCodeValidMs: number;
+  readonly signInPerMinute: number;
+  readonly secureCookies: 'auto' | boolean;
+  readonly path: string;
+
+  constructor(
+    readonly db: Db,
+    opts: ClassroomOptions,
+  ) {
+    this.path = opts.database ?? defaultDatabasePath();
+    this.session = { ...DEFAULT_SESSION, ...opts.session };
+    this.accounts = new Accounts(db);
+    this.sessions = new Sessions(db, this.session);
+    this.classes = new Classes(db);
+    this.owners = new LabOwners(db);
+    this.throttle = new LoginThrottle({ ...DEFAULT_THROTTLE, ...opts.loginThrottle });
+    this.joinCodeValidMs = opts.joinCodeValidMs ?? DEFAULT_JOIN_CODE_VALID_MS;
+    this.signInPerMinute = opts.signInPerMinute ?? DEFAULT_SIGN_IN_PER_MINUTE;
+    this.secureCookies = opts.secureCookies ?? 'auto';
+  }
+
+  static open(opts: ClassroomOptions = {}): Classroom {
+    return new Classroom(openDatabase(opts.database ?? defaultDatabasePath()), opts);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

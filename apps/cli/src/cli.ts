@@ -31,6 +31,7 @@ import { formatDiagnosis, runDiagnose } from './diagnose.ts';
 import { captureCmd, CaptureUsageError } from './capture.ts';
 import { formatCapabilities, formatLabList, formatProgress, formatTools } from './lab-report.ts';
 import { execCmd, ExecUsageError } from './exec.ts';
+import { userCmd, UserUsageError } from './user.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -57,6 +58,10 @@ Usage:
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
   nslab doctor [--json] [--refresh] [--config FILE]                kernel features and per-lab limits on this machine
   nslab serve [--host 127.0.0.1] [--port 7070] [--config FILE]     start the web server (prints a URL with an access token)
+  nslab serve --classroom [--database FILE] [...]                  the same server with accounts instead of the token
+  nslab user add --admin|--instructor|--student NAME [--display-name TEXT] [--password-stdin]
+                                                                   a classroom account (prints a one-time password)
+  nslab user list [--json] | user reset-password NAME              classroom accounts; a new one-time password
   nslab lab list [--json]                                          the guided labs, and whether this kernel can run them
   nslab lab start <lab> [--name NAME]                              deploy a guided lab's starting topology
   nslab lab check <NAME> [--step N] [--json]                       check the current step (or step N); passed steps stay
@@ -89,6 +94,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'doctor': return await doctor(rest, io);
       case 'serve': return await serveCmd(rest, io);
       case 'lab': return await labCmd(rest, io);
+      case 'user': return await userCmd(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -104,7 +110,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 }
 
 function report(e: unknown, io: Io): number {
-  if (e instanceof UsageError || e instanceof CaptureUsageError || e instanceof ExecUsageError || e instanceof ExecInputError) {
+  if (e instanceof UsageError || e instanceof CaptureUsageError || e instanceof ExecUsageError || e instanceof ExecInputError || e instanceof UserUsageError) {
     io.err(`nslab: ${e.message}\n\n${USAGE}`);
     return 2;
   }
@@ -256,13 +262,16 @@ async function doctor(args: string[], io: Io): Promise<number> {
 }
 
 async function serveCmd(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '7070' }, config: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '7070' }, config: { type: 'string' }, classroom: { type: 'boolean' }, database: { type: 'string' } } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535 (got "${values.port}")`);
   const config = loadConfig(values.config);
-  const { serve } = await import('@nslab/server');
+  const { serve, classroomOptionsOf } = await import('@nslab/server');
+  const classroomMode = values.classroom === true || config.classroom.enabled === true;
+  if (values.database && !classroomMode) throw new UsageError('--database is the classroom database: use it with --classroom');
+  const classroom = classroomMode ? { ...classroomOptionsOf(config.classroom), ...(values.database ? { database: values.database } : {}) } : undefined;
   const webRoot = join(installRoot(), 'apps/web/dist');
-  const stop = await serve({ host: values.host!, port, webRoot, limits: config.limits }, io.out);
+  const stop = await serve({ host: values.host!, port, webRoot, limits: config.limits, ...(classroom ? { classroom } : {}) }, io.out);
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);

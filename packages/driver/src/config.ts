@@ -1,6 +1,7 @@
-// The server's config file (YAML): for now its `limits` section, read by `nslab serve`, by the CLI
-// when it deploys (sandbox limits) and by `nslab doctor`. Every key is checked; a bad one names the
-// field and the rule, and nothing is applied.
+// The server's config file (YAML): its `limits` section, read by `nslab serve`, by the CLI when it
+// deploys (sandbox limits) and by `nslab doctor`; its `classroom` section, read by `nslab serve`
+// and `nslab user`. Every key is checked; a bad one names the field and the rule, and nothing is
+// applied.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { configureSandboxLimits, DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox-limits.ts';
@@ -38,6 +39,52 @@ export interface NslabConfig {
   /** The file read, or null when none was given and the default path does not exist. */
   path: string | null;
   limits: ConfigLimits;
+  /** The `classroom` section as written (absent keys absent); {} when there is none. */
+  classroom: ClassroomConfig;
+}
+
+/** Every key the `classroom` section accepts (numbers are whole, within bounds). */
+export const CLASSROOM_RULES = {
+  enabled: { kind: 'boolean', help: 'serve in classroom mode (accounts) without --classroom' },
+  database: { kind: 'path', help: 'the SQLite file (default: /var/lib/nslab/classroom.db)' },
+  sessionIdleHours: { kind: 'number', min: 1, max: 24 * 30, help: 'a session ends after this long unused' },
+  sessionMaxDays: { kind: 'number', min: 1, max: 90, help: 'a session ends after this long at most' },
+  joinCodeHours: { kind: 'number', min: 1, max: 24 * 90, help: 'how long a new join code works' },
+  loginFailures: { kind: 'number', min: 1, max: 1000, help: 'failed sign-ins per account per 15 minutes before it is locked for the rest of them' },
+  signInPerMinute: { kind: 'number', min: 1, max: 100_000, help: 'sign-in and join requests per client address per minute' },
+  secureCookies: { kind: 'auto-boolean', help: "the session cookie's Secure flag: auto (on https requests), true (behind a TLS proxy), false" },
+} as const;
+
+export interface ClassroomConfig {
+  enabled?: boolean;
+  database?: string;
+  sessionIdleHours?: number;
+  sessionMaxDays?: number;
+  joinCodeHours?: number;
+  loginFailures?: number;
+  signInPerMinute?: number;
+  secureCookies?: 'auto' | boolean;
+}
+
+/** Pure: validate the `classroom` section of a parsed config document. */
+export function validateClassroomConfig(section: unknown, path: string): ClassroomConfig {
+  if (section === undefined || section === null) return {};
+  if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(path, 'classroom', 'must be a mapping of classroom settings');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(section)) {
+    const field = `classroom.${k}`;
+    const rule = (CLASSROOM_RULES as Record<string, { kind: string; min?: number; max?: number; help: string }>)[k];
+    if (!rule) throw new ConfigError(path, field, `unknown setting (known: ${Object.keys(CLASSROOM_RULES).join(', ')})`);
+    if (rule.kind === 'boolean' && typeof v !== 'boolean') throw new ConfigError(path, field, `must be true or false (${rule.help})`);
+    if (rule.kind === 'auto-boolean' && typeof v !== 'boolean' && v !== 'auto') throw new ConfigError(path, field, `must be auto, true or false (${rule.help})`);
+    if (rule.kind === 'path' && (typeof v !== 'string' || !v.startsWith('/') || v.includes('\0'))) throw new ConfigError(path, field, `must be an absolute file path (${rule.help})`);
+    if (rule.kind === 'number') {
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(path, field, 'must be a whole number');
+      if (v < rule.min! || v > rule.max!) throw new ConfigError(path, field, `must be between ${rule.min} and ${rule.max} (${rule.help}); got ${v}`);
+    }
+    out[k] = v;
+  }
+  return out as ClassroomConfig;
 }
 
 export class ConfigError extends Error {
@@ -62,11 +109,13 @@ function parseSize(v: unknown): number | null {
   return m && unit ? Math.round(Number(m[1]) * unit) : null;
 }
 
-/** Pure: validate a parsed config document. */
+const SECTIONS = ['limits', 'classroom'];
+
+/** Pure: validate a parsed config document; returns its limits (see validateClassroomConfig for the rest). */
 export function validateConfig(doc: unknown, path: string): ConfigLimits {
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(path, '(top level)', 'must be a mapping with a `limits` section');
-  for (const k of Object.keys(doc)) if (k !== 'limits') throw new ConfigError(path, k, 'unknown section (known: limits)');
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(path, '(top level)', 'must be a mapping with a `limits` or `classroom` section');
+  for (const k of Object.keys(doc)) if (!SECTIONS.includes(k)) throw new ConfigError(path, k, `unknown section (known: ${SECTIONS.join(', ')})`);
   const limits = (doc as { limits?: unknown }).limits;
   if (limits === undefined || limits === null) return {};
   if (typeof limits !== 'object' || Array.isArray(limits)) throw new ConfigError(path, 'limits', 'must be a mapping of limit names to numbers');
@@ -93,7 +142,7 @@ export function loadConfig(path?: string): NslabConfig {
   const file = explicit ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null);
   if (!file) {
     configureSandboxLimits({});
-    return { path: null, limits: {} };
+    return { path: null, limits: {}, classroom: {} };
   }
   let text: string;
   try {
@@ -108,8 +157,9 @@ export function loadConfig(path?: string): NslabConfig {
     throw new ConfigError(file, '(yaml)', (e as Error).message.split('\n')[0]!);
   }
   const limits = validateConfig(doc, file);
+  const classroom = validateClassroomConfig((doc as { classroom?: unknown } | null)?.classroom, file);
   configureSandboxLimits(sandboxLimitsOf(limits));
-  return { path: file, limits };
+  return { path: file, limits, classroom };
 }
 
 /** The part of the config limits that the kernel holds per sandbox. */

@@ -1,5 +1,6 @@
 // The classroom's state in one object: its database and what reads and writes it. `nslab serve
 // --classroom` makes one for the server; `nslab user ...` makes one to add accounts from the shell.
+import type { ClassroomConfig } from '@nslab/driver';
 import { Accounts } from './accounts.ts';
 import { Classes } from './classes.ts';
 import { defaultDatabasePath, openDatabase, type Db } from './db.ts';
@@ -19,6 +20,21 @@ export interface ClassroomOptions {
   signInPerMinute?: number;
   /** The session cookie's Secure flag: 'auto' sets it on requests that came over https. */
   secureCookies?: 'auto' | boolean;
+}
+
+/** The config file's `classroom` section (validated by @nslab/driver's loadConfig) as options. */
+export function classroomOptionsOf(cfg: ClassroomConfig): ClassroomOptions {
+  return {
+    ...(cfg.database !== undefined ? { database: cfg.database } : {}),
+    session: {
+      ...(cfg.sessionIdleHours !== undefined ? { idleMs: cfg.sessionIdleHours * 3600_000 } : {}),
+      ...(cfg.sessionMaxDays !== undefined ? { maxMs: cfg.sessionMaxDays * 24 * 3600_000 } : {}),
+    },
+    ...(cfg.joinCodeHours !== undefined ? { joinCodeValidMs: cfg.joinCodeHours * 3600_000 } : {}),
+    ...(cfg.loginFailures !== undefined ? { loginThrottle: { maxFailures: cfg.loginFailures } } : {}),
+    ...(cfg.signInPerMinute !== undefined ? { signInPerMinute: cfg.signInPerMinute } : {}),
+    ...(cfg.secureCookies !== undefined ? { secureCookies: cfg.secureCookies } : {}),
+  };
 }
 
 export const DEFAULT_JOIN_CODE_VALID_MS = 7 * 24 * 3600_000;
@@ -50,6 +66,10 @@ export class Classroom {
     this.joinCodeValidMs = opts.joinCodeValidMs ?? DEFAULT_JOIN_CODE_VALID_MS;
     this.signInPerMinute = opts.signInPerMinute ?? DEFAULT_SIGN_IN_PER_MINUTE;
     this.secureCookies = opts.secureCookies ?? 'auto';
+  }
+
+  static defaultPath(): string {
+    return defaultDatabasePath();
   }
 
   static open(opts: ClassroomOptions = {}): Classroom {

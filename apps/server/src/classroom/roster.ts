@@ -20,7 +20,7 @@ export function parseRoster(csv: string, field = 'csv'): RosterRow[] {
     // info: each record with the line it ends on, so errors name the line the instructor sees.
     // One kind of line end: csv-parse counts lines by the first kind it meets (Windows, Mac and
     // Unix files all arrive here, and pasted text mixes them).
-    records = parse(csv.replace(/\r\n?/g, '\n'), { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, max_record_size: 4096, info: true }) as typeof records;
+    records = parse(csv.replace(/\r\n?/g, '\n'), { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, max_record_size: 4096, info: true }) as unknown as typeof records;
   } catch (e) {
     throw new ApiError(400, 'INVALID_ROSTER', `${field}: not readable as CSV: ${(e as Error).message}`, field);
   }

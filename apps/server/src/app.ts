@@ -11,6 +11,8 @@ import { installRouteTable, setDefaultAccess, type RouteEntry } from './classroo
 import type { Classroom } from './classroom/classroom.ts';
 import { installClassroomGuard } from './classroom/guard.ts';
 import { classroomRoutes } from './classroom/routes.ts';
+import { assignmentRoutes } from './classroom/assignment-routes.ts';
+import { classroomGuideHooks } from './classroom/guide-hooks.ts';
 import { classroomTenancy, TOKEN_TENANCY } from './classroom/tenancy.ts';
 import { installErrorHandler } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
@@ -141,11 +143,14 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy });
       await api.register(eventRoutes, { registry });
       await api.register(terminalRoutes, { registry, terminals });
-      await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy });
+      await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy, ...(classroom ? { hooks: classroomGuideHooks(classroom) } : {}) });
       if (classroom) await api.register(classroomRoutes, { classroom });
+      if (classroom) await api.register(assignmentRoutes, { classroom, registry, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());
+      // The web app asks who is signed in to learn the mode too; the token holder has no account.
+      if (!classroom) api.get('/auth/me', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => ({ mode: 'token' }));
     },
     { prefix: '/api/v1' },
   );
@@ -156,8 +161,8 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       setDefaultAccess(web, 'public');
       // wildcard: files are looked up per request, so a rebuilt web app is served without a restart.
       await web.register(fastifyStatic, { root: webRoot, wildcard: true });
-      // Client-side routes (/labs/<name>) get the app shell.
-      web.get('/labs/*', (_req, reply) => reply.sendFile('index.html'));
+      // Client-side routes (/labs/<name>; classroom mode's /join, /classes/<id>, /users) get the app shell.
+      for (const path of ['/labs/*', '/join', '/classes/*', '/users']) web.get(path, (_req, reply) => reply.sendFile('index.html'));
     });
   } else {
     app.get('/', { config: { access: 'public' } }, async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));

@@ -39,6 +39,8 @@ const SCROLLBACK = 256 * 1024;
 /** Server-side output buffer per client before the shell is paused (bounded memory under floods). */
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
+/** A read-only viewer this far behind is closed rather than buffered for (it must not hold the shell back). */
+const WATCH_MAX = 4 * 1024 * 1024;
 /** For clients that ack: output sent but not yet rendered by the browser. */
 const ACK_WINDOW = 256 * 1024;
 const ACK_RESUME = 64 * 1024;
@@ -124,6 +126,8 @@ export class TerminalSession {
   private stallTimer: NodeJS.Timeout | undefined;
   /** Input bytes dropped (stalled shell, or past INPUT_MAX). */
   droppedInput = 0;
+  /** Read-only viewers (an instructor watching): they get the output and never type. */
+  private watchers = new Map<TerminalClient, { inFlight: number }>();
 
   /** Input the shell has not taken yet, wherever it waits (here, on the way, at the pty host). */
   get inputQueued(): number {
@@ -159,6 +163,50 @@ export class TerminalSession {
   private output(d: Buffer): void {
     this.scrollback.push(d);
     if (this.client) this.sendFrame(TerminalOpcode.OUTPUT, d);
+    for (const w of this.watchers.keys()) this.sendWatcher(w, TerminalOpcode.OUTPUT, d);
+  }
+
+  /**
+   * A read-only viewer: the session frame (readOnly: true), the scrollback, then the output as it
+   * comes. It never types (the route drops its input) and never slows the shell: one that falls
+   * WATCH_MAX behind is closed. The learner's terminal says who watches.
+   */
+  watch(client: TerminalClient, who: string): void {
+    this.watchers.set(client, { inFlight: 0 });
+    this.sendWatcher(client, TerminalOpcode.SESSION, Buffer.from(JSON.stringify({ session: this.id, lab: this.lab, node: this.node, readOnly: true })));
+    const replay = trimToCharBoundary(this.scrollback.contents());
+    if (replay.length) this.sendWatcher(client, TerminalOpcode.OUTPUT, replay);
+    if (this.exitInfo) return this.endWatchers(1000, this.exitInfo.reason);
+    this.notice(`${who} is watching this terminal (read-only)`);
+  }
+
+  unwatch(client: TerminalClient, who: string): void {
+    if (!this.watchers.delete(client)) return;
+    if (!this.exitInfo) this.notice(`${who} stopped watching`);
+  }
+
+  get watching(): number {
+    return this.watchers.size;
+  }
+
+  private sendWatcher(w: TerminalClient, op: number, payload: Buffer): void {
+    const state = this.watchers.get(w);
+    if (!state) return;
+    if (state.inFlight > WATCH_MAX) {
+      this.watchers.delete(w);
+      w.close(4002, 'too far behind: reopen to watch again');
+      return;
+    }
+    state.inFlight += payload.length + 1;
+    w.send(op, payload, () => (state.inFlight -= payload.length + 1));
+  }
+
+  private endWatchers(code: number, reason: string): void {
+    for (const w of [...this.watchers.keys()]) {
+      if (this.exitInfo) this.sendWatcher(w, TerminalOpcode.EXIT, Buffer.from(JSON.stringify(this.exitInfo)));
+      this.watchers.delete(w);
+      w.close(code, reason.slice(0, 100));
+    }
   }
 
   /** A line from nslab itself (not the shell), shown in the terminal and kept in its scrollback. */
@@ -370,6 +418,7 @@ export class TerminalSession {
     if (this.exitInfo) return;
     this.exitInfo = info;
     this.resetInputFlow();
+    this.endWatchers(1000, info.reason);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.client) this.sendExit();
     else this.onGone(this);
@@ -399,6 +448,7 @@ export class TerminalSession {
     this.client = null;
     // 1012 "service restart": the web app reconnects with its session id.
     c?.close(1012, reason.slice(0, 100));
+    this.endWatchers(1012, reason);
     this.shell.detach();
     this.onGone(this);
   }
@@ -407,6 +457,7 @@ export class TerminalSession {
   kill(reason: string): void {
     if (!this.exitInfo) this.exitInfo = { code: null, signal: 9, reason };
     this.resetInputFlow();
+    this.endWatchers(1000, reason);
     this.shell.kill();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.client) this.sendExit();
@@ -545,6 +596,10 @@ export class TerminalManager {
     let n = this.reserved.get(lab) ?? 0;
     for (const s of this.sessions.values()) if (s.lab === lab) n++;
     return n;
+  }
+
+  forLab(lab: string): TerminalSession[] {
+    return [...this.sessions.values()].filter((s) => s.lab === lab);
   }
 
   forNode(lab: string, node: string): TerminalSession[] {

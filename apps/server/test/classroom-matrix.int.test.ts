@@ -34,6 +34,7 @@ const REFUSALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'READ_ONLY', 'LAB_NOT_FOU
 let c: ClassroomServer;
 let people: Cast;
 let lab = '';
+let assignment = 0;
 
 beforeAll(async () => {
   c = await classroomServer({ signInPerMinute: 10_000 });
@@ -46,6 +47,9 @@ beforeAll(async () => {
   });
   expect(r.statusCode, r.body).toBe(201);
   lab = r.json().name;
+  // A real assignment of the instructor's class: its routes are walked with an id that exists.
+  const ines = c.classroom.accounts.byId(people.ids.instructor)!;
+  assignment = c.classroom.assignments.create(people.classId, 'veth-pair', new Date(Date.now() - 60_000).toISOString(), new Date(Date.now() + 3600_000).toISOString(), ines).id;
 });
 
 let otherLab = '';
@@ -65,6 +69,9 @@ function urlFor(route: RouteEntry): string {
     class: String(people.classId),
     code: 'ZZZZZZZZZZ',
     user: 'nobody-matrix',
+    assignment: String(assignment),
+    student: 'sam',
+    session: 'nosession',
   };
   const path = route.url.replace(/:([a-z]+)/g, (_m, k: string) => {
     if (!(k in fill)) throw new Error(`the matrix has no value for :${k} (route ${route.url}): add one`);
@@ -152,7 +159,7 @@ describe('permission matrix (from the route table)', () => {
     for (const r of routes) expect(EXPECTED[r.access], `${r.method} ${r.url}`).toBeDefined();
     // Classroom routes are there, and the lab ones.
     const urls = routes.map((r) => `${r.method} ${r.url}`);
-    for (const u of ['POST /api/v1/auth/login', 'POST /api/v1/auth/join', 'POST /api/v1/classes/:class/roster', 'GET /api/v1/labs/:lab/events', 'GET /api/v1/labs/:lab/nodes/:node/terminal', 'GET /api/v1/labs/:lab/export', 'GET /api/v1/labs/:lab/diagnose', 'GET /api/v1/labs/:lab/log', 'GET /api/v1/labs/:lab/captures/:id/events']) {
+    for (const u of ['POST /api/v1/auth/login', 'POST /api/v1/auth/join', 'POST /api/v1/classes/:class/roster', 'GET /api/v1/labs/:lab/events', 'GET /api/v1/labs/:lab/nodes/:node/terminal', 'GET /api/v1/labs/:lab/export', 'GET /api/v1/labs/:lab/diagnose', 'GET /api/v1/labs/:lab/log', 'GET /api/v1/labs/:lab/captures/:id/events', 'GET /api/v1/classes/:class/assignments/:assignment/live', 'GET /api/v1/classes/:class/assignments/:assignment/grid', 'POST /api/v1/assignments/:assignment/start', 'GET /api/v1/labs/:lab/terminals/:session/watch']) {
       expect(urls).toContain(u);
     }
   });

@@ -1,11 +1,15 @@
 // The classroom's state in one object: its database and what reads and writes it. `nslab serve
 // --classroom` makes one for the server; `nslab user ...` makes one to add accounts from the shell.
-import type { ClassroomConfig } from '@nslab/driver';
+import type { ClassroomConfig, OidcConfig } from '@nslab/driver';
 import { Accounts } from './accounts.ts';
+import { Assignments } from './assignments.ts';
+import { DEFAULT_STUCK_MINUTES, GridBuilder } from './grid.ts';
+import { Progress } from './progress.ts';
 import { Classes } from './classes.ts';
 import { defaultDatabasePath, openDatabase, type Db } from './db.ts';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
 import { LabOwners } from './ownership.ts';
+import { OidcLogin } from './oidc.ts';
 import { DEFAULT_SESSION, Sessions, type SessionOptions } from './sessions.ts';
 
 export interface ClassroomOptions {
@@ -20,6 +24,12 @@ export interface ClassroomOptions {
   signInPerMinute?: number;
   /** The session cookie's Secure flag: 'auto' sets it on requests that came over https. */
   secureCookies?: 'auto' | boolean;
+  /** Sign-in through an OpenID Connect provider (the config's classroom.oidc, validated). */
+  oidc?: OidcConfig;
+  /** A grid cell is "stuck" when the same check has failed this long (a grid request may ask otherwise). */
+  stuckMinutes?: number;
+  /** How often an open live grid looks for cells turning stuck with no new check. */
+  gridRefreshMs?: number;
 }
 
 /** The config file's `classroom` section (validated by @nslab/driver's loadConfig) as options. */
@@ -34,6 +44,7 @@ export function classroomOptionsOf(cfg: ClassroomConfig): ClassroomOptions {
     ...(cfg.loginFailures !== undefined ? { loginThrottle: { maxFailures: cfg.loginFailures } } : {}),
     ...(cfg.signInPerMinute !== undefined ? { signInPerMinute: cfg.signInPerMinute } : {}),
     ...(cfg.secureCookies !== undefined ? { secureCookies: cfg.secureCookies } : {}),
+    ...(cfg.oidc !== undefined ? { oidc: cfg.oidc } : {}),
   };
 }
 
@@ -45,11 +56,18 @@ export class Classroom {
   readonly sessions: Sessions;
   readonly classes: Classes;
   readonly owners: LabOwners;
+  readonly assignments: Assignments;
+  readonly progress: Progress;
+  readonly grids: GridBuilder;
+  readonly stuckMinutes: number;
+  readonly gridRefreshMs: number;
   readonly throttle: LoginThrottle;
   readonly session: SessionOptions;
   readonly joinCodeValidMs: number;
   readonly signInPerMinute: number;
   readonly secureCookies: 'auto' | boolean;
+  /** OpenID Connect sign-in, when configured. */
+  readonly oidc: OidcLogin | null;
   readonly path: string;
 
   constructor(
@@ -62,10 +80,16 @@ export class Classroom {
     this.sessions = new Sessions(db, this.session);
     this.classes = new Classes(db);
     this.owners = new LabOwners(db);
+    this.assignments = new Assignments(db);
+    this.progress = new Progress(db);
+    this.grids = new GridBuilder(this.assignments, this.progress, this.classes);
+    this.stuckMinutes = opts.stuckMinutes ?? DEFAULT_STUCK_MINUTES;
+    this.gridRefreshMs = opts.gridRefreshMs ?? 5000;
     this.throttle = new LoginThrottle({ ...DEFAULT_THROTTLE, ...opts.loginThrottle });
     this.joinCodeValidMs = opts.joinCodeValidMs ?? DEFAULT_JOIN_CODE_VALID_MS;
     this.signInPerMinute = opts.signInPerMinute ?? DEFAULT_SIGN_IN_PER_MINUTE;
     this.secureCookies = opts.secureCookies ?? 'auto';
+    this.oidc = opts.oidc ? new OidcLogin(opts.oidc) : null;
   }
 
   static defaultPath(): string {

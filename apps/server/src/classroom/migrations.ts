@@ -76,4 +76,60 @@ CREATE TABLE labs (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'assignments, students\' assignment labs, check results',
+    sql: `
+CREATE TABLE assignments (
+  id INTEGER PRIMARY KEY,
+  class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+  lab_id TEXT NOT NULL,
+  opens_at TEXT NOT NULL,
+  closes_at TEXT NOT NULL,
+  created_by INTEGER NOT NULL REFERENCES users (id),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX assignments_class ON assignments (class_id);
+
+CREATE TABLE assignment_labs (
+  assignment_id INTEGER NOT NULL REFERENCES assignments (id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  lab_name TEXT NOT NULL UNIQUE,
+  started_at TEXT NOT NULL,
+  PRIMARY KEY (assignment_id, user_id)
+);
+
+CREATE TABLE check_results (
+  id INTEGER PRIMARY KEY,
+  assignment_id INTEGER REFERENCES assignments (id) ON DELETE CASCADE,
+  lab_name TEXT NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  step_id TEXT NOT NULL,
+  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  failing_check TEXT,
+  hints TEXT NOT NULL,
+  checked_at TEXT NOT NULL
+);
+CREATE INDEX check_results_assignment ON check_results (assignment_id, user_id, checked_at);
+CREATE INDEX check_results_lab ON check_results (lab_name, checked_at);
+`,
+  },
+  // --- OpenID Connect sign-in (oidc.ts, oidc-identities.ts) ---
+  {
+    version: 3,
+    name: 'OpenID Connect identities',
+    sql: `
+CREATE TABLE oidc_identities (
+  issuer TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  email TEXT,
+  created_at TEXT NOT NULL,
+  last_login_at TEXT NOT NULL,
+  PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX oidc_identities_user ON oidc_identities (user_id);
+`,
+  },
 ];

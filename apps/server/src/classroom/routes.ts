@@ -10,6 +10,7 @@ import type { Classroom } from './classroom.ts';
 import { formatJoinCode, type JoinCode } from './classes.ts';
 import { PASSWORD_MAX } from './passwords.ts';
 import { userOf } from './principal.ts';
+import { oidcRoutes } from './oidc-routes.ts';
 import { parseRoster } from './roster.ts';
 import { clearedSessionCookie, sessionCookie } from './sessions.ts';
 
@@ -126,6 +127,9 @@ export async function classroomRoutes(app: FastifyInstance, opts: { classroom: C
     startSession(req, reply, user);
     return reply.code(201).send({ user: publicUser(user), class: c.classes.get(classId) });
   });
+
+  // --- OpenID Connect sign-in (oidc-routes.ts): the same session as a password sign-in ---
+  await app.register(oidcRoutes, { classroom: c, startSession });
 
   r.get('/classes', { schema: { summary: 'Your classes (an admin: all)' }, config: { access: 'signed-in' } }, async (req) => ({ classes: c.classes.listFor(me(req)) }));
 

@@ -1,9 +1,9 @@
 // Guided labs over HTTP: the catalog, starting a lab from it, checking and solving steps.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { describeCheck, expectedVeths, type Lab } from '@nslab/labs';
+import { describeCheck, expectedVeths, type Lab, type StepResult } from '@nslab/labs';
 import { catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
@@ -35,7 +35,15 @@ function catalogLab(id: string): Lab {
   return loadLab(labsDir(), id);
 }
 
-export async function guideRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number; tenancy?: LabTenancy }): Promise<void> {
+/** Classroom mode's hooks: every check is recorded, and an assignment's solutions stay hidden. */
+export interface GuideHooks {
+  /** The server checked `lab` (for the request `req`) with these results. */
+  checked(req: FastifyRequest, lab: string, results: StepResult[]): void;
+  /** Throws when the lab's reference solutions may not be applied (a student's assignment copy). */
+  beforeSolve(req: FastifyRequest, lab: string): void;
+}
+
+export async function guideRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number; tenancy?: LabTenancy; hooks?: GuideHooks }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tenancy = opts.tenancy ?? TOKEN_TENANCY;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
@@ -85,12 +93,14 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     async (req) => {
       await guided(req.params.lab);
       const { results, passed, current, done } = await checkRunning(req.params.lab, req.body.step);
+      opts.hooks?.checked(req, req.params.lab, results);
       return { results, passed, current, done };
     },
   );
 
   r.post('/labs/:lab/guide/solve', { schema: { summary: 'Apply a step\'s reference solution', params: S.LabParams, body: StepBody }, config: write }, async (req) => {
     const lab = await guided(req.params.lab);
+    opts.hooks?.beforeSolve(req, req.params.lab);
     if (req.body.step !== undefined && req.body.step > lab.steps.length) throw new ApiError(400, 'BAD_STEP', `step must be 1-${lab.steps.length}`, 'step');
     return { solved: await solveRunning(req.params.lab, req.body.step) };
   });

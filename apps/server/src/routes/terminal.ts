@@ -1,7 +1,7 @@
 // Terminals over WebSocket, ttyd framing (see @nslab/protocol TerminalOpcode): binary frames, first
 // byte the opcode. As in ttyd the client speaks first — a RESIZE frame with its size — and only then
 // does the shell start (or, with `?session=<id>`, reattach to one whose connection dropped).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName, HOST } from '@nslab/model';
@@ -21,8 +21,59 @@ const Query = Type.Object({
   rows: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
 });
 
+const WatchParams = Type.Object({ lab: S.Name, session: Type.String({ maxLength: 64, description: 'a terminal session id (GET /labs/:lab/terminals)' }) });
+
+/** Who a viewer is, as the watched terminal says it. */
+function viewerName(req: FastifyRequest): string {
+  const p = req.principal;
+  if (p?.kind === 'user') return `${p.user.role} ${p.user.displayName || p.user.username}`;
+  return "the server's owner";
+}
+
+const READ_ONLY_NOTE = Buffer.from('\r\n\x1b[1;33m[nslab] read-only: what you type is not sent to this terminal\x1b[0m\r\n', 'utf8');
+
 export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get('/labs/:lab/terminals', { schema: { summary: 'The lab\'s open terminals (to watch one read-only)', params: S.LabParams }, config: { access: 'lab-read' } }, async (req) => {
+    await opts.registry.get(req.params.lab); // 404 unless running
+    return { terminals: opts.terminals.forLab(req.params.lab).map((t) => ({ session: t.id, node: t.node, attached: t.attached, watchers: t.watching })) };
+  });
+
+  // An instructor joins a student's terminal read-only: output only, input refused, and the
+  // student's terminal says who is watching.
+  r.get('/labs/:lab/terminals/:session/watch', { websocket: true, schema: { params: WatchParams }, config: { access: 'lab-read' } }, (socket, req) => {
+    const who = viewerName(req);
+    const client: TerminalClient = {
+      send: (op, payload, done) => {
+        if (socket.readyState !== socket.OPEN) return done();
+        socket.send(Buffer.concat([OPCODE_BYTES[op] ?? Buffer.from([op]), payload]), { binary: true }, () => done());
+      },
+      close: (code, reason) => {
+        socket.resume();
+        socket.close(code, reason);
+      },
+      pauseInput: () => {},
+      resumeInput: () => {},
+    };
+    const s = opts.terminals.get(req.params.session);
+    if (!s || s.lab !== req.params.lab) {
+      const frame = Buffer.concat([Buffer.from([TerminalOpcode.EXIT]), Buffer.from(JSON.stringify({ code: null, signal: null, reason: 'no such terminal in this lab', error: 'SESSION_NOT_FOUND' }))]);
+      socket.send(frame, () => socket.close(1008, 'SESSION_NOT_FOUND'));
+      return;
+    }
+    let told = false;
+    socket.on('message', (data: Buffer) => {
+      // Refused, said once: a viewer's keys, resizes and acks never reach the student's shell.
+      if (data.length > 0 && data[0] === TerminalOpcode.INPUT && !told) {
+        told = true;
+        client.send(TerminalOpcode.OUTPUT, READ_ONLY_NOTE, () => {});
+      }
+    });
+    socket.on('close', () => s.unwatch(client, who));
+    s.watch(client, who);
+  });
+
   r.get('/labs/:lab/nodes/:node/terminal', { websocket: true, schema: { params: S.NodeParams, querystring: Query }, config: { access: 'lab-write' } }, (socket, req) => {
     const fail = (code: string, message: string) => {
       const frame = Buffer.concat([Buffer.from([TerminalOpcode.EXIT]), Buffer.from(JSON.stringify({ code: null, signal: null, reason: message, error: code }))]);

@@ -37,6 +37,10 @@ export interface LabSummary {
   name: string;
   state: 'running' | 'saved';
   namespaces: number;
+  /** Classroom mode: the name its owner typed (`name` is the kernel's, `u4-lab1`). */
+  displayName?: string;
+  /** Classroom mode: the owner's username. */
+  owner?: string;
 }
 
 export interface EditResult {
@@ -113,7 +117,13 @@ export interface GuideStepResult {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+/** Told of every 401 and PASSWORD_CHANGE_REQUIRED, with the request's path (classroom/session.ts). */
+let onAuthRefused: ((path: string, e: ApiError) => void) | null = null;
+export function setAuthRefusedListener(fn: ((path: string, e: ApiError) => void) | null): void {
+  onAuthRefused = fn;
+}
+
+export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (method !== 'GET') headers['x-nslab-source'] = 'ui';
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -137,11 +147,13 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
   }
   if (!res.ok) {
     const b = json as Partial<ApiErrorBody> | undefined;
-    throw new ApiError(res.status, {
+    const err = new ApiError(res.status, {
       ...(b && typeof b === 'object' ? b : {}),
       code: typeof b?.code === 'string' ? b.code : `HTTP_${res.status}`,
       message: typeof b?.message === 'string' ? b.message : `${res.status} ${res.statusText}`,
     } as ApiErrorBody);
+    if (res.status === 401 || err.code === 'PASSWORD_CHANGE_REQUIRED') onAuthRefused?.(path, err);
+    throw err;
   }
   return json as T;
 }

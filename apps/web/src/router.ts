@@ -3,10 +3,21 @@ import { useSyncExternalStore } from 'react';
 
 const EVENT = 'nslab:navigate';
 
-export type Route = { screen: 'home' } | { screen: 'lab'; name: string } | { screen: 'missing'; path: string };
+export type Route =
+  | { screen: 'home' }
+  | { screen: 'lab'; name: string }
+  // Classroom mode's pages (classroom/ClassroomGate.tsx); token mode has none of them.
+  | { screen: 'join' }
+  | { screen: 'class'; id: string }
+  | { screen: 'users' }
+  | { screen: 'missing'; path: string };
 
 export function parseRoute(path: string): Route {
   if (path === '/' || path === '') return { screen: 'home' };
+  if (path === '/join' || path === '/join/') return { screen: 'join' };
+  if (path === '/users' || path === '/users/') return { screen: 'users' };
+  const c = /^\/classes\/([1-9][0-9]{0,15})\/?$/.exec(path);
+  if (c) return { screen: 'class', id: c[1]! };
   const m = /^\/labs\/([^/]+)\/?$/.exec(path);
   if (m) {
     try {

@@ -11,6 +11,10 @@ import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { catalog } from './catalog.ts';
 import { GuidedLabs } from '../guide/GuidedLabs.tsx';
+import { AccountBar } from '../classroom/AccountBar.tsx';
+import { ClassroomHome } from '../classroom/ClassroomHome.tsx';
+import { homeLabs, labLabel } from '../classroom/class-labs.ts';
+import { useSession } from '../classroom/session.ts';
 
 function useLabs() {
   const [labs, setLabs] = useState<LabSummary[] | null>(null);
@@ -56,10 +60,10 @@ function LabRow({ lab, onChanged, confirm }: { lab: LabSummary; onChanged(): voi
       <th scope="row">
         {running ? (
           <a href={labPath(lab.name)} onClick={linkClick(labPath(lab.name))} className="lab-link">
-            {lab.name}
+            {labLabel(lab)}
           </a>
         ) : (
-          <span>{lab.name}</span>
+          <span>{labLabel(lab)}</span>
         )}
       </th>
       <td>
@@ -109,11 +113,11 @@ function LabRow({ lab, onChanged, confirm }: { lab: LabSummary; onChanged(): voi
           disabled={act.busy}
           onClick={() =>
             confirm({
-              title: `Destroy ${lab.name}?`,
+              title: `Destroy ${labLabel(lab)}?`,
               body: running
-                ? `Every namespace, veth and bridge of ${lab.name} is removed from the kernel and its terminals close. This cannot be undone.`
-                : `The saved topology of ${lab.name} is deleted.`,
-              confirm: `Destroy ${lab.name}`,
+                ? `Every namespace, veth and bridge of ${labLabel(lab)} is removed from the kernel and its terminals close. This cannot be undone.`
+                : `The saved topology of ${labLabel(lab)} is deleted.`,
+              confirm: `Destroy ${labLabel(lab)}`,
               danger: true,
               onConfirm: () =>
                 void act.run(async () => {
@@ -258,7 +262,12 @@ function Import() {
 }
 
 export function Home() {
-  const { labs, error, refresh } = useLabs();
+  const { labs: allLabs, error, refresh } = useLabs();
+  // Classroom mode: the signed-in account's own labs (its students' are on the class page).
+  const session = useSession();
+  const user = session.kind === 'signed-in' ? session.user : null;
+  const labs = allLabs && homeLabs(allLabs, user);
+  const classes = session.kind === 'signed-in' && <ClassroomHome user={session.user} classes={session.classes} />;
   const [confirmReq, setConfirmReq] = useState<ConfirmRequest | null>(null);
   useEffect(() => {
     document.title = 'nslab';
@@ -268,8 +277,10 @@ export function Home() {
       <header className="topbar">
         <span className="brand">nslab</span>
         <span className="muted tagline">network namespaces, veth pairs and bridges — real ones, in your browser</span>
+        {user && <AccountBar user={user} />}
       </header>
       <main className="home-main">
+        {user?.role !== 'student' && classes}
         <section aria-labelledby="labs-title">
           <div className="section-head">
             <h1 id="labs-title">Labs</h1>
@@ -302,6 +313,7 @@ export function Home() {
             </table>
           )}
         </section>
+        {user?.role === 'student' && classes}
         <GuidedLabs />
         <section aria-labelledby="new-title">
           <h2 id="new-title">New lab</h2>

@@ -1,0 +1,344 @@
+// OpenID Connect sign-in against a real provider (oidc-provider on 127.0.0.1), the whole
+// authorization code flow driven over HTTP like a browser: nslab's /auth/oidc/start, the
+// provider's sign-in and consent pages, the callback, then the session on /auth/me. And the
+// hostile cases, each refused with a clear error and no session: a wrong state, a replayed code,
+// a wrong nonce, a provider that is not the configured issuer, a forged iss, another client's code
+// and another client's ID token, an email domain not admitted.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as client from 'openid-client';
+import { ConfigError, validateClassroomConfig, validateOidcConfig } from '@nslab/driver';
+import { classroomOptionsOf } from '../src/classroom/classroom.ts';
+import { openDatabase, migrate, schemaVersion } from '../src/classroom/db.ts';
+import { MIGRATIONS } from '../src/classroom/migrations.ts';
+import { usernameFrom } from '../src/classroom/oidc-identities.ts';
+import { OIDC_COOKIE } from '../src/classroom/oidc.ts';
+import { PASSWORD, SAME_ORIGIN } from './classroom-fixture.ts';
+import { Browser, CLIENT_ID, freePort, nslabWithOidc, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REDIRECT, PEOPLE, startProvider, type Hop, type OidcNslab, type TestProvider } from './classroom-oidc-flow.ts';
+
+const START = '/api/v1/auth/oidc/start';
+const isCallback = (url: string) => url.includes('/api/v1/auth/oidc/callback');
+
+let idp: TestProvider;
+let ports: number[];
+/** The main server: students by default, teachers -> instructor. */
+let nslab: OidcNslab;
+/** Admits school.example emails only. */
+let strict: OidcNslab;
+/** Configured with the provider's URL spelled differently (localhost): not its issuer. */
+let misnamed: OidcNslab;
+/** Its token responses pass through a hostile network that can swap the ID token. */
+let swapped: OidcNslab;
+let swapIdToken: string | null = null;
+
+beforeAll(async () => {
+  ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+  idp = await startProvider(ports);
+  nslab = await nslabWithOidc(ports[0]!, idp.issuer, { groupRoles: { teachers: 'instructor' } });
+  strict = await nslabWithOidc(ports[1]!, idp.issuer, { allowedEmailDomains: ['school.example'] });
+  misnamed = await nslabWithOidc(ports[2]!, idp.issuer.replace('127.0.0.1', 'localhost'));
+  swapped = await nslabWithOidc(ports[3]!, idp.issuer);
+  swapped.classroom.oidc!.fetch = async (url, options) => {
+    const res = await fetch(url, options as RequestInit);
+    if (!swapIdToken || !url.endsWith('/token')) return res;
+    const body = (await res.json()) as Record<string, unknown>;
+    return new Response(JSON.stringify({ ...body, id_token: swapIdToken }), { status: res.status, headers: { 'content-type': 'application/json' } });
+  };
+  await nslab.classroom.accounts.create({ username: 'sam', role: 'student', password: PASSWORD });
+});
+
+afterAll(async () => {
+  for (const s of [nslab, strict, misnamed, swapped]) await s?.close();
+  await idp?.close();
+});
+
+function sessionSet(hop: Hop): string | undefined {
+  return hop.setCookies.find((c) => c.startsWith('nslab_session=') && !c.startsWith('nslab_session=;'));
+}
+
+async function me(server: OidcNslab, browser: Browser) {
+  const cookie = browser.cookie(server.origin, 'nslab_session');
+  const r = await fetch(`${server.origin}/api/v1/auth/me`, { headers: cookie ? { cookie: `nslab_session=${cookie}` } : {} });
+  return { status: r.status, body: (await r.json()) as { code?: string; user?: { id: number; username: string; displayName: string; role: string }; classes?: { id: number }[] } };
+}
+
+function errorOf(hop: Hop): { code: string; message: string; field?: string } {
+  return JSON.parse(hop.body);
+}
+
+describe('config: classroom.oidc', () => {
+  it('accepts a provider and derives the redirect URL from the public URL', () => {
+    const cfg = validateClassroomConfig({ oidc: { issuer: 'https://idp.school.example/realms/lab', clientId: 'nslab', clientSecret: 's3cret', publicUrl: 'https://lab.school.example', allowedEmailDomains: ['School.Example'], groupRoles: { staff: 'instructor', it: 'admin' } } }, 'c.yaml');
+    expect(classroomOptionsOf(cfg).oidc).toEqual({
+      issuer: 'https://idp.school.example/realms/lab',
+      clientId: 'nslab',
+      clientSecret: 's3cret',
+      redirectUrl: 'https://lab.school.example/api/v1/auth/oidc/callback',
+      scopes: ['openid', 'profile', 'email'],
+      usernameClaim: 'preferred_username',
+      displayNameClaim: 'name',
+      defaultRole: 'student',
+      allowedEmailDomains: ['school.example'],
+      groupsClaim: 'groups',
+      groupRoles: { staff: 'instructor', it: 'admin' },
+    });
+  });
+
+  it.each([
+    [{ clientId: 'x', publicUrl: 'https://lab.example' }, 'classroom.oidc.issuer', 'is required'],
+    [{ issuer: 'http://idp.example', clientId: 'x', publicUrl: 'https://lab.example' }, 'classroom.oidc.issuer', 'https URL (http only on a loopback host)'],
+    [{ issuer: 'not a url', clientId: 'x', publicUrl: 'https://lab.example' }, 'classroom.oidc.issuer', 'absolute URL'],
+    [{ issuer: 'https://idp.example', publicUrl: 'https://lab.example' }, 'classroom.oidc.clientId', 'is required'],
+    [{ issuer: 'https://idp.example', clientId: 'x' }, 'classroom.oidc.publicUrl', 'required unless redirectUrl'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example/nslab' }, 'classroom.oidc.publicUrl', 'must be an origin'],
+    [{ issuer: 'https://idp.example', clientId: 'x', redirectUrl: 'https://lab.example/elsewhere' }, 'classroom.oidc.redirectUrl', 'must end in /api/v1/auth/oidc/callback'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', clientSecret: 'a', clientSecretFile: '/etc/x' }, 'classroom.oidc.clientSecretFile', 'not both'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', clientSecretFile: '/nonexistent/nslab-secret' }, 'classroom.oidc.clientSecretFile', 'cannot read it'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', scopes: ['email'] }, 'classroom.oidc.scopes', 'must include openid'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', defaultRole: 'admin' }, 'classroom.oidc.defaultRole', 'student or instructor'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', allowedEmailDomains: ['not a domain'] }, 'classroom.oidc.allowedEmailDomains[0]', 'domain name'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', groupRoles: { staff: 'boss' } }, 'classroom.oidc.groupRoles.staff', 'admin, instructor or student'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', usernameClaim: 'a b' }, 'classroom.oidc.usernameClaim', 'claim name'],
+    [{ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', clientSecrett: 'typo' }, 'classroom.oidc.clientSecrett', 'unknown setting'],
+    ['yes', 'classroom.oidc', 'must be a mapping'],
+  ])('refuses %j naming the field', (section, field, rule) => {
+    try {
+      validateOidcConfig(section, 'c.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).field).toBe(field);
+      expect((e as ConfigError).message).toContain(rule);
+    }
+  });
+});
+
+describe('migrations', () => {
+  it('apply in order on a database at version 1; version 3 holds the OIDC identities', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(versions).toContain(3);
+    const db = openDatabase(':memory:', MIGRATIONS.filter((m) => m.version === 1));
+    expect(schemaVersion(db)).toBe(1);
+    migrate(db, MIGRATIONS);
+    expect((db.prepare('SELECT version FROM schema_migrations ORDER BY applied_at, version').all() as { version: number }[]).map((r) => r.version)).toEqual(versions);
+    const cols = (db.prepare('PRAGMA table_info(oidc_identities)').all() as { name: string }[]).map((c) => c.name);
+    expect(cols).toEqual(['issuer', 'subject', 'user_id', 'email', 'created_at', 'last_login_at']);
+    db.close();
+  });
+});
+
+describe('usernames from claims', () => {
+  it('folds what the provider says into our alphabet and never takes a name that is taken', () => {
+    const taken = new Set(['sam', 'sam-2', 'user']);
+    expect(usernameFrom('Zoë Müller', (n) => taken.has(n))).toBe('zoe-muller');
+    expect(usernameFrom('sam', (n) => taken.has(n))).toBe('sam-3');
+    expect(usernameFrom('../..', (n) => taken.has(n))).toBe('user-2');
+    expect(usernameFrom(undefined, () => false)).toBe('user');
+    expect(usernameFrom('x'.repeat(80), () => false).length).toBeLessThanOrEqual(27);
+  });
+});
+
+describe('sign-in through a real OpenID Connect provider', () => {
+  it('GET /auth/oidc says it is set up', async () => {
+    const r = await fetch(`${nslab.origin}/api/v1/auth/oidc`);
+    expect(await r.json()).toEqual({ enabled: true, issuer: idp.issuer, start: '/api/v1/auth/oidc/start' });
+  });
+
+  it('the whole code flow: start -> provider sign-in and consent -> callback -> a session that works', async () => {
+    const b = new Browser();
+    const end = await b.signIn(`${nslab.origin}${START}?next=/labs/x`, 'alice');
+    // The start sent the browser to the provider with PKCE (S256), state and nonce.
+    const toProvider = new URL(b.hops[0]!.location!);
+    expect(toProvider.origin).toBe(idp.issuer);
+    expect(Object.fromEntries(toProvider.searchParams)).toMatchObject({ client_id: CLIENT_ID, response_type: 'code', code_challenge_method: 'S256', redirect_uri: `${nslab.origin}/api/v1/auth/oidc/callback`, scope: 'openid email profile groups' });
+    for (const p of ['state', 'nonce', 'code_challenge']) expect(toProvider.searchParams.get(p)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(b.hops[0]!.setCookies[0]).toMatch(/^nslab_oidc=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Lax; Path=\/api\/v1\/auth\/oidc; Max-Age=600$/);
+    // The callback: a cross-site top-level navigation from the provider, answered with the session and a redirect to `next`.
+    const callback = b.hops.find((h) => isCallback(h.url))!;
+    expect(callback.status).toBe(303);
+    expect(callback.location).toBe(`${nslab.origin}/labs/x`);
+    expect(sessionSet(callback)).toMatch(/^nslab_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/);
+    expect(b.cookie(nslab.origin, OIDC_COOKIE)).toBeUndefined();
+    expect(end.url).toBe(`${nslab.origin}/labs/x`);
+    const who = await me(nslab, b);
+    expect(who.status).toBe(200);
+    expect(who.body.user).toMatchObject({ username: 'alice', displayName: 'Alice Liddell', role: 'student' });
+    // No password: this account signs in through the provider only.
+    const pw = await nslab.s.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { ...SAME_ORIGIN, host: `127.0.0.1:${ports[0]}`, origin: nslab.origin }, payload: { username: 'alice', password: 'any-password' } });
+    expect(pw.statusCode).toBe(401);
+
+    // A second sign-in of the same person (issuer + subject) is the same account.
+    const again = new Browser();
+    await again.signIn(`${nslab.origin}${START}`, 'alice');
+    expect((await me(nslab, again)).body.user!.id).toBe(who.body.user!.id);
+    expect(nslab.classroom.db.prepare('SELECT COUNT(*) AS n FROM oidc_identities WHERE subject = ?').get('alice')).toEqual({ n: 1 });
+    expect(PEOPLE.alice!.preferred_username).toBe('Alice');
+  });
+
+  it('a preferred_username that is another account\'s gets a name of its own, never that account', async () => {
+    const b = new Browser();
+    await b.signIn(`${nslab.origin}${START}`, 'sam');
+    const who = await me(nslab, b);
+    expect(who.body.user).toMatchObject({ username: 'sam-2', displayName: 'Not Sam', role: 'student' });
+    expect(who.body.user!.id).not.toBe(nslab.classroom.accounts.byUsername('sam')!.id);
+  });
+
+  it('groups map to roles: a teacher comes in as an instructor', async () => {
+    const b = new Browser();
+    await b.signIn(`${nslab.origin}${START}`, 'tess');
+    expect((await me(nslab, b)).body.user).toMatchObject({ username: 'tess', role: 'instructor' });
+  });
+
+  it('a join code at the start: the new account joins that class, without any password', async () => {
+    const teacher = nslab.classroom.accounts.byUsername('tess')!;
+    const klass = nslab.classroom.classes.create('OIDC class', teacher);
+    const code = nslab.classroom.classes.createJoinCode(klass.id, teacher, 3600_000, 5);
+    nslab.classroom.db.prepare('DELETE FROM users WHERE username = ?').run('alice');
+    const b = new Browser();
+    await b.signIn(`${nslab.origin}${START}?joinCode=${code.code.toLowerCase()}`, 'alice');
+    const who = await me(nslab, b);
+    expect(who.body.classes!.map((x) => x.id)).toEqual([klass.id]);
+    expect(nslab.classroom.classes.joinCode(code.code)!.uses).toBe(1);
+    // A wrong code is said at the start, before the trip to the provider.
+    const bad = await new Browser().navigate(`${nslab.origin}${START}?joinCode=ZZZZZ-ZZZZZ`);
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad)).toMatchObject({ code: 'JOIN_CODE_UNKNOWN', field: 'code' });
+  });
+
+  it('keeps the Host rule on the callback; its top-level cross-site GET is let through', async () => {
+    const r = await nslab.s.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/callback?code=x&state=y', headers: { host: 'evil.example', 'sec-fetch-site': 'cross-site' } });
+    expect(r.statusCode).toBe(403);
+    expect(r.json().code).toBe('BAD_HOST');
+    const cross = await nslab.s.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/callback?code=x&state=y', headers: { host: `127.0.0.1:${ports[0]}`, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } });
+    // Past the guard, to the flow check: this client started no flow.
+    expect(cross.json().code).toBe('OIDC_NO_FLOW');
+    // A POST to the callback is no route; a cross-site one is refused before anything.
+    const post = await nslab.s.app.inject({ method: 'POST', url: '/api/v1/auth/oidc/callback', headers: { host: `127.0.0.1:${ports[0]}`, origin: 'http://127.0.0.1:9' } });
+    expect(post.json().code).toBe('BAD_ORIGIN');
+  });
+});
+
+describe('hostile callbacks: refused with a clear error and no session', () => {
+  /** A flow stopped at the provider's redirect to the callback: the callback URL, unopened. */
+  async function toCallback(server: OidcNslab, login: string): Promise<{ b: Browser; callback: URL }> {
+    const b = new Browser();
+    const hop = await b.signIn(`${server.origin}${START}`, login, isCallback);
+    expect(hop.location && isCallback(hop.location), `stopped at ${hop.url} ${hop.status}`).toBeTruthy();
+    return { b, callback: new URL(hop.location!) };
+  }
+
+  function refused(hop: Hop, status: number, code: string, message: RegExp) {
+    expect(hop.status, hop.body).toBe(status);
+    expect(errorOf(hop)).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(sessionSet(hop)).toBeUndefined();
+  }
+
+  it('a wrong state', async () => {
+    const { b, callback } = await toCallback(nslab, 'alice');
+    const forged = new URL(callback);
+    forged.searchParams.set('state', 'attacker-state');
+    refused(await b.request('GET', forged.href, { from: idp.issuer }), 400, 'OIDC_BAD_STATE', /^state: the provider's answer does not belong to the sign-in this browser started/);
+    // The flow is spent: the genuine answer does not work after a forged one.
+    refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_NO_FLOW', /start the sign-in again/);
+    expect((await me(nslab, b)).status).toBe(401);
+  });
+
+  it('a callback in a browser that started no flow (login CSRF: an attacker\'s code in a victim\'s browser)', async () => {
+    const { callback } = await toCallback(nslab, 'mallory');
+    const victim = new Browser();
+    refused(await victim.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_NO_FLOW', /no sign-in waiting/);
+    expect((await me(nslab, victim)).status).toBe(401);
+  });
+
+  it('a replayed code: the same callback twice, and the old code under a new flow', async () => {
+    const { b, callback } = await toCallback(nslab, 'alice');
+    const first = await b.request('GET', callback.href, { from: idp.issuer });
+    expect(first.status).toBe(303);
+    refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_NO_FLOW', /already finished|start the sign-in again/);
+    // A fresh flow (new cookie, new state), the spent code put in its answer: the provider refuses it.
+    const thief = new Browser();
+    const start = await thief.request('GET', `${nslab.origin}${START}`);
+    const replay = new URL(callback);
+    replay.searchParams.set('state', new URL(start.location!).searchParams.get('state')!);
+    refused(await thief.request('GET', replay.href, { from: idp.issuer }), 400, 'OIDC_CODE_REFUSED', /would not exchange the code \(invalid_grant/);
+    expect((await me(nslab, thief)).status).toBe(401);
+  });
+
+  it('a wrong nonce: an ID token minted for another sign-in', async () => {
+    const { b, callback } = await toCallback(nslab, 'alice');
+    const flow = nslab.classroom.oidc!.flows.get(b.cookie(nslab.origin, OIDC_COOKIE)!)!;
+    flow.nonce = client.randomNonce();
+    refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /ID token failed a check: .*nonce/);
+  });
+
+  it('a forged iss in the answer (mix-up: another provider\'s response)', async () => {
+    const { b, callback } = await toCallback(nslab, 'alice');
+    expect(callback.searchParams.get('iss')).toBe(idp.issuer);
+    const forged = new URL(callback);
+    forged.searchParams.set('iss', 'https://evil-idp.example');
+    refused(await b.request('GET', forged.href, { from: idp.issuer }), 400, 'OIDC_BAD_RESPONSE', /iss/);
+  });
+
+  it('a provider that is not the configured issuer is refused at discovery', async () => {
+    const hop = await new Browser().navigate(`${misnamed.origin}${START}`);
+    refused(hop, 502, 'OIDC_ISSUER_MISMATCH', /calls itself "http:\/\/127\.0\.0\.1:\d+": classroom\.oidc\.issuer must be exactly its issuer/);
+  });
+
+  /** A code (and its ID token) issued by the provider to the other app, with `nonce`. */
+  async function otherAppTokens(nonce: string): Promise<{ code: string; state: string; idToken: string }> {
+    const config = await client.discovery(new URL(idp.issuer), OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, undefined, { execute: [client.allowInsecureRequests] });
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: OTHER_REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+    const hop = await new Browser().signIn(url.href, 'alice', (next) => next.startsWith(OTHER_REDIRECT));
+    const back = new URL(hop.location!);
+    const code = back.searchParams.get('code')!;
+    const tokens = await client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    return { code, state, idToken: tokens.id_token! };
+  }
+
+  it("another client's code is refused by the provider", async () => {
+    const b = new Browser();
+    const start = await b.request('GET', `${nslab.origin}${START}`);
+    const state = new URL(start.location!).searchParams.get('state')!;
+    const nonce = new URL(start.location!).searchParams.get('nonce')!;
+    const { code } = await otherAppTokens(client.randomNonce());
+    const cb = new URL(`${nslab.origin}/api/v1/auth/oidc/callback`);
+    cb.search = new URLSearchParams({ code, state, iss: idp.issuer }).toString();
+    expect(nonce).toBeTruthy();
+    refused(await b.request('GET', cb.href, { from: idp.issuer }), 400, 'OIDC_CODE_REFUSED', /invalid_grant/);
+  });
+
+  it("an ID token for another client (same provider, same nonce, swapped into the token response) is refused", async () => {
+    const { b, callback } = await toCallback(swapped, 'alice');
+    const flow = swapped.classroom.oidc!.flows.get(b.cookie(swapped.origin, OIDC_COOKIE)!)!;
+    swapIdToken = (await otherAppTokens(flow.nonce)).idToken;
+    try {
+      refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /aud/);
+    } finally {
+      swapIdToken = null;
+    }
+    expect(swapped.classroom.accounts.list()).toEqual([]);
+  });
+
+  it('an email domain that is not admitted: no account, no session', async () => {
+    const b = new Browser();
+    const end = await b.signIn(`${strict.origin}${START}`, 'mallory');
+    refused(end, 403, 'OIDC_EMAIL_DOMAIN', /^email: elsewhere\.example is not one of the domains this server admits \(school\.example\)/);
+    expect(strict.classroom.accounts.byUsername('mallory')).toBeNull();
+    expect((await me(strict, b)).status).toBe(401);
+    // Someone of the school comes in.
+    const ok = new Browser();
+    await ok.signIn(`${strict.origin}${START}`, 'alice');
+    expect((await me(strict, ok)).body.user).toMatchObject({ username: 'alice', role: 'student' });
+  });
+
+  it('the provider says no (the person cancelled): its error, no session', async () => {
+    const b = new Browser();
+    const start = await b.request('GET', `${nslab.origin}${START}`);
+    const state = new URL(start.location!).searchParams.get('state')!;
+    const cb = `${nslab.origin}/api/v1/auth/oidc/callback?error=access_denied&error_description=End-User+aborted+interaction&state=${state}&iss=${encodeURIComponent(idp.issuer)}`;
+    refused(await b.request('GET', cb, { from: idp.issuer }), 400, 'OIDC_DENIED', /answered access_denied: End-User aborted interaction/);
+  });
+});

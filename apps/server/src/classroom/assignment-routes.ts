@@ -197,16 +197,18 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
       };
       // Cells turn stuck with no event (time passes), and students join the class.
       const timer = setInterval(() => {
+        if (socket.readyState !== socket.OPEN || !c.db.open) return stop();
         for (const row of c.grids.grid(a, minutes).students) push(row);
       }, c.gridRefreshMs);
       timer.unref();
-      c.progress.events.on('change', onChange);
-      c.progress.events.on('assignment', onAssignment);
-      socket.on('close', () => {
+      const stop = () => {
         clearInterval(timer);
         c.progress.events.off('change', onChange);
         c.progress.events.off('assignment', onAssignment);
-      });
+      };
+      c.progress.events.on('change', onChange);
+      c.progress.events.on('assignment', onAssignment);
+      socket.on('close', stop);
       // Nothing is read from the instructor: what they send is ignored.
       socket.on('message', () => {});
       const g = c.grids.grid(a, minutes);

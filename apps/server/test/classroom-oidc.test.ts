@@ -200,6 +200,10 @@ describe('sign-in through a real OpenID Connect provider', () => {
     const who = await me(nslab, b);
     expect(who.body.classes!.map((x) => x.id)).toEqual([klass.id]);
     expect(nslab.classroom.classes.joinCode(code.code)!.uses).toBe(1);
+    // A link on another site cannot make a signed-in person join a class (their labs would show to its instructor).
+    const lured = await new Browser().navigate(`${nslab.origin}${START}?joinCode=${code.code}`, { from: 'https://evil.example/page' });
+    expect(lured.status).toBe(403);
+    expect(errorOf(lured)).toMatchObject({ code: 'BAD_ORIGIN', field: 'joinCode' });
     // A wrong code is said at the start, before the trip to the provider.
     const bad = await new Browser().navigate(`${nslab.origin}${START}?joinCode=ZZZZZ-ZZZZZ`);
     expect(bad.status).toBe(400);

@@ -56,8 +56,16 @@ export async function oidcRoutes(app: FastifyInstance, opts: { classroom: Classr
 
   r.get('/auth/oidc/start', { schema: { summary: 'Sign in through the OpenID Connect provider: redirects the browser there', querystring: StartQuery }, config: { access: 'public', ...perClient } }, async (req, reply) => {
     const oidc = configured();
-    // A wrong join code is said now, before the trip to the provider.
-    if (req.query.joinCode !== undefined) c.classes.checkJoinCode(req.query.joinCode);
+    if (req.query.joinCode !== undefined) {
+      // Joining a class shows the account's labs to its instructor: a link on another site must
+      // not do it for someone already signed in at the provider (it would come straight back
+      // here). A browser says where a navigation comes from; only our own pages (or a typed
+      // address) may carry a join code.
+      const site = req.headers['sec-fetch-site'];
+      if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new ApiError(403, 'BAD_ORIGIN', "joinCode: a class join code works from this server's own join page only", 'joinCode');
+      // A wrong join code is said now, before the trip to the provider.
+      c.classes.checkJoinCode(req.query.joinCode);
+    }
     const next = req.query.next === undefined ? '/' : sameOriginPath(req.query.next);
     const { url, flowId } = await oidc.start({ next, ...(req.query.joinCode !== undefined ? { joinCode: req.query.joinCode } : {}) });
     return reply

@@ -35,7 +35,10 @@ describe('route access table', () => {
       '/api/v1/labs/:lab/captures/:id/events',
       '/api/v1/labs/:lab/events',
       '/api/v1/labs/:lab/nodes/:node/terminal',
+      '/api/v1/labs/:lab/terminals/:session/watch',
     ]);
+    // Watching a terminal is reading the lab: an instructor of its owner may.
+    expect(find('GET', '/api/v1/labs/:lab/terminals/:session/watch')).toBe('lab-read');
   });
 
   it('keeps token mode as it was: the token holder reaches every route, nobody else any', async () => {

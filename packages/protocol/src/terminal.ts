@@ -13,7 +13,10 @@ export const TerminalOpcode = {
   ACK: 0x34,
   // server -> client
   OUTPUT: 0x30, // '0' + bytes
-  /** nslab extension: '8' + JSON {"session","lab","node"}, first frame; reattach with ?session=<id>. */
+  /**
+   * nslab extension: '8' + JSON {"session","lab","node"}, first frame; reattach with ?session=<id>.
+   * A read-only viewer (…/terminals/<id>/watch) gets `"readOnly": true`: what it sends is dropped.
+   */
   SESSION: 0x38,
   /** nslab extension: '9' + JSON {"code","signal","reason"}, last frame before the socket closes. */
   EXIT: 0x39,

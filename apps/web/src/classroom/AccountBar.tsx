@@ -8,7 +8,7 @@ export const ROLE_WORD = { admin: 'admin', instructor: 'instructor', student: 's
 
 export function AccountBar({ user }: { user: Account }) {
   return (
-    <div className="cr-account" aria-label="Your account">
+    <div className="cr-account" role="group" aria-label="Your account">
       {user.role === 'admin' && (
         <a href="/users" onClick={linkClick('/users')} className="button small">
           Users

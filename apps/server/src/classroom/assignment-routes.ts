@@ -32,6 +32,8 @@ const PublishBody = Type.Object(
   { additionalProperties: false },
 );
 const WindowBody = Type.Object({ opensAt: Type.Optional(Time('a new opening time')), closesAt: Type.Optional(Time('a new closing time (later: extend)')) }, { additionalProperties: false });
+/** An open live grid recomputes the whole grid every this many refresh ticks (5 s each by default). */
+const FULL_EVERY = 6;
 const Empty = Type.Object({}, { additionalProperties: false });
 const GridQuery = Type.Object(
   { stuckMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 60, description: 'a failing check is "stuck" after this many minutes (default: the server\'s, 10)' })) },
@@ -180,11 +182,19 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
       }
       const minutes = stuck(req.query);
       const last = new Map<number, string>();
+      /** When a pushed row's failing cell turns stuck with no new check (its "since" + N minutes). */
+      const turnsStuck = new Map<number, number>();
+      const remember = (row: StudentRow) => {
+        last.set(row.userId, JSON.stringify(row));
+        const due = row.cells.filter((x) => x.state === 'failing' && x.since).map((x) => Date.parse(x.since!) + minutes * 60_000);
+        if (due.length) turnsStuck.set(row.userId, Math.min(...due));
+        else turnsStuck.delete(row.userId);
+      };
       const push = (row: StudentRow | null) => {
         if (!row) return;
         const j = JSON.stringify(row);
         if (last.get(row.userId) === j) return;
-        last.set(row.userId, j);
+        remember(row);
         send({ type: 'row', at: new Date().toISOString(), row });
       };
       const onChange = (ch: ProgressChange) => {
@@ -195,10 +205,17 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
         a = x;
         send({ type: 'assignment', assignment: publicAssignment(x) });
       };
-      // Cells turn stuck with no event (time passes), and students join the class.
+      // Cells turn stuck with no event (time passes): only those rows are computed again, each
+      // tick; the whole grid (students who joined the class meanwhile) every FULL_EVERY ticks.
+      let tick = 0;
       const timer = setInterval(() => {
         if (socket.readyState !== socket.OPEN || !c.db.open) return stop();
-        for (const row of c.grids.grid(a, minutes).students) push(row);
+        if (++tick % FULL_EVERY === 0) {
+          for (const row of c.grids.grid(a, minutes).students) push(row);
+          return;
+        }
+        const t = Date.now();
+        for (const [userId, due] of turnsStuck) if (due <= t) push(c.grids.row(a, userId, minutes, t));
       }, c.gridRefreshMs);
       timer.unref();
       const stop = () => {
@@ -212,7 +229,7 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
       // Nothing is read from the instructor: what they send is ignored.
       socket.on('message', () => {});
       const g = c.grids.grid(a, minutes);
-      for (const row of g.students) last.set(row.userId, JSON.stringify(row));
+      for (const row of g.students) remember(row);
       send({ type: 'grid', grid: { ...g, assignment: publicAssignment(a) } });
     },
   );

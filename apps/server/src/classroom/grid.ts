@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { catalogIds, labsDir, loadLab } from '@nslab/labs/runtime';
 import type { Assignment, Assignments } from './assignments.ts';
 import type { Classes } from './classes.ts';
-import type { Grid, Progress, Student, StudentRow } from './progress.ts';
+import type { CheckRecord, Grid, Progress, Student, StudentRow } from './progress.ts';
 
 export const DEFAULT_STUCK_MINUTES = 10;
 
@@ -31,13 +31,18 @@ export class GridBuilder {
   grid(a: Assignment, stuckMinutes: number, at = Date.now()): Grid {
     const steps = stepsOf(a.lab);
     const labs = new Map(this.assignments.labsOf(a.id).map((l) => [l.userId, l]));
-    const results = this.progress.ofAssignment(a.id);
+    const byStudent = new Map<number, CheckRecord[]>();
+    for (const r of this.progress.ofAssignment(a.id)) {
+      const list = byStudent.get(r.userId);
+      if (list) list.push(r);
+      else byStudent.set(r.userId, [r]);
+    }
     return {
       assignment: a,
       steps,
       stuckMinutes,
       at: new Date(at).toISOString(),
-      students: this.students(a).map((s) => this.progress.row(s, steps, labs.get(s.id), results, at, stuckMinutes * 60_000)),
+      students: this.students(a).map((s) => this.progress.row(s, steps, labs.get(s.id), byStudent.get(s.id) ?? [], at, stuckMinutes * 60_000)),
     };
   }
 

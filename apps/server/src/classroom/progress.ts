@@ -149,6 +149,7 @@ export class Progress {
     return (this.db.prepare('SELECT * FROM check_results WHERE assignment_id = ? AND user_id = ? AND checked_at >= ? ORDER BY checked_at, id').all(assignmentId, userId, since) as CheckRow[]).map(toRecord);
   }
 
+  /** A student's row from their results (any order of time; older than their copy's start are left out). */
   row(student: Student, steps: readonly { id: string }[], lab: AssignmentLab | undefined, results: readonly CheckRecord[], at: number, stuckMs: number): StudentRow {
     const current = lab ? results.filter((r) => r.userId === student.id && r.at >= lab.startedAt) : [];
     return {

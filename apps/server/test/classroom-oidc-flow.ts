@@ -2,7 +2,7 @@
 // sign-in and consent pages) on 127.0.0.1, nslab classroom servers listening on real ports, and a
 // small browser (fetch with a cookie jar, following redirects by hand, submitting the provider's
 // forms) that goes through the whole authorization code flow.
-import { createServer, type Server } from 'node:http';
+import { createServer, request as rawRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { validateOidcConfig } from '@nslab/driver';
@@ -84,6 +84,19 @@ export async function nslabWithOidc(port: number, issuer: string, extra: Record<
 
 export { freePort };
 
+function httpRequest(u: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; setCookies: string[]; location: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = rawRequest(u, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookies: res.headers['set-cookie'] ?? [], location: res.headers.location, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export interface Hop {
   url: string;
   status: number;
@@ -135,11 +148,12 @@ export class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       if (opts.from) headers.origin = new URL(opts.from).origin;
     }
-    const res = await fetch(u, { method, headers, redirect: 'manual', ...(opts.form ? { body: new URLSearchParams(opts.form).toString() } : {}) });
-    const setCookies = res.headers.getSetCookie();
+    // node:http, not fetch: fetch sets Sec-Fetch-Mode itself (cors), and a browser's navigation says navigate.
+    const res = await httpRequest(u, method, headers, opts.form ? new URLSearchParams(opts.form).toString() : undefined);
+    const setCookies = res.setCookies;
     this.store(u, setCookies);
-    const location = res.headers.get('location');
-    const hop: Hop = { url, status: res.status, setCookies, body: await res.text(), ...(location ? { location: new URL(location, u).href } : {}) };
+    const location = res.location;
+    const hop: Hop = { url, status: res.status, setCookies, body: res.body, ...(location ? { location: new URL(location, u).href } : {}) };
     this.hops.push(hop);
     return hop;
   }

@@ -61,8 +61,12 @@ async function me(server: OidcNslab, browser: Browser) {
   return { status: r.status, body: (await r.json()) as { code?: string; user?: { id: number; username: string; displayName: string; role: string }; classes?: { id: number }[] } };
 }
 
+/** The refusal a browser got: a page (its code and message); `field` is in the JSON answer only. */
 function errorOf(hop: Hop): { code: string; message: string; field?: string } {
-  return JSON.parse(hop.body);
+  const m = /<p id="message" data-code="([^"]+)">([^<]*)<\/p>/.exec(hop.body);
+  if (!m) return JSON.parse(hop.body);
+  const text = (t: string) => t.replace(/&#(\d+);/g, (_x, n: string) => String.fromCharCode(Number(n)));
+  return { code: text(m[1]!), message: text(m[2]!) };
 }
 
 describe('config: classroom.oidc', () => {
@@ -203,11 +207,12 @@ describe('sign-in through a real OpenID Connect provider', () => {
     // A link on another site cannot make a signed-in person join a class (their labs would show to its instructor).
     const lured = await new Browser().navigate(`${nslab.origin}${START}?joinCode=${code.code}`, { from: 'https://evil.example/page' });
     expect(lured.status).toBe(403);
-    expect(errorOf(lured)).toMatchObject({ code: 'BAD_ORIGIN', field: 'joinCode' });
+    expect(errorOf(lured)).toMatchObject({ code: 'BAD_ORIGIN', message: expect.stringMatching(/^joinCode: /) });
     // A wrong code is said at the start, before the trip to the provider.
     const bad = await new Browser().navigate(`${nslab.origin}${START}?joinCode=ZZZZZ-ZZZZZ`);
     expect(bad.status).toBe(400);
-    expect(errorOf(bad)).toMatchObject({ code: 'JOIN_CODE_UNKNOWN', field: 'code' });
+    expect(errorOf(bad)).toMatchObject({ code: 'JOIN_CODE_UNKNOWN', message: expect.stringMatching(/^code: /) });
+    expect(bad.body).toContain('<a href="/api/v1/auth/oidc/start">Sign in again</a>');
   });
 
   it('keeps the Host rule on the callback; its top-level cross-site GET is let through', async () => {
@@ -215,8 +220,11 @@ describe('sign-in through a real OpenID Connect provider', () => {
     expect(r.statusCode).toBe(403);
     expect(r.json().code).toBe('BAD_HOST');
     const cross = await nslab.s.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/callback?code=x&state=y', headers: { host: `127.0.0.1:${ports[0]}`, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } });
-    // Past the guard, to the flow check: this client started no flow.
-    expect(cross.json().code).toBe('OIDC_NO_FLOW');
+    // Past the guard, to the flow check (this client started no flow): a page, for a browser.
+    expect(cross.statusCode).toBe(400);
+    expect(cross.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(cross.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(errorOf({ body: cross.body } as Hop).code).toBe('OIDC_NO_FLOW');
     // A POST to the callback is no route; a cross-site one is refused before anything.
     const post = await nslab.s.app.inject({ method: 'POST', url: '/api/v1/auth/oidc/callback', headers: { host: `127.0.0.1:${ports[0]}`, origin: 'http://127.0.0.1:9' } });
     expect(post.json().code).toBe('BAD_ORIGIN');
@@ -344,5 +352,14 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     const state = new URL(start.location!).searchParams.get('state')!;
     const cb = `${nslab.origin}/api/v1/auth/oidc/callback?error=access_denied&error_description=End-User+aborted+interaction&state=${state}&iss=${encodeURIComponent(idp.issuer)}`;
     refused(await b.request('GET', cb, { from: idp.issuer }), 400, 'OIDC_DENIED', /answered access_denied: End-User aborted interaction/);
+    // What the answer says is text on the refusal page, never markup.
+    const b2 = new Browser();
+    const state2 = new URL((await b2.request('GET', `${nslab.origin}${START}`)).location!).searchParams.get('state')!;
+    const hostile = await b2.request('GET', `${nslab.origin}/api/v1/auth/oidc/callback?error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script>')}&state=${state2}&iss=${encodeURIComponent(idp.issuer)}`, { from: idp.issuer });
+    expect(hostile.body).not.toContain('<script>');
+    expect(errorOf(hostile).message).toContain('<script>alert(1)</script>');
+    // A script (no navigation) gets the JSON answer, with the field.
+    const api = await fetch(`${nslab.origin}/api/v1/auth/oidc/start?joinCode=ZZZZZ-ZZZZZ`, { headers: { accept: 'application/json' }, redirect: 'manual' });
+    expect(await api.json()).toMatchObject({ code: 'JOIN_CODE_UNKNOWN', field: 'code' });
   });
 });

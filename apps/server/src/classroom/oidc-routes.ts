@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { sameOriginPath } from '../auth.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, toErrorBody } from '../errors.ts';
 import type { User } from './accounts.ts';
 import type { Classroom } from './classroom.ts';
 import { OidcIdentities } from './oidc-identities.ts';
@@ -41,11 +41,45 @@ function flowCookie(req: FastifyRequest, value: string, maxAgeS: number, secure:
   return `${OIDC_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=${OIDC_PATH}; Max-Age=${maxAgeS}${isSecure ? '; Secure' : ''}`;
 }
 
+const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/**
+ * A refusal as a page, for a browser that navigated here (from the provider, or from our sign-in
+ * page): the same code and message as the JSON answer, and a way to start again.
+ */
+export function refusalPage(code: string, message: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign-in did not work · nslab</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2328}code{background:#eef1f4;padding:0 .3em;border-radius:3px}</style></head>
+<body><main><h1>Sign-in did not work</h1>
+<p id="message" data-code="${escapeHtml(code)}">${escapeHtml(message)}</p>
+<p><code>${escapeHtml(code)}</code></p>
+<p><a href="${OIDC_PATH}/start">Sign in again</a> · <a href="/">nslab</a></p></main></body></html>
+`;
+}
+
+/** A browser's page load (a top-level navigation), not a script's call. */
+function isNavigation(req: FastifyRequest): boolean {
+  const mode = req.headers['sec-fetch-mode'];
+  if (mode !== undefined) return mode === 'navigate';
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/html') && !accept.includes('application/json');
+}
+
 export async function oidcRoutes(app: FastifyInstance, opts: { classroom: Classroom; startSession: (req: FastifyRequest, reply: FastifyReply, user: User) => void }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const c = opts.classroom;
   const identities = new OidcIdentities(c.db, c.accounts);
   const perClient = { rateLimit: { max: c.signInPerMinute, timeWindow: '1 minute', keyGenerator: (req: FastifyRequest) => `signin|${req.ip}` } };
+  // These routes are opened by browsers, not called by scripts: a refusal is a page for them.
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toErrorBody(err);
+    if (status >= 500 && status !== 502) req.log.error({ err }, 'request failed');
+    if (isNavigation(req) && req.routeOptions.url !== OIDC_PATH) {
+      return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(refusalPage(body.code, body.message));
+    }
+    return reply.code(status).send(body);
+  });
   const configured = (): OidcLogin => {
     if (!c.oidc) throw new ApiError(404, 'OIDC_NOT_CONFIGURED', 'this server has no OpenID Connect sign-in (classroom.oidc in the config file): sign in with a username and password');
     return c.oidc;

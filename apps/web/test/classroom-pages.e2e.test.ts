@@ -22,6 +22,7 @@ const SIZES = [
   [1280, 720],
 ] as const;
 const LAB = `cpe${process.pid.toString(36)}`;
+const ADMIN = { username: 'root-admin', password: 'admin pass 12345' };
 const INSTRUCTOR = { username: 'ines', password: 'instructor pass 1', displayName: 'Ines Instructor' };
 const STUDENTS = [
   { username: 'ada', password: 'ada-password-1', displayName: 'Ada Lovelace' },
@@ -77,6 +78,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nslab-classroom-e2e-'));
   const classroom = Classroom.open({ database: join(dir, 'classroom.db') });
   // The first instructor, as `nslab user add --instructor` makes one (with a password of their own).
+  await classroom.accounts.create({ username: ADMIN.username, role: 'admin', password: ADMIN.password });
   await classroom.accounts.create({ username: INSTRUCTOR.username, role: 'instructor', displayName: INSTRUCTOR.displayName, password: INSTRUCTOR.password });
   s = await buildApp({ classroom, webRoot: join(web, 'dist') });
   base = await s.app.listen({ host: '127.0.0.1', port: 0 });
@@ -123,10 +125,10 @@ describe('classroom mode in the browser', () => {
     classUrl = instructor.url();
     expect(classUrl).toMatch(/\/classes\/\d+$/);
     // A bad number is said at its field before any request.
-    await instructor.getByLabel('Max students (optional)').fill('0');
+    await instructor.getByLabel('Max students').fill('0');
     expect(await instructor.locator('.cr-field-error[data-field="maxUses"]').textContent()).toMatch(/between 1 and 10000/);
     expect(await instructor.getByRole('button', { name: 'New join code' }).isDisabled()).toBe(true);
-    await instructor.getByLabel('Max students (optional)').fill('5');
+    await instructor.getByLabel('Max students').fill('5');
     await instructor.getByRole('button', { name: 'New join code' }).click();
     const code = instructor.locator('.cr-codes .cr-code').first();
     await code.waitFor();
@@ -280,6 +282,40 @@ describe('classroom mode in the browser', () => {
     await rosa.getByRole('button', { name: 'Sign out' }).click();
     await rosa.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await rosa.evaluate(async () => (await fetch('/api/v1/auth/me')).status)).toBe(401);
+  });
+
+  it("the admin's users page: every account, a new instructor and a reset password, each shown once", async () => {
+    const admin = await newPage();
+    await admin.goto(`${base}/users`);
+    await signIn(admin, ADMIN.username, ADMIN.password);
+    await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    await admin.locator('tr[data-username="rosa"]').waitFor();
+    const names = await admin.locator('.cr-users tbody th').allTextContents();
+    expect(names).toEqual(expect.arrayContaining(['root-admin', 'ines', 'ada', 'alan', 'rosa', 'rolf']));
+    // A taken username is refused at the username field.
+    await admin.getByLabel('Username').fill('ines');
+    await admin.getByRole('button', { name: 'Add instructor' }).click();
+    const taken = admin.locator('.cr-field-error[data-field="username"]');
+    await taken.waitFor();
+    expect(await taken.textContent()).toBe('"ines" is taken: choose another');
+    await admin.getByLabel('Username').fill('ivo');
+    await admin.getByLabel(/Display name/).fill('Ivo Second');
+    await admin.getByRole('button', { name: 'Add instructor' }).click();
+    const once = admin.locator('.cr-once');
+    await once.waitFor();
+    expect(await once.locator('.cr-secret[data-username="ivo"]').textContent()).toMatch(/^[A-Za-z0-9]{12,}$/);
+    expect(await admin.locator('tr[data-username="ivo"] .cr-role').textContent()).toBe('instructor');
+    await shoot(admin, 'users');
+    await admin.getByRole('button', { name: 'I have copied them' }).click();
+    expect(await admin.locator('.cr-once').count()).toBe(0);
+    await admin.locator('tr[data-username="ada"]').getByRole('button', { name: 'Reset password' }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Reset password' }).click();
+    const fresh = (await admin.locator('.cr-once .cr-secret[data-username="ada"]').textContent())!;
+    expect(fresh).toMatch(/^[A-Za-z0-9]{12,}$/);
+    // Ada is signed out everywhere: her page goes back to sign-in at its next request.
+    const ada = studentPages[0]!;
+    await ada.goto(`${base}/`);
+    await ada.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
 
   it('no page errors and no console errors beyond the expected refusals', () => {

@@ -77,8 +77,8 @@ function NewJoinCode({ classId, onMade }: { classId: string; onMade(): void }) {
         });
       }}
     >
-      <Field label="Valid for (hours)" name="validHours" className="narrow" inputMode="numeric" value={hours} onChange={setHours} error={'problem' in h ? `Hours ${h.problem}.` : form.errorFor('validHours')} hint="168 = a week; at most 2160." />
-      <Field label="Max students (optional)" name="maxUses" className="narrow" inputMode="numeric" value={uses} onChange={setUses} error={'problem' in u ? `Max students ${u.problem}.` : form.errorFor('maxUses')} placeholder="no limit" />
+      <Field label="Valid for (hours)" name="validHours" className="narrow" inputMode="numeric" value={hours} onChange={setHours} error={'problem' in h ? `Hours ${h.problem}.` : form.errorFor('validHours')} hint="168 = a week" />
+      <Field label="Max students" name="maxUses" className="narrow" inputMode="numeric" value={uses} onChange={setUses} error={'problem' in u ? `Max students ${u.problem}.` : form.errorFor('maxUses')} placeholder="no limit" />
       <button type="submit" className="primary" disabled={form.busy || bad}>
         {form.busy ? 'Making…' : 'New join code'}
       </button>

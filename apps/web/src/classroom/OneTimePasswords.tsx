@@ -1,13 +1,18 @@
 // Generated passwords, shown once: the server keeps only their hashes, so this panel is the one
 // place they exist. It says so plainly and offers copy and download; leaving the page loses them.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { credentialsCsv, type Credential } from './one-time-passwords.ts';
 
 export function OneTimePasswords({ title, rows, onDone }: { title: string; rows: Credential[]; onDone(): void }) {
   const [copied, setCopied] = useState(false);
+  const ref = useRef<HTMLElement>(null);
+  // It appears where the form was, often below the fold: bring it into view so it is not missed.
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest' });
+  }, []);
   const csv = credentialsCsv(rows);
   return (
-    <section className="cr-once" aria-labelledby="cr-once-title" role="region">
+    <section ref={ref} className="cr-once" aria-labelledby="cr-once-title">
       <h3 id="cr-once-title">{title}</h3>
       <p className="cr-once-warn">
         <strong>Shown once: copy them now.</strong> nslab keeps only a hash of each password; once you leave or close this panel they cannot be shown again (an admin can reset a password to a new one). Each student must

@@ -47,10 +47,12 @@ export interface TestProvider {
 }
 
 /** oidc-provider on 127.0.0.1 with nslab's client (redirects to each of `nslabPorts`) and another app's. */
-export async function startProvider(nslabPorts: number[]): Promise<TestProvider> {
+export async function startProvider(nslabPorts: number[], opts: { issuerHost?: string } = {}): Promise<TestProvider> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // `localhost` makes the provider another *site* than nslab's 127.0.0.1 for a browser (ports do
+  // not make sites), as a school's provider is: the SameSite rules then bite as they would.
+  const issuer = `http://${opts.issuerHost ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [
       { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: nslabPorts.map((p) => `http://127.0.0.1:${p}/api/v1/auth/oidc/callback`), token_endpoint_auth_method: 'client_secret_post' },
@@ -59,6 +61,8 @@ export async function startProvider(nslabPorts: number[]): Promise<TestProvider>
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups'],
     cookies: { keys: ['oidc-test-cookie-key'] },
+    // Said, so the provider does not print a notice for each default it uses.
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     async findAccount(_ctx, id) {
       const person = PEOPLE[id];
       if (!person) return undefined;

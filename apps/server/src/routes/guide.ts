@@ -89,7 +89,7 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
 
   r.post(
     '/labs/:lab/guide/check',
-    { schema: { summary: 'Check one step, or the current step and the open ones after it while they pass; passed steps stay passed', params: S.LabParams, body: StepBody }, config: { access: 'lab-write' } },
+    { schema: { summary: 'Check one step, or the current step and the open ones after it while they pass; passed steps stay passed', params: S.LabParams, body: StepBody }, config: write },
     async (req) => {
       await guided(req.params.lab);
       const { results, passed, current, done } = await checkRunning(req.params.lab, req.body.step);

@@ -227,6 +227,12 @@ describe('classroom mode in the browser', () => {
     }
     expect((await instructor.locator(`tr[data-code="${joinCode}"] td.num`).textContent())!.replace(/\s/g, '')).toBe('2/5');
     await shoot(instructor, 'class');
+    // A student's lab opens for the instructor (read-only on the server: changes are 403 READ_ONLY).
+    await instructor.locator(`tr[data-student="${STUDENTS[1]!.username}"] .cr-lab-links a`).click();
+    await instructor.waitForURL(`${base}/labs/${labOf[1]}`);
+    await instructor.waitForFunction(() => (window.__nslab_cy?.nodes().length ?? 0) >= 1, undefined, { timeout: 20_000 });
+    const write = await instructor.evaluate(async (name) => (await fetch(`/api/v1/labs/${encodeURIComponent(name)}/nodes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x1"}' })).status, labOf[1]!);
+    expect(write).toBe(403);
     await instructor.goto(`${base}/`);
     await instructor.locator('.cr-class-name').first().waitFor();
     expect(await instructor.locator('.cr-class-name').allTextContents()).toEqual(['Networks e2e']);

@@ -98,69 +98,71 @@ function JoinCodes({ classId, codes, onChanged, confirm }: { classId: string; co
       <NewJoinCode classId={classId} onMade={onChanged} />
       <FormMessage message={error} />
       {shown.length > 0 && (
-        <table className="table cr-codes">
-          <thead>
-            <tr>
-              <th scope="col">Code</th>
-              <th scope="col">Status</th>
-              <th scope="col">Expires</th>
-              <th scope="col" className="num">
-                Used
-              </th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((c) => {
-              const status = codeStatus(c, now);
-              const active = status === 'active';
-              return (
-                <tr key={c.code} className={active ? '' : 'cr-dim'} data-code={c.code}>
-                  <th scope="row" className="mono cr-code">
-                    {c.code}
-                  </th>
-                  <td>
-                    <span className={`pill ${active ? 'state-up' : 'state-down'}`}>{status}</span>
-                  </td>
-                  <td title={c.expiresAt}>{relativeTime(c.expiresAt, now)}</td>
-                  <td className="num">
-                    {c.uses}
-                    {c.maxUses !== null && ` / ${c.maxUses}`}
-                  </td>
-                  <td>
-                    {active && (
-                      <div className="row-actions">
-                        <CopyButton text={c.code} label="Copy code" />
-                        <CopyButton text={joinLink(location.origin, c.code)} label="Copy link" />
-                        <button
-                          type="button"
-                          className="small danger"
-                          onClick={() =>
-                            confirm({
-                              title: `Revoke ${c.code}?`,
-                              body: 'Nobody can join with this code any more. Students who already joined stay in the class.',
-                              confirm: 'Revoke',
-                              danger: true,
-                              onConfirm: () =>
-                                void classroomApi.revokeJoinCode(classId, c.code).then(
-                                  () => (setError(null), onChanged()),
-                                  (e) => setError(formError(e, []).message),
-                                ),
-                            })
-                          }
-                        >
-                          Revoke
-                        </button>
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <div className="cr-scroll">
+          <table className="table cr-codes">
+            <thead>
+              <tr>
+                <th scope="col">Code</th>
+                <th scope="col">Status</th>
+                <th scope="col">Expires</th>
+                <th scope="col" className="num">
+                  Used
+                </th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((c) => {
+                const status = codeStatus(c, now);
+                const active = status === 'active';
+                return (
+                  <tr key={c.code} className={active ? '' : 'cr-dim'} data-code={c.code}>
+                    <th scope="row" className="mono cr-code">
+                      {c.code}
+                    </th>
+                    <td>
+                      <span className={`pill ${active ? 'state-up' : 'state-down'}`}>{status}</span>
+                    </td>
+                    <td title={c.expiresAt}>{relativeTime(c.expiresAt, now)}</td>
+                    <td className="num">
+                      {c.uses}
+                      {c.maxUses !== null && ` / ${c.maxUses}`}
+                    </td>
+                    <td>
+                      {active && (
+                        <div className="row-actions">
+                          <CopyButton text={c.code} label="Copy code" />
+                          <CopyButton text={joinLink(location.origin, c.code)} label="Copy link" />
+                          <button
+                            type="button"
+                            className="small danger"
+                            onClick={() =>
+                              confirm({
+                                title: `Revoke ${c.code}?`,
+                                body: 'Nobody can join with this code any more. Students who already joined stay in the class.',
+                                confirm: 'Revoke',
+                                danger: true,
+                                onConfirm: () =>
+                                  void classroomApi.revokeJoinCode(classId, c.code).then(
+                                    () => (setError(null), onChanged()),
+                                    (e) => setError(formError(e, []).message),
+                                  ),
+                              })
+                            }
+                          >
+                            Revoke
+                          </button>
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -344,7 +346,7 @@ export function ClassPage({ id, user }: { id: string; user: Account }) {
               <span className="muted">created {new Date(data.class.createdAt).toLocaleDateString()}</span>
             </div>
             {error && <FormMessage message={error.message} />}
-            <div className="cr-columns">
+            <div className="cr-columns cr-wide-left">
               <div className="cr-column">
                 <JoinCodes classId={id} codes={data.joinCodes} onChanged={() => void refresh()} confirm={setConfirmReq} />
                 <Roster classId={id} onAdded={() => void refresh()} />

@@ -109,7 +109,7 @@ export function UsersPage({ user }: { user: Account }) {
           <span className="muted">{users ? `${users.length} accounts` : ''}</span>
         </div>
         {once && <OneTimePasswords title={once.title} rows={once.rows} onDone={() => setOnce(null)} />}
-        <div className="cr-columns">
+        <div className="cr-columns cr-side-form">
           <section aria-labelledby="users-title" className="card cr-section cr-column">
             <h2 id="users-title" className="sr-only">
               Accounts
@@ -136,7 +136,7 @@ export function UsersPage({ user }: { user: Account }) {
                       </th>
                       <td>
                         {u.displayName}
-                        {u.mustChangePassword && <span className="muted small-text"> · one-time password not yet changed</span>}
+                        {u.mustChangePassword && <div className="muted small-text">has not yet changed the one-time password</div>}
                       </td>
                       <td>
                         <span className={`pill cr-role cr-role-${u.role}`}>{ROLE_WORD[u.role]}</span>
@@ -156,7 +156,7 @@ export function UsersPage({ user }: { user: Account }) {
               </table>
             )}
           </section>
-          <div className="cr-column cr-narrow">
+          <div className="cr-column">
             <AddUser
               onMade={(u, password) => {
                 if (password) setOnce({ title: `One-time password for ${u.username}`, rows: [{ username: u.username, displayName: u.displayName, password }] });

@@ -11,7 +11,7 @@ import { classroomOptionsOf } from '../src/classroom/classroom.ts';
 import { openDatabase, migrate, schemaVersion } from '../src/classroom/db.ts';
 import { MIGRATIONS } from '../src/classroom/migrations.ts';
 import { usernameFrom } from '../src/classroom/oidc-identities.ts';
-import { OIDC_COOKIE } from '../src/classroom/oidc.ts';
+import { OIDC_COOKIE, OidcLogin } from '../src/classroom/oidc.ts';
 import { PASSWORD, SAME_ORIGIN } from './classroom-fixture.ts';
 import { Browser, CLIENT_ID, freePort, nslabWithOidc, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REDIRECT, PEOPLE, startProvider, type Hop, type OidcNslab, type TestProvider } from './classroom-oidc-flow.ts';
 
@@ -143,6 +143,45 @@ describe('usernames from claims', () => {
   });
 });
 
+describe('who may come in, and as what (the config\'s rules on the claims)', () => {
+  const login = (extra: Record<string, unknown>) => new OidcLogin(validateOidcConfig({ issuer: 'https://idp.example', clientId: 'x', publicUrl: 'https://lab.example', ...extra }, 'c.yaml'));
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e as { code: string; field?: string; message: string };
+    }
+    throw new Error('admitted');
+  };
+
+  it('email domains: a verified email of an admitted domain only (exact domain, case folded)', () => {
+    const o = login({ allowedEmailDomains: ['school.example'] });
+    expect(o.admit('i', 's', { email: 'Ann@School.Example', email_verified: true }).email).toBe('ann@school.example');
+    // Providers that do not say (email_verified absent) are taken at their word for the domain.
+    expect(o.admit('i', 's', { email: 'ann@school.example' }).usernameHint).toBe('ann');
+    expect(refusal(() => o.admit('i', 's', { email: 'ann@school.example', email_verified: false }))).toMatchObject({ code: 'OIDC_EMAIL_UNVERIFIED', field: 'email' });
+    expect(refusal(() => o.admit('i', 's', { email: 'ann@sub.school.example', email_verified: true }))).toMatchObject({ code: 'OIDC_EMAIL_DOMAIN', field: 'email' });
+    expect(refusal(() => o.admit('i', 's', { email: 'ann@school.example.evil.example' }))).toMatchObject({ code: 'OIDC_EMAIL_DOMAIN' });
+    expect(refusal(() => o.admit('i', 's', { preferred_username: 'ann' }))).toMatchObject({ code: 'OIDC_EMAIL_REQUIRED', message: expect.stringMatching(/gave none/) });
+  });
+
+  it('groups: the highest mapped role wins; no mapped group is the default role; without groupRoles the account keeps its own', () => {
+    const o = login({ groupRoles: { staff: 'instructor', 'it-admins': 'admin', pupils: 'student' }, groupsClaim: 'roles' });
+    expect(o.admit('i', 's', { roles: ['pupils', 'staff'] }).groupRole).toBe('instructor');
+    expect(o.admit('i', 's', { roles: ['staff', 'it-admins'] }).groupRole).toBe('admin');
+    expect(o.admit('i', 's', { roles: 'staff' }).groupRole).toBe('instructor');
+    expect(o.admit('i', 's', { roles: ['toString', '__proto__'] }).groupRole).toBe('student');
+    expect(o.admit('i', 's', { groups: ['staff'] }).groupRole).toBe('student');
+    expect(login({ defaultRole: 'instructor' }).admit('i', 's', { groups: ['staff'] }).groupRole).toBeNull();
+  });
+
+  it('the username comes from the configured claim, else the email\'s local part', () => {
+    expect(login({ usernameClaim: 'upn' }).admit('i', 's', { upn: 'A.Smith', email: 'x@y.example' }).usernameHint).toBe('A.Smith');
+    expect(login({}).admit('i', 's', { email: 'b.jones@y.example' }).usernameHint).toBe('b.jones');
+    expect(login({}).admit('i', 's', {}).usernameHint).toBeUndefined();
+  });
+});
+
 describe('sign-in through a real OpenID Connect provider', () => {
   it('GET /auth/oidc says it is set up', async () => {
     const r = await fetch(`${nslab.origin}/api/v1/auth/oidc`);
@@ -188,10 +227,21 @@ describe('sign-in through a real OpenID Connect provider', () => {
     expect(who.body.user!.id).not.toBe(nslab.classroom.accounts.byUsername('sam')!.id);
   });
 
-  it('groups map to roles: a teacher comes in as an instructor', async () => {
+  it('groups map to roles, at every sign-in: a teacher comes in as an instructor, and back as a student once out of the group', async () => {
     const b = new Browser();
     await b.signIn(`${nslab.origin}${START}`, 'tess');
     expect((await me(nslab, b)).body.user).toMatchObject({ username: 'tess', role: 'instructor' });
+    PEOPLE.tess!.groups = [];
+    try {
+      const later = new Browser();
+      await later.signIn(`${nslab.origin}${START}`, 'tess');
+      expect((await me(nslab, later)).body.user).toMatchObject({ username: 'tess', role: 'student' });
+    } finally {
+      PEOPLE.tess!.groups = ['teachers'];
+    }
+    const again = new Browser();
+    await again.signIn(`${nslab.origin}${START}`, 'tess');
+    expect((await me(nslab, again)).body.user!.role).toBe('instructor');
   });
 
   it('a join code at the start: the new account joins that class, without any password', async () => {

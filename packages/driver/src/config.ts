@@ -187,12 +187,12 @@ export function validateOidcConfig(section: unknown, path: string): OidcConfig {
   const gr = s.groupRoles;
   if (gr !== undefined && gr !== null) {
     if (typeof gr !== 'object' || Array.isArray(gr) || Object.keys(gr).length === 0) throw new ConfigError(path, at('groupRoles'), `must be a mapping of group name to role (${OIDC_RULES.groupRoles})`);
-    groupRoles = {};
     for (const [g, r] of Object.entries(gr)) {
       if (g.length > 256) throw new ConfigError(path, at(`groupRoles.${g.slice(0, 40)}`), 'a group name is at most 256 characters');
       if (r !== 'admin' && r !== 'instructor' && r !== 'student') throw new ConfigError(path, at(`groupRoles.${g}`), `must be admin, instructor or student; got ${JSON.stringify(r)}`);
-      groupRoles[g] = r;
     }
+    // fromEntries: a group called "__proto__" is a key like any other, not the object's prototype.
+    groupRoles = Object.fromEntries(Object.entries(gr)) as Record<string, OidcRole>;
   }
 
   return {

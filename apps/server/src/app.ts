@@ -145,7 +145,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(terminalRoutes, { registry, terminals });
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy, ...(classroom ? { hooks: classroomGuideHooks(classroom) } : {}) });
       if (classroom) await api.register(classroomRoutes, { classroom });
-      if (classroom) await api.register(assignmentRoutes, { classroom, registry, mutationRate: limits.mutationsPerMinute });
+      if (classroom) await api.register(assignmentRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());

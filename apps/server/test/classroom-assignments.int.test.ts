@@ -247,6 +247,9 @@ describe('assignments', () => {
     const ws = live.ws;
     await live.next((m) => m.type === 'grid', 0);
     expect((await inspectLab(lab)).nodes.map((n) => n.name)).toEqual(expect.arrayContaining(['ns1', 'ns2']));
+    const term = await openWS(`/api/v1/labs/${lab}/nodes/${LAB_HOST}/terminal`, 'sameStudent', (w) => new Term(w));
+    term.frame(TerminalOpcode.RESIZE, JSON.stringify({ columns: 100, rows: 30 }));
+    await term.run('echo ready');
     const nobody = await api('instructor', 'POST', `/classes/${people.classId}/assignments/${assignment}/students/olga/reset`, {});
     expect(nobody.json()).toMatchObject({ code: 'STUDENT_NOT_FOUND', field: 'student' });
     const sent = performance.now();
@@ -254,6 +257,9 @@ describe('assignments', () => {
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json()).toMatchObject({ reset: lab, student: 'sam' });
     expect((await inspectLab(lab)).nodes.map((n) => n.name)).not.toContain('ns1');
+    // The student's terminal ended saying who reset the lab.
+    await term.closed;
+    expect(term.exit?.reason).toBe('instructor ines reset this lab to the start of the assignment');
     const push = await live.next((m) => m.type === 'row' && m.row?.cells.every((x) => x.state === 'idle') === true, sent);
     expect(push.m.row).toMatchObject({ username: 'sam', lab });
     expect((await api('sameStudent', 'GET', `/labs/${lab}/guide`)).json()).toMatchObject({ passed: [], current: { step: 'namespaces' } });

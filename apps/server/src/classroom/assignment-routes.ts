@@ -10,6 +10,7 @@ import { catalogIds, labsDir, loadLab, startingTopology, startLab } from '@nslab
 import { findSandbox, labStore } from '@nslab/driver';
 import { ApiError, toErrorBody } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
+import type { TerminalManager } from '../terminals.ts';
 import { sourceOf } from '../routes/source.ts';
 import type { User } from './accounts.ts';
 import { parseTime, windowState, type Assignment } from './assignments.ts';
@@ -68,7 +69,7 @@ export function copyName(a: Assignment): string {
   return `${a.lab}-a${a.id}`;
 }
 
-export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: Classroom; registry: LabRegistry; mutationRate: number }): Promise<void> {
+export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: Classroom; registry: LabRegistry; terminals: TerminalManager; mutationRate: number }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const c = opts.classroom;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
@@ -155,6 +156,9 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
       if (!student || !c.assignments.isStudentOf(student.id, a.classId)) throw new ApiError(404, 'STUDENT_NOT_FOUND', `assignment ${a.id} has no student "${req.params.student}"`, 'student');
       const copy = c.assignments.labOf(a.id, student.id);
       if (!copy) throw new ApiError(404, 'NOT_STARTED', `${student.username} has not started assignment ${a.id} yet: nothing to reset`, 'student');
+      // The student's terminals end saying why (not just "destroyed"): the lab is back in a moment.
+      const by = me(req);
+      opts.terminals.closeLab(copy.labName, `${by.role} ${by.displayName || by.username} reset this lab to the start of the assignment`);
       if (findSandbox(copy.labName) || labStore.hasData(copy.labName)) await opts.registry.destroy(copy.labName, false);
       await deploy(a, copy.labName);
       const out = c.assignments.started(a.id, student.id, copy.labName);

@@ -327,6 +327,16 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     expect((await me(nslab, thief)).status).toBe(401);
   });
 
+  it('an expired flow (10 minutes at the provider) and a next that is not ours', async () => {
+    const { b, callback } = await toCallback(nslab, 'alice');
+    nslab.classroom.oidc!.flows.get(b.cookie(nslab.origin, OIDC_COOKIE)!)!.expiresAt = Date.now() - 1;
+    refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_NO_FLOW', /expired after 10 minutes/);
+    // next=//evil.example/x stays a path of this server.
+    const b2 = new Browser();
+    await b2.request('GET', `${nslab.origin}${START}?next=${encodeURIComponent('//evil.example/x')}`);
+    expect(nslab.classroom.oidc!.flows.get(b2.cookie(nslab.origin, OIDC_COOKIE)!)!.next).toBe('/evil.example/x');
+  });
+
   it('a wrong nonce: an ID token minted for another sign-in', async () => {
     const { b, callback } = await toCallback(nslab, 'alice');
     const flow = nslab.classroom.oidc!.flows.get(b.cookie(nslab.origin, OIDC_COOKIE)!)!;

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Shell } from '@nslab/driver';
 import { TerminalOpcode } from '@nslab/protocol';
 import { InputBudget, TerminalSession, type TerminalClient } from '../src/terminals.ts';
+import { shownName } from '../src/classroom/principal.ts';
+import type { User } from '../src/classroom/accounts.ts';
 
 function fakeShell() {
   let data: (d: Buffer) => void = () => {};
@@ -100,5 +102,11 @@ describe('watching a terminal read-only', () => {
     s.watch(late.client, 'admin Root');
     expect(late.frames.map((f) => f.op)).toContain(TerminalOpcode.EXIT);
     expect(late.closed()?.code).toBe(1000);
+  });
+
+  it('names who watches without letting a name send escape sequences (C1 controls included)', () => {
+    const u = { id: 2, username: 'ines', displayName: 'Ines\u009b2J\u001b]0;x\u0007', role: 'instructor', mustChangePassword: false } as User;
+    expect(shownName(u)).toBe('instructor Ines2J]0;x');
+    expect(shownName({ ...u, displayName: '' })).toBe('instructor ines');
   });
 });

@@ -17,7 +17,7 @@ import { parseTime, windowState, type Assignment } from './assignments.ts';
 import type { Classroom } from './classroom.ts';
 import { stepsOf } from './grid.ts';
 import type { ProgressChange, StudentRow } from './progress.ts';
-import { userOf } from './principal.ts';
+import { shownName, userOf } from './principal.ts';
 
 const ClassParams = Type.Object({ class: Type.String({ maxLength: 20 }) });
 const AssignmentParams = Type.Object({ class: Type.String({ maxLength: 20 }), assignment: Type.String({ maxLength: 20, description: 'an assignment id' }) });
@@ -157,8 +157,7 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
       const copy = c.assignments.labOf(a.id, student.id);
       if (!copy) throw new ApiError(404, 'NOT_STARTED', `${student.username} has not started assignment ${a.id} yet: nothing to reset`, 'student');
       // The student's terminals end saying why (not just "destroyed"): the lab is back in a moment.
-      const by = me(req);
-      opts.terminals.closeLab(copy.labName, `${by.role} ${by.displayName || by.username} reset this lab to the start of the assignment`);
+      opts.terminals.closeLab(copy.labName, `${shownName(me(req))} reset this lab to the start of the assignment`);
       if (findSandbox(copy.labName) || labStore.hasData(copy.labName)) await opts.registry.destroy(copy.labName, false);
       await deploy(a, copy.labName);
       const out = c.assignments.started(a.id, student.id, copy.labName);

@@ -20,3 +20,12 @@ declare module 'fastify' {
 export function userOf(req: FastifyRequest): User | null {
   return req.principal?.kind === 'user' ? req.principal.user : null;
 }
+
+/**
+ * "instructor Ines": who did something, as told in a learner's terminal. Control characters are
+ * dropped (C1 ones too, which account checks allow): no name can send an escape sequence there.
+ */
+export function shownName(user: User): string {
+  // eslint-disable-next-line no-control-regex
+  return `${user.role} ${(user.displayName || user.username).replace(/[\u0000-\u001f\u007f-\u009f]/g, '')}`;
+}

@@ -9,6 +9,7 @@ import { TerminalOpcode } from '@nslab/protocol';
 import { toErrorBody } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
 import type { TerminalClient, TerminalManager, TerminalSession } from '../terminals.ts';
+import { shownName } from '../classroom/principal.ts';
 import * as S from './schemas.ts';
 
 const OPCODE_BYTES: Record<number, Buffer> = Object.fromEntries(
@@ -26,7 +27,7 @@ const WatchParams = Type.Object({ lab: S.Name, session: Type.String({ maxLength:
 /** Who a viewer is, as the watched terminal says it. */
 function viewerName(req: FastifyRequest): string {
   const p = req.principal;
-  if (p?.kind === 'user') return `${p.user.role} ${p.user.displayName || p.user.username}`;
+  if (p?.kind === 'user') return shownName(p.user);
   return "the server's owner";
 }
 

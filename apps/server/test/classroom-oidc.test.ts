@@ -13,7 +13,7 @@ import { MIGRATIONS } from '../src/classroom/migrations.ts';
 import { usernameFrom } from '../src/classroom/oidc-identities.ts';
 import { OIDC_COOKIE, OidcLogin } from '../src/classroom/oidc.ts';
 import { PASSWORD, SAME_ORIGIN } from './classroom-fixture.ts';
-import { Browser, CLIENT_ID, freePort, nslabWithOidc, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REDIRECT, PEOPLE, startProvider, type Hop, type OidcNslab, type TestProvider } from './classroom-oidc-flow.ts';
+import { Browser, CLIENT_ID, CLIENT_SECRET, freePort, nslabWithOidc, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REDIRECT, PEOPLE, startProvider, type Hop, type OidcNslab, type TestProvider } from './classroom-oidc-flow.ts';
 
 const START = '/api/v1/auth/oidc/start';
 const isCallback = (url: string) => url.includes('/api/v1/auth/oidc/callback');
@@ -341,7 +341,7 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     const { b, callback } = await toCallback(nslab, 'alice');
     const flow = nslab.classroom.oidc!.flows.get(b.cookie(nslab.origin, OIDC_COOKIE)!)!;
     flow.nonce = client.randomNonce();
-    refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /ID token failed a check: .*nonce/);
+    refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /ID token failed a check: .*unexpected ID Token "nonce" claim value/);
   });
 
   it('a forged iss in the answer (mix-up: another provider\'s response)', async () => {
@@ -349,7 +349,7 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     expect(callback.searchParams.get('iss')).toBe(idp.issuer);
     const forged = new URL(callback);
     forged.searchParams.set('iss', 'https://evil-idp.example');
-    refused(await b.request('GET', forged.href, { from: idp.issuer }), 400, 'OIDC_BAD_RESPONSE', /iss/);
+    refused(await b.request('GET', forged.href, { from: idp.issuer }), 400, 'OIDC_BAD_RESPONSE', /unexpected "iss" \(issuer\) response parameter value/);
   });
 
   it('a provider that is not the configured issuer is refused at discovery', async () => {
@@ -357,13 +357,13 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     refused(hop, 502, 'OIDC_ISSUER_MISMATCH', /calls itself "http:\/\/127\.0\.0\.1:\d+": classroom\.oidc\.issuer must be exactly its issuer/);
   });
 
-  /** A code (and its ID token) issued by the provider to the other app, with `nonce`. */
-  async function otherAppTokens(nonce: string): Promise<{ code: string; state: string; idToken: string }> {
-    const config = await client.discovery(new URL(idp.issuer), OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, undefined, { execute: [client.allowInsecureRequests] });
+  /** A code (and its ID token) issued by `issuer` to a client, with `nonce`, as that client would get them. */
+  async function tokensOf(nonce: string, at: { issuer: string; clientId: string; secret: string; redirect: string } = { issuer: idp.issuer, clientId: OTHER_CLIENT_ID, secret: OTHER_CLIENT_SECRET, redirect: OTHER_REDIRECT }): Promise<{ code: string; state: string; idToken: string }> {
+    const config = await client.discovery(new URL(at.issuer), at.clientId, at.secret, undefined, { execute: [client.allowInsecureRequests] });
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: OTHER_REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
-    const hop = await new Browser().signIn(url.href, 'alice', (next) => next.startsWith(OTHER_REDIRECT));
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: at.redirect, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+    const hop = await new Browser().signIn(url.href, 'alice', (next) => next.startsWith(at.redirect));
     const back = new URL(hop.location!);
     const code = back.searchParams.get('code')!;
     const tokens = await client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
@@ -375,7 +375,7 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     const start = await b.request('GET', `${nslab.origin}${START}`);
     const state = new URL(start.location!).searchParams.get('state')!;
     const nonce = new URL(start.location!).searchParams.get('nonce')!;
-    const { code } = await otherAppTokens(client.randomNonce());
+    const { code } = await tokensOf(client.randomNonce());
     const cb = new URL(`${nslab.origin}/api/v1/auth/oidc/callback`);
     cb.search = new URLSearchParams({ code, state, iss: idp.issuer }).toString();
     expect(nonce).toBeTruthy();
@@ -385,11 +385,26 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
   it("an ID token for another client (same provider, same nonce, swapped into the token response) is refused", async () => {
     const { b, callback } = await toCallback(swapped, 'alice');
     const flow = swapped.classroom.oidc!.flows.get(b.cookie(swapped.origin, OIDC_COOKIE)!)!;
-    swapIdToken = (await otherAppTokens(flow.nonce)).idToken;
+    swapIdToken = (await tokensOf(flow.nonce)).idToken;
     try {
-      refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /aud/);
+      refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /unexpected JWT "aud" \(audience\) claim value/);
     } finally {
       swapIdToken = null;
+    }
+    expect(swapped.classroom.accounts.list()).toEqual([]);
+  });
+
+  it('an ID token from another provider (another issuer, for this very client and nonce, swapped in) is refused', async () => {
+    const redirect = `${swapped.origin}/api/v1/auth/oidc/callback`;
+    const elsewhere = await startProvider([ports[3]!]);
+    try {
+      const { b, callback } = await toCallback(swapped, 'alice');
+      const flow = swapped.classroom.oidc!.flows.get(b.cookie(swapped.origin, OIDC_COOKIE)!)!;
+      swapIdToken = (await tokensOf(flow.nonce, { issuer: elsewhere.issuer, clientId: CLIENT_ID, secret: CLIENT_SECRET, redirect })).idToken;
+      refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_ID_TOKEN_INVALID', /unexpected JWT "iss" \(issuer\) claim value/);
+    } finally {
+      swapIdToken = null;
+      await elsewhere.close();
     }
     expect(swapped.classroom.accounts.list()).toEqual([]);
   });

@@ -233,6 +233,8 @@ describe('classroom mode in the browser', () => {
     await instructor.waitForFunction(() => (window.__nslab_cy?.nodes().length ?? 0) >= 1, undefined, { timeout: 20_000 });
     const write = await instructor.evaluate(async (name) => (await fetch(`/api/v1/labs/${encodeURIComponent(name)}/nodes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x1"}' })).status, labOf[1]!);
     expect(write).toBe(403);
+    expect(await instructor.locator('.cr-readonly').textContent()).toBe(`Read-only: ${STUDENTS[1]!.username}'s lab ${LAB}. Only the student changes it.`);
+    await shoot(instructor, 'lab-read-only');
     await instructor.goto(`${base}/`);
     await instructor.locator('.cr-class-name').first().waitFor();
     expect(await instructor.locator('.cr-class-name').allTextContents()).toEqual(['Networks e2e']);

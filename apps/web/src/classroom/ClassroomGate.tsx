@@ -2,9 +2,11 @@
 // (or join) page until signed in, the change-password page while the password is a handed-out
 // one, then the page asked for, plus the classroom's own pages (a class, the users).
 import { useEffect, useState, type ReactNode } from 'react';
-import { api } from '../api.ts';
+import { api, type LabSummary } from '../api.ts';
 import { linkClick, type Route } from '../router.ts';
 import { ChangePassword } from './ChangePassword.tsx';
+import { labLabel } from './class-labs.ts';
+import type { Account } from './classroom-api.ts';
 import { ClassPage } from './ClassPage.tsx';
 import { Join, SignIn } from './SignIn.tsx';
 import { useSession } from './session.ts';
@@ -26,22 +28,34 @@ function Missing({ what }: { what: string }) {
  * event socket is refused before it opens (which the lab screen would retry forever): ask the lab
  * list first, and say "no lab" as the missing page does.
  */
-function LabGate({ name, children }: { name: string; children: ReactNode }) {
-  const [known, setKnown] = useState<boolean | null>(null);
+function LabGate({ name, user, children }: { name: string; user: Account; children: ReactNode }) {
+  // undefined: still asking; null: not a lab this account may see.
+  const [lab, setLab] = useState<LabSummary | null | undefined>(undefined);
   useEffect(() => {
     let live = true;
     api.listLabs().then(
-      (labs) => live && setKnown(labs.some((l) => l.name === name)),
+      (labs) => live && setLab(labs.find((l) => l.name === name) ?? null),
       // Not the lab's fault: let the lab screen say what is wrong.
-      () => live && setKnown(true),
+      () => live && setLab({ name, state: 'running', namespaces: 0 }),
     );
     return () => {
       live = false;
     };
   }, [name]);
-  if (known === null) return <p className="loading">Loading the lab…</p>;
-  if (!known) return <Missing what={`lab ${JSON.stringify(name)}`} />;
-  return <>{children}</>;
+  if (lab === undefined) return <p className="loading">Loading the lab…</p>;
+  if (lab === null) return <Missing what={`lab ${JSON.stringify(name)}`} />;
+  // An instructor looks at a student's lab: the server refuses their changes (403 READ_ONLY).
+  const watching = user.role === 'instructor' && lab.owner !== undefined && lab.owner !== user.username;
+  return (
+    <>
+      {children}
+      {watching && (
+        <div className="cr-readonly" role="status">
+          Read-only: <strong>{lab.owner}</strong>'s lab <span className="mono">{labLabel(lab)}</span>. Only the student changes it.
+        </div>
+      )}
+    </>
+  );
 }
 
 export function ClassroomGate({ route, children }: { route: Route; children: ReactNode }) {
@@ -64,7 +78,7 @@ export function ClassroomGate({ route, children }: { route: Route; children: Rea
           return <UsersPage user={user} />;
         case 'lab':
           return (
-            <LabGate key={route.name} name={route.name}>
+            <LabGate key={route.name} name={route.name} user={user}>
               {children}
             </LabGate>
           );

@@ -15,8 +15,8 @@ export function OneTimePasswords({ title, rows, onDone }: { title: string; rows:
     <section ref={ref} className="cr-once" aria-labelledby="cr-once-title">
       <h3 id="cr-once-title">{title}</h3>
       <p className="cr-once-warn">
-        <strong>Shown once: copy them now.</strong> nslab keeps only a hash of each password; once you leave or close this panel they cannot be shown again (an admin can reset a password to a new one). Each student must
-        choose their own password at their first sign-in.
+        <strong>Shown once: copy them now.</strong> nslab keeps only a hash of each password; once you leave or close this panel they cannot be shown again (an admin can reset a password to a new one). Each account must
+        choose its own password at its first sign-in.
       </p>
       <table className="table cr-once-table">
         <thead>

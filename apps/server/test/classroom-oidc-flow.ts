@@ -47,9 +47,9 @@ export interface TestProvider {
 }
 
 /** oidc-provider on 127.0.0.1 with nslab's client (redirects to each of `nslabPorts`) and another app's. */
-export async function startProvider(nslabPorts: number[], opts: { issuerHost?: string } = {}): Promise<TestProvider> {
+export async function startProvider(nslabPorts: number[], opts: { issuerHost?: string; port?: number } = {}): Promise<TestProvider> {
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   // `localhost` makes the provider another *site* than nslab's 127.0.0.1 for a browser (ports do
   // not make sites), as a school's provider is: the SameSite rules then bite as they would.
   const issuer = `http://${opts.issuerHost ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;

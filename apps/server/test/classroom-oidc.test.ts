@@ -12,7 +12,7 @@ import { openDatabase, migrate, schemaVersion } from '../src/classroom/db.ts';
 import { MIGRATIONS } from '../src/classroom/migrations.ts';
 import { usernameFrom } from '../src/classroom/oidc-identities.ts';
 import { OIDC_COOKIE, OidcLogin } from '../src/classroom/oidc.ts';
-import { PASSWORD, SAME_ORIGIN } from './classroom-fixture.ts';
+import { classroomServer, PASSWORD, SAME_ORIGIN } from './classroom-fixture.ts';
 import { Browser, CLIENT_ID, CLIENT_SECRET, freePort, nslabWithOidc, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REDIRECT, PEOPLE, startProvider, type Hop, type OidcNslab, type TestProvider } from './classroom-oidc-flow.ts';
 
 const START = '/api/v1/auth/oidc/start';
@@ -300,7 +300,10 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     const { b, callback } = await toCallback(nslab, 'alice');
     const forged = new URL(callback);
     forged.searchParams.set('state', 'attacker-state');
-    refused(await b.request('GET', forged.href, { from: idp.issuer }), 400, 'OIDC_BAD_STATE', /^state: the provider's answer does not belong to the sign-in this browser started/);
+    const bad = await b.request('GET', forged.href, { from: idp.issuer });
+    refused(bad, 400, 'OIDC_BAD_STATE', /^state: the provider's answer does not belong to the sign-in this browser started/);
+    // The spent flow's cookie is cleared with the refusal.
+    expect(bad.setCookies).toContain('nslab_oidc=; HttpOnly; SameSite=Lax; Path=/api/v1/auth/oidc; Max-Age=0');
     // The flow is spent: the genuine answer does not work after a forged one.
     refused(await b.request('GET', callback.href, { from: idp.issuer }), 400, 'OIDC_NO_FLOW', /start the sign-in again/);
     expect((await me(nslab, b)).status).toBe(401);
@@ -350,6 +353,29 @@ describe('hostile callbacks: refused with a clear error and no session', () => {
     const forged = new URL(callback);
     forged.searchParams.set('iss', 'https://evil-idp.example');
     refused(await b.request('GET', forged.href, { from: idp.issuer }), 400, 'OIDC_BAD_RESPONSE', /unexpected "iss" \(issuer\) response parameter value/);
+  });
+
+  it('a provider that cannot be reached: 502 saying so, and tried again on the next sign-in', async () => {
+    const port = await freePort();
+    const down = await classroomServer({ oidc: validateOidcConfig({ issuer: `http://127.0.0.1:${port}`, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, publicUrl: 'http://127.0.0.1:7070' }, 'c.yaml') });
+    try {
+      const start = () => down.s.app.inject({ method: 'GET', url: START, headers: { host: '127.0.0.1:7070', accept: 'application/json' } });
+      const r = await start();
+      expect(r.statusCode).toBe(502);
+      expect(r.json()).toMatchObject({ code: 'OIDC_UNAVAILABLE', message: expect.stringContaining(`the sign-in provider at http://127.0.0.1:${port} could not be used`) });
+      expect(r.headers['set-cookie']).toBeUndefined();
+      // Not remembered as broken: once the provider is up, the next start goes there.
+      const late = await startProvider([], { port });
+      try {
+        const again = await start();
+        expect(again.statusCode).toBe(302);
+        expect(again.headers.location).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/auth\\?`));
+      } finally {
+        await late.close();
+      }
+    } finally {
+      await down.close();
+    }
   });
 
   it('a provider that is not the configured issuer is refused at discovery', async () => {

@@ -6,7 +6,10 @@
 // and another client's ID token, an email domain not admitted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import { ConfigError, validateClassroomConfig, validateOidcConfig } from '@nslab/driver';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, validateClassroomConfig, validateOidcConfig } from '@nslab/driver';
 import { classroomOptionsOf } from '../src/classroom/classroom.ts';
 import { openDatabase, migrate, schemaVersion } from '../src/classroom/db.ts';
 import { MIGRATIONS } from '../src/classroom/migrations.ts';
@@ -85,6 +88,30 @@ describe('config: classroom.oidc', () => {
       groupsClaim: 'groups',
       groupRoles: { staff: 'instructor', it: 'admin' },
     });
+  });
+
+  it('reads the YAML file: the secret from clientSecretFile, groupRoles as a mapping', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nslab-oidc-cfg-'));
+    try {
+      writeFileSync(join(dir, 'secret'), 'from-a-file\n', { mode: 0o600 });
+      writeFileSync(join(dir, 'config.yaml'), [
+        'classroom:',
+        '  enabled: true',
+        '  oidc:',
+        '    issuer: https://idp.school.example',
+        '    clientId: nslab',
+        `    clientSecretFile: ${join(dir, 'secret')}`,
+        '    redirectUrl: https://lab.school.example/api/v1/auth/oidc/callback',
+        '    groupRoles: { teachers: instructor }',
+        '',
+      ].join('\n'));
+      const cfg = loadConfig(join(dir, 'config.yaml'));
+      expect(cfg.classroom.oidc).toMatchObject({ clientSecret: 'from-a-file', redirectUrl: 'https://lab.school.example/api/v1/auth/oidc/callback', groupRoles: { teachers: 'instructor' } });
+      writeFileSync(join(dir, 'secret'), '\n');
+      expect(() => loadConfig(join(dir, 'config.yaml'))).toThrow(/classroom\.oidc\.clientSecretFile: .*secret is empty/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { linkClick, navigate } from '../router.ts';
 import { classroomApi, type Account, type ClassInfo } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
+import { codeFromSearch } from './join-codes.ts';
 import { refreshSession } from './session.ts';
 import { useForm } from './useForm.ts';
 import './classroom.css';
@@ -35,7 +36,8 @@ function NewClass() {
 }
 
 function JoinAnother() {
-  const [code, setCode] = useState('');
+  // A join link opened while signed in (/join?code=...) lands here with its code filled in.
+  const [code, setCode] = useState(() => (location.pathname.startsWith('/join') ? codeFromSearch(location.search) : ''));
   const [joined, setJoined] = useState<string | null>(null);
   const form = useForm(['code']);
   return (

@@ -187,6 +187,7 @@ describe('who may come in, and as what (the config\'s rules on the claims)', () 
     // Providers that do not say (email_verified absent) are taken at their word for the domain.
     expect(o.admit('i', 's', { email: 'ann@school.example' }).usernameHint).toBe('ann');
     expect(refusal(() => o.admit('i', 's', { email: 'ann@school.example', email_verified: false }))).toMatchObject({ code: 'OIDC_EMAIL_UNVERIFIED', field: 'email' });
+    expect(refusal(() => o.admit('i', 's', { email: 'ann@school.example', email_verified: 'false' }))).toMatchObject({ code: 'OIDC_EMAIL_UNVERIFIED' });
     expect(refusal(() => o.admit('i', 's', { email: 'ann@sub.school.example', email_verified: true }))).toMatchObject({ code: 'OIDC_EMAIL_DOMAIN', field: 'email' });
     expect(refusal(() => o.admit('i', 's', { email: 'ann@school.example.evil.example' }))).toMatchObject({ code: 'OIDC_EMAIL_DOMAIN' });
     expect(refusal(() => o.admit('i', 's', { preferred_username: 'ann' }))).toMatchObject({ code: 'OIDC_EMAIL_REQUIRED', message: expect.stringMatching(/gave none/) });

@@ -182,7 +182,8 @@ export class OidcLogin {
     if (this.cfg.allowedEmailDomains) {
       const allowed = this.cfg.allowedEmailDomains.join(', ');
       if (!email) throw new ApiError(403, 'OIDC_EMAIL_REQUIRED', `email: this server admits people with an email in ${allowed}, and the sign-in provider gave none (is the email scope asked for?)`, 'email');
-      if (claims.email_verified === false) throw new ApiError(403, 'OIDC_EMAIL_UNVERIFIED', `email: ${email} is not verified at the sign-in provider`, 'email');
+      // Some providers send the boolean as a string.
+      if (claims.email_verified === false || claims.email_verified === 'false') throw new ApiError(403, 'OIDC_EMAIL_UNVERIFIED', `email: ${email} is not verified at the sign-in provider`, 'email');
       const domain = email.slice(email.lastIndexOf('@') + 1);
       if (!this.cfg.allowedEmailDomains.includes(domain)) throw new ApiError(403, 'OIDC_EMAIL_DOMAIN', `email: ${domain} is not one of the domains this server admits (${allowed}); sign in with your school account`, 'email');
     }
@@ -212,7 +213,7 @@ export class OidcLogin {
       return refused('OIDC_CODE_REFUSED', `the sign-in provider would not exchange the code (${e.error}${e.error_description ? `: ${said(e.error_description)}` : ''}): start the sign-in again`);
     }
     const code = (e as { code?: string }).code ?? '';
-    if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED' || code === 'OAUTH_INVALID_RESPONSE' && /ID Token/i.test(said(e))) {
+    if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED' || (code === 'OAUTH_INVALID_RESPONSE' && /ID Token/i.test(said(e)))) {
       return refused('OIDC_ID_TOKEN_INVALID', `the ID token failed a check: ${said(e)}`);
     }
     if (e instanceof TypeError || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_HTTP_REQUEST_FORBIDDEN') {

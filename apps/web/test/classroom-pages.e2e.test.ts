@@ -292,6 +292,30 @@ describe('classroom mode in the browser', () => {
     expect(await rosa.evaluate(async () => (await fetch('/api/v1/auth/me')).status)).toBe(401);
   });
 
+  it('a revoked join code is marked so and refused at the join form\'s code field', async () => {
+    await instructor.goto(classUrl);
+    await instructor.getByLabel('Valid for (hours)').fill('2');
+    await instructor.getByRole('button', { name: 'New join code' }).click();
+    await instructor.locator('.cr-codes tbody tr').nth(1).waitFor();
+    // Newest first.
+    const code = (await instructor.locator('.cr-codes .cr-code').first().textContent())!;
+    expect(code).not.toBe(joinCode);
+    const row = instructor.locator(`tr[data-code="${code}"]`);
+    expect(await row.locator('td').nth(1).textContent()).toMatch(/^in (2 hours|1\d\d minutes)$/);
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await instructor.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await row.locator('.pill', { hasText: 'revoked' }).waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    const late = await newPage({ width: 1280, height: 720 });
+    await late.goto(`${base}/join?code=${encodeURIComponent(code)}`);
+    await late.getByLabel('Username').fill('late');
+    await late.getByLabel('Password').fill('late-password-1');
+    await late.getByRole('button', { name: 'Join and sign in' }).click();
+    const err = late.locator('.cr-field-error[data-field="code"]');
+    await err.waitFor();
+    expect(await err.textContent()).toMatch(/^This join code was revoked on .*; ask your instructor for a new one$/);
+  });
+
   it("the admin's users page: every account, a new instructor and a reset password, each shown once", async () => {
     const admin = await newPage();
     await admin.goto(`${base}/users`);

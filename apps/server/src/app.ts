@@ -14,6 +14,8 @@ import { classroomRoutes } from './classroom/routes.ts';
 import { assignmentRoutes } from './classroom/assignment-routes.ts';
 import { classroomGuideHooks } from './classroom/guide-hooks.ts';
 import { classroomTenancy, TOKEN_TENANCY } from './classroom/tenancy.ts';
+import { StudentQuotas } from './classroom/quotas.ts';
+import { IdleLabs } from './classroom/idle.ts';
 import { installErrorHandler } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -60,6 +62,9 @@ export interface NslabApp {
   /** Every route with who may call it (see classroom/access.ts). */
   routes: RouteEntry[];
   classroom?: Classroom;
+  /** Classroom mode: per-student quotas and the idle-lab stopper. */
+  quotas?: StudentQuotas;
+  idle?: IdleLabs;
 }
 
 export async function buildApp(opts: AppOptions): Promise<NslabApp> {
@@ -100,6 +105,34 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     installAuth(app, { token: opts.token!, loopback: opts.loopback ?? true });
   }
   const tenancy = classroom ? classroomTenancy(classroom.owners) : TOKEN_TENANCY;
+  // Classroom mode: each student's share of the machine (quotas.ts), and their idle labs stopped
+  // and restored on return (idle.ts). Every request naming a lab counts as activity on it.
+  const quotas = classroom ? new StudentQuotas(classroom.db, classroom.quotaLimits, registry, terminals, captures) : undefined;
+  const idle = classroom && quotas
+    ? new IdleLabs({ registry, terminals, captures, owners: classroom.owners, studentOf: (lab) => quotas.studentOf(lab), notice: (line) => opts.onNotice?.(line) }, { idleMs: classroom.idleStopMs, sweepMs: classroom.idleSweepMs })
+    : undefined;
+  if (quotas) {
+    registry.quota = quotas;
+    captures.admit = (lab) => quotas.checkCapture(lab);
+  }
+  if (idle) {
+    app.addHook('onRequest', async (req) => {
+      const lab = (req.params as { lab?: unknown } | undefined)?.lab;
+      if (typeof lab !== 'string') return;
+      if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+        const closed = idle.opened(lab);
+        const sock = req.raw.socket;
+        if (sock.destroyed) closed();
+        else sock.once('close', closed);
+      }
+      try {
+        await idle.beforeRequest(req, lab);
+      } catch (e) {
+        // A WebSocket's refusal here would be an HTTP error the browser cannot read: its route says why.
+        if (req.headers.upgrade?.toLowerCase() !== 'websocket') throw e;
+      }
+    });
+  }
   installSecurityHeaders(app);
   // Bodies are JSON. text/plain is what a cross-site form or "simple" fetch can send without a
   // CORS preflight: refusing it (415) is a second wall behind the Origin check in auth.ts.
@@ -142,7 +175,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     async (api) => {
       await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy });
       await api.register(eventRoutes, { registry });
-      await api.register(terminalRoutes, { registry, terminals });
+      await api.register(terminalRoutes, { registry, terminals, ...(quotas ? { admitTerminal: (lab: string) => quotas.checkTerminal(lab) } : {}) });
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy, ...(classroom ? { hooks: classroomGuideHooks(classroom) } : {}) });
       if (classroom) await api.register(classroomRoutes, { classroom });
       if (classroom) await api.register(assignmentRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
@@ -168,10 +201,11 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     app.get('/', { config: { access: 'public' } }, async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
   app.addHook('onClose', async () => {
+    idle?.close();
     await captures.closeAll('the server is shutting down');
     await registry.close();
     classroom?.close();
   });
   await app.ready();
-  return { app, registry, terminals, captures, routes, ...(classroom ? { classroom } : {}) };
+  return { app, registry, terminals, captures, routes, ...(classroom ? { classroom } : {}), ...(quotas ? { quotas } : {}), ...(idle ? { idle } : {}) };
 }

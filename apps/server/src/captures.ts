@@ -185,6 +185,14 @@ export class CaptureManager {
     return this.list(lab).filter((s) => s.running).length;
   }
 
+  /** The lab's captures running or starting. */
+  busy(lab: string): number {
+    return this.running(lab) + (this.starting.get(lab) ?? 0);
+  }
+
+  /** Checked right before a capture takes its place (classroom mode's per-student quota); throws its refusal. */
+  admit: ((lab: string) => void) | undefined;
+
   get(lab: string, id: string): CaptureSession {
     const s = this.sessions.get(id);
     if (!s || s.lab.name !== lab) bad(404, 'CAPTURE_NOT_FOUND', `lab "${lab}" has no capture "${id}"`);
@@ -216,6 +224,7 @@ export class CaptureManager {
     if (busy >= this.limits.capturesPerLab) {
       bad(429, 'LIMIT_CAPTURES', `this server runs at most ${this.limits.capturesPerLab} captures per lab at once; stop one first`);
     }
+    this.admit?.(lab.name);
     this.starting.set(lab.name, (this.starting.get(lab.name) ?? 0) + 1);
     let capture: PacketCapture;
     try {

@@ -33,8 +33,19 @@ export interface RegistryHooks {
   onLimit?: (lab: string, message: string) => void;
 }
 
+/** Checks beyond the server's caps (classroom mode's per-student quotas); each throws its refusal. */
+export interface DeployQuota {
+  /** Before `name` is deployed with `topology`; synchronous, under the same step as the caps. */
+  checkDeploy(name: string, topology: Topology): void;
+  /** Before an edit adds `adding` namespaces to the running lab `name`. */
+  checkGrowth(name: string, adding: number): void;
+}
+
 export class LabRegistry {
   private live = new Map<string, Promise<LiveLab>>();
+  /** The started LiveLab of each entry of `live`, for looks that must not wait or adopt (peek). */
+  private started = new Map<string, { p: Promise<LiveLab>; lab: LiveLab }>();
+  quota: DeployQuota | undefined;
   /** Labs this server is deploying: they count against the lab cap before their sandboxes exist. */
   private creating = new Set<string>();
   private closed = false;
@@ -70,6 +81,24 @@ export class LabRegistry {
     return this.live.has(name) || this.creating.has(name) || labStore.hasData(name);
   }
 
+  /** Labs this server is deploying now. */
+  get deploying(): ReadonlySet<string> {
+    return this.creating;
+  }
+
+  /** The live view of `name` if this server already watches it (no adoption, no wait). */
+  peek(name: string): LiveLab | undefined {
+    const s = this.started.get(name);
+    if (s && this.live.get(name) === s.p) return s.lab;
+    if (s) this.started.delete(name);
+    return undefined;
+  }
+
+  /** Throws when the quota refuses `adding` more namespaces in the running lab `name`. */
+  checkGrowth(name: string, adding: number): void {
+    this.quota?.checkGrowth(name, adding);
+  }
+
   /** The live view of a running lab; 404 if it is not running. */
   async get(name: string): Promise<LiveLab> {
     // A late callback (a terminal's last commands, say) must not bring a lab back to life, with its
@@ -99,6 +128,7 @@ export class LabRegistry {
           if (lab.endReason) findSandbox(name);
         }
       });
+      this.started.set(name, { p, lab });
       return lab;
     });
     this.live.set(name, p);
@@ -134,6 +164,7 @@ export class LabRegistry {
     if (this.closed) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
     this.checkCaps(topology);
     if (this.creating.has(name) || findSandbox(name)) throw new ApiError(409, 'LAB_EXISTS', `a lab named "${name}" already exists`);
+    this.quota?.checkDeploy(name, topology);
     this.creating.add(name);
     const hadData = labStore.hasData(name);
     try {

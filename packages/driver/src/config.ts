@@ -54,6 +54,12 @@ export const CLASSROOM_RULES = {
   signInPerMinute: { kind: 'number', min: 1, max: 100_000, help: 'sign-in and join requests per client address per minute' },
   secureCookies: { kind: 'auto-boolean', help: "the session cookie's Secure flag: auto (on https requests), true (behind a TLS proxy), false" },
   oidc: { kind: 'oidc', help: "sign-in through the school's OpenID Connect provider (see OIDC_RULES)" },
+  stuckMinutes: { kind: 'number', min: 1, max: 24 * 60, help: 'a grid cell is "stuck" when the same check has failed this long' },
+  labsPerStudent: { kind: 'number', min: 1, max: 1000, help: "labs one student may have running at once (on top of limits.labs for the server)" },
+  namespacesPerStudent: { kind: 'number', min: 1, max: 100_000, help: "namespaces summed over one student's running labs (on top of limits.namespacesPerLab)" },
+  terminalsPerStudent: { kind: 'number', min: 1, max: 10_000, help: "web terminals open at once over one student's labs (on top of limits.terminalsPerLab)" },
+  capturesPerStudent: { kind: 'number', min: 1, max: 1000, help: "packet captures running at once over one student's labs (on top of limits.capturesPerLab)" },
+  idleStopMinutes: { kind: 'number', min: 0, max: 7 * 24 * 60, help: "a student's lab with no client and no activity this long is stopped (saved) and started again when they come back; 0: never" },
 } as const;
 
 export interface ClassroomConfig {
@@ -66,6 +72,12 @@ export interface ClassroomConfig {
   signInPerMinute?: number;
   secureCookies?: 'auto' | boolean;
   oidc?: OidcConfig;
+  stuckMinutes?: number;
+  labsPerStudent?: number;
+  namespacesPerStudent?: number;
+  terminalsPerStudent?: number;
+  capturesPerStudent?: number;
+  idleStopMinutes?: number;
 }
 
 // --- classroom.oidc: sign-in through a school's OpenID Connect provider -------------------------

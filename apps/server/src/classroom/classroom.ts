@@ -10,6 +10,7 @@ import { defaultDatabasePath, openDatabase, type Db } from './db.ts';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
 import { LabOwners } from './ownership.ts';
 import { OidcLogin } from './oidc.ts';
+import { DEFAULT_STUDENT_QUOTAS, type StudentQuotaLimits } from './quotas.ts';
 import { DEFAULT_SESSION, Sessions, type SessionOptions } from './sessions.ts';
 
 export interface ClassroomOptions {
@@ -30,6 +31,12 @@ export interface ClassroomOptions {
   stuckMinutes?: number;
   /** How often an open live grid looks for cells turning stuck with no new check. */
   gridRefreshMs?: number;
+  /** Per-student quotas over their running labs (quotas.ts); unset ones keep DEFAULT_STUDENT_QUOTAS. */
+  quotas?: Partial<StudentQuotaLimits>;
+  /** A student's lab with no client and no request this long is stopped (saved) and restored on return; 0 = never. */
+  idleStopMs?: number;
+  /** How often labs are looked at for idleness (default: a quarter of idleStopMs, at most a minute). */
+  idleSweepMs?: number;
 }
 
 /** The config file's `classroom` section (validated by @nslab/driver's loadConfig) as options. */
@@ -45,8 +52,19 @@ export function classroomOptionsOf(cfg: ClassroomConfig): ClassroomOptions {
     ...(cfg.signInPerMinute !== undefined ? { signInPerMinute: cfg.signInPerMinute } : {}),
     ...(cfg.secureCookies !== undefined ? { secureCookies: cfg.secureCookies } : {}),
     ...(cfg.oidc !== undefined ? { oidc: cfg.oidc } : {}),
+    ...(cfg.stuckMinutes !== undefined ? { stuckMinutes: cfg.stuckMinutes } : {}),
+    quotas: {
+      ...(cfg.labsPerStudent !== undefined ? { labs: cfg.labsPerStudent } : {}),
+      ...(cfg.namespacesPerStudent !== undefined ? { namespaces: cfg.namespacesPerStudent } : {}),
+      ...(cfg.terminalsPerStudent !== undefined ? { terminals: cfg.terminalsPerStudent } : {}),
+      ...(cfg.capturesPerStudent !== undefined ? { captures: cfg.capturesPerStudent } : {}),
+    },
+    ...(cfg.idleStopMinutes !== undefined ? { idleStopMs: cfg.idleStopMinutes * 60_000 } : {}),
   };
 }
+
+/** A student's lab is stopped after this long with no client unless the config says otherwise. */
+export const DEFAULT_IDLE_STOP_MS = 60 * 60_000;
 
 export const DEFAULT_JOIN_CODE_VALID_MS = 7 * 24 * 3600_000;
 export const DEFAULT_SIGN_IN_PER_MINUTE = 30;
@@ -61,6 +79,9 @@ export class Classroom {
   readonly grids: GridBuilder;
   readonly stuckMinutes: number;
   readonly gridRefreshMs: number;
+  readonly quotaLimits: StudentQuotaLimits;
+  readonly idleStopMs: number;
+  readonly idleSweepMs: number;
   readonly throttle: LoginThrottle;
   readonly session: SessionOptions;
   readonly joinCodeValidMs: number;
@@ -85,6 +106,9 @@ export class Classroom {
     this.grids = new GridBuilder(this.assignments, this.progress, this.classes);
     this.stuckMinutes = opts.stuckMinutes ?? DEFAULT_STUCK_MINUTES;
     this.gridRefreshMs = opts.gridRefreshMs ?? 5000;
+    this.quotaLimits = { ...DEFAULT_STUDENT_QUOTAS, ...opts.quotas };
+    this.idleStopMs = opts.idleStopMs ?? DEFAULT_IDLE_STOP_MS;
+    this.idleSweepMs = opts.idleSweepMs ?? Math.max(1000, Math.min(60_000, Math.round(this.idleStopMs / 4)));
     this.throttle = new LoginThrottle({ ...DEFAULT_THROTTLE, ...opts.loginThrottle });
     this.joinCodeValidMs = opts.joinCodeValidMs ?? DEFAULT_JOIN_CODE_VALID_MS;
     this.signInPerMinute = opts.signInPerMinute ?? DEFAULT_SIGN_IN_PER_MINUTE;

@@ -105,7 +105,11 @@ export async function labRoutes(app: FastifyInstance, opts: { registry: LabRegis
     return reply.code(201).send({ name: req.params.lab, commands: executed.map((e) => e.line), execFailures: execFailures(executed) });
   });
 
-  const edit = async (req: FastifyRequest, lab: string, e: Edit) => applyEdit(await registry.get(labName(lab)), e, sourceOf(req), registry.limits);
+  const edit = async (req: FastifyRequest, lab: string, e: Edit) => {
+    const live = await registry.get(labName(lab));
+    if (e.kind === 'add-node') registry.checkGrowth(live.name, 1);
+    return applyEdit(live, e, sourceOf(req), registry.limits);
+  };
 
   r.post('/labs/:lab/edits', { schema: { summary: 'Apply any edit (see Edit in @nslab/model)', params: S.LabParams, body: S.EditBody }, config: write }, async (req) =>
     edit(req, req.params.lab, req.body.edit as unknown as Edit));

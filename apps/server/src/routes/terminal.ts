@@ -33,7 +33,7 @@ function viewerName(req: FastifyRequest): string {
 
 const READ_ONLY_NOTE = Buffer.from('\r\n\x1b[1;33m[nslab] read-only: what you type is not sent to this terminal\x1b[0m\r\n', 'utf8');
 
-export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager }): Promise<void> {
+export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager; admitTerminal?: (lab: string) => void }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/labs/:lab/terminals', { schema: { summary: 'The lab\'s open terminals (to watch one read-only)', params: S.LabParams }, config: { access: 'lab-read' } }, async (req) => {
@@ -135,7 +135,15 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
     const start = async (size: { cols: number; rows: number }) => {
       // The slot is taken before the first await: a hundred opens at once see each other's slots.
       const max = opts.registry.limits.terminalsPerLab;
-      const slot = req.query.session ? null : opts.terminals.reserve(labName, max);
+      // The student's quota (classroom mode) is looked at in the same step as the lab's slot.
+      let slot;
+      try {
+        if (!req.query.session) opts.admitTerminal?.(labName);
+        slot = req.query.session ? null : opts.terminals.reserve(labName, max);
+      } catch (e) {
+        const { body } = toErrorBody(e);
+        return fail(body.code, body.message);
+      }
       try {
         const lab = await opts.registry.get(labName);
         if (req.query.session) {

@@ -26,6 +26,7 @@ function screen(route: Route) {
       );
     case 'missing':
     case 'class':
+    case 'grid':
     case 'users':
       return (
         <main className="missing">

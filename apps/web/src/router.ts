@@ -9,6 +9,7 @@ export type Route =
   // Classroom mode's pages (classroom/ClassroomGate.tsx); token mode has none of them.
   | { screen: 'join' }
   | { screen: 'class'; id: string }
+  | { screen: 'grid'; classId: string; id: string }
   | { screen: 'users' }
   | { screen: 'missing'; path: string };
 
@@ -18,6 +19,8 @@ export function parseRoute(path: string): Route {
   if (path === '/users' || path === '/users/') return { screen: 'users' };
   const c = /^\/classes\/([1-9][0-9]{0,15})\/?$/.exec(path);
   if (c) return { screen: 'class', id: c[1]! };
+  const g = /^\/classes\/([1-9][0-9]{0,15})\/assignments\/([1-9][0-9]{0,15})\/?$/.exec(path);
+  if (g) return { screen: 'grid', classId: g[1]!, id: g[2]! };
   const m = /^\/labs\/([^/]+)\/?$/.exec(path);
   if (m) {
     try {

@@ -6,6 +6,7 @@ import { api, type LabSummary } from '../api.ts';
 import { labPath, linkClick } from '../router.ts';
 import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { ClassroomTopbar } from './AccountBar.tsx';
+import { Assignments } from './Assignments.tsx';
 import { labLabel, labsByStudent } from './class-labs.ts';
 import { classroomApi, type Account, type JoinCode, type Member } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
@@ -348,6 +349,7 @@ export function ClassPage({ id, user }: { id: string; user: Account }) {
             {error && <FormMessage message={error.message} />}
             <div className="cr-columns cr-wide-left">
               <div className="cr-column">
+                <Assignments classId={id} confirm={setConfirmReq} />
                 <JoinCodes classId={id} codes={data.joinCodes} onChanged={() => void refresh()} confirm={setConfirmReq} />
                 <Roster classId={id} onAdded={() => void refresh()} />
               </div>

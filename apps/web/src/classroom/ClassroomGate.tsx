@@ -1,7 +1,7 @@
 // What a visit shows, by mode. Token mode: the app as it always was. Classroom mode: the sign-in
 // (or join) page until signed in, the change-password page while the password is a handed-out
 // one, then the page asked for, plus the classroom's own pages (a class, the users).
-import { useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { api, type LabSummary } from '../api.ts';
 import { linkClick, type Route } from '../router.ts';
 import { ChangePassword } from './ChangePassword.tsx';
@@ -11,6 +11,10 @@ import { ClassPage } from './ClassPage.tsx';
 import { Join, SignIn } from './SignIn.tsx';
 import { useSession } from './session.ts';
 import { UsersPage } from './UsersPage.tsx';
+import { setLabView } from './lab-view.ts';
+
+// The grid page carries xterm.js (watching a terminal): loaded when an instructor opens it.
+const GridPage = lazy(() => import('./GridPage.tsx').then((m) => ({ default: m.GridPage })));
 
 function Missing({ what }: { what: string }) {
   return (
@@ -42,10 +46,12 @@ function LabGate({ name, user, children }: { name: string; user: Account; childr
       live = false;
     };
   }, [name]);
+  // An instructor looks at a student's lab: the server refuses their changes (403 READ_ONLY).
+  const watching = !!lab && user.role === 'instructor' && lab.owner !== undefined && lab.owner !== user.username;
+  // Before the lab screen renders: it takes its title and its editor's lock from here.
+  if (lab) setLabView(name, { displayName: labLabel(lab), readOnly: watching ? `Read-only: this is ${lab.owner}'s lab; only the student changes it.` : null });
   if (lab === undefined) return <p className="loading">Loading the lab…</p>;
   if (lab === null) return <Missing what={`lab ${JSON.stringify(name)}`} />;
-  // An instructor looks at a student's lab: the server refuses their changes (403 READ_ONLY).
-  const watching = user.role === 'instructor' && lab.owner !== undefined && lab.owner !== user.username;
   return (
     <>
       {children}
@@ -65,7 +71,7 @@ export function ClassroomGate({ route, children }: { route: Route; children: Rea
       return <p className="loading">Loading…</p>;
     case 'token':
     case 'unreachable':
-      return route.screen === 'class' || route.screen === 'users' || route.screen === 'join' ? <Missing what={location.pathname} /> : <>{children}</>;
+      return route.screen === 'class' || route.screen === 'grid' || route.screen === 'users' || route.screen === 'join' ? <Missing what={location.pathname} /> : <>{children}</>;
     case 'signed-out':
       return route.screen === 'join' ? <Join /> : <SignIn />;
     case 'signed-in': {
@@ -74,6 +80,12 @@ export function ClassroomGate({ route, children }: { route: Route; children: Rea
       switch (route.screen) {
         case 'class':
           return <ClassPage key={route.id} id={route.id} user={user} />;
+        case 'grid':
+          return (
+            <Suspense fallback={<p className="loading">Loading…</p>}>
+              <GridPage key={`${route.classId}/${route.id}`} classId={route.classId} id={route.id} user={user} />
+            </Suspense>
+          );
         case 'users':
           return <UsersPage user={user} />;
         case 'lab':

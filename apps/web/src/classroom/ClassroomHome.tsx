@@ -6,6 +6,7 @@ import { classroomApi, type Account, type ClassInfo } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
 import { codeFromSearch } from './join-codes.ts';
 import { refreshSession } from './session.ts';
+import { MyAssignments } from './MyAssignments.tsx';
 import { useForm } from './useForm.ts';
 import './classroom.css';
 
@@ -96,6 +97,7 @@ export function ClassroomHome({ user, classes }: { user: Account; classes: Class
           ))}
         </ul>
       )}
+      {!teaching && <MyAssignments />}
       {teaching ? <NewClass /> : <JoinAnother />}
     </section>
   );

@@ -2,12 +2,43 @@
 // Either one starts a session (an HttpOnly cookie) and the page the visitor asked for shows.
 import { useEffect, useState, type ReactNode } from 'react';
 import { linkClick, navigate } from '../router.ts';
-import { classroomApi } from './classroom-api.ts';
+import { classroomApi, type OidcStatus } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
 import { codeFromSearch } from './join-codes.ts';
 import { refreshSession } from './session.ts';
 import { useForm } from './useForm.ts';
+import { oidcStartUrl } from './oidc-start.ts';
 import './classroom.css';
+
+/** Whether the server has a school sign-in set up (GET /auth/oidc); asked once per page load. */
+let oidcAsked: Promise<OidcStatus> | null = null;
+function useOidc(): OidcStatus | null {
+  const [s, setS] = useState<OidcStatus | null>(null);
+  useEffect(() => {
+    oidcAsked ??= classroomApi.oidc().catch(() => ({ enabled: false }));
+    let live = true;
+    void oidcAsked.then((v) => live && setS(v));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return s;
+}
+
+/** "Sign in with your school account": a plain navigation to the server, which sends the browser to the provider. */
+function SchoolSignIn({ href, note }: { href: string; note?: string }) {
+  return (
+    <div className="cr-oidc">
+      <div className="cr-or" aria-hidden>
+        <span>or</span>
+      </div>
+      <a className="button cr-submit cr-oidc-button" href={href}>
+        Sign in with your school account
+      </a>
+      {note && <p className="cr-hint">{note}</p>}
+    </div>
+  );
+}
 
 export function AuthFrame({ title, children, wide }: { title: string; children: ReactNode; wide?: boolean }) {
   useEffect(() => {
@@ -35,6 +66,7 @@ export function SignIn() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const form = useForm(LOGIN_FIELDS);
+  const oidc = useOidc();
   return (
     <AuthFrame title="Sign in">
       <form
@@ -54,6 +86,7 @@ export function SignIn() {
           {form.busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      {oidc?.enabled && <SchoolSignIn href={oidcStartUrl(oidc.start, { next: location.pathname + location.search })} />}
       <p className="cr-switch">
         A student with a join code from your instructor?{' '}
         <a href="/join" onClick={linkClick('/join')}>
@@ -72,6 +105,7 @@ export function Join() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const form = useForm(JOIN_FIELDS);
+  const oidc = useOidc();
   return (
     <AuthFrame title="Join a class">
       <p className="muted">Make your account with the code your instructor gave you. You will be signed in right away.</p>
@@ -95,6 +129,7 @@ export function Join() {
           {form.busy ? 'Joining…' : 'Join and sign in'}
         </button>
       </form>
+      {oidc?.enabled && <SchoolSignIn href={oidcStartUrl(oidc.start, { joinCode: code })} note={code.trim() ? 'Joins the class with the code above: no username or password to pick.' : 'Type the join code above first to join the class as you sign in.'} />}
       <p className="cr-switch">
         Already have an account?{' '}
         <a href="/" onClick={linkClick('/')}>

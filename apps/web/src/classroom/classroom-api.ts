@@ -47,7 +47,68 @@ export interface RosterStudent extends Account {
   password?: string;
 }
 
+export type WindowState = 'upcoming' | 'open' | 'closed';
+
+/** A catalog lab published to a class for a window (server: classroom/assignments.ts). */
+export interface Assignment {
+  id: number;
+  classId: number;
+  /** The guided lab's id in the catalog. */
+  lab: string;
+  title: string;
+  opensAt: string;
+  closesAt: string;
+  window: WindowState;
+}
+
+export type CellState = 'done' | 'failing' | 'stuck' | 'idle';
+
+export interface Cell {
+  step: string;
+  state: CellState;
+  /** failing/stuck: the title of the check that fails. */
+  check?: string;
+  since?: string;
+  attempts: number;
+  hintsShown: number;
+}
+
+export interface StudentRow {
+  userId: number;
+  username: string;
+  displayName: string;
+  /** The student's copy (kernel name); null until they start it. */
+  lab: string | null;
+  startedAt: string | null;
+  lastCheckAt: string | null;
+  cells: Cell[];
+}
+
+export interface Grid {
+  assignment: Assignment;
+  steps: { id: string; title: string }[];
+  stuckMinutes: number;
+  at: string;
+  students: StudentRow[];
+}
+
+/** A student's own view of an assignment (GET /assignments). */
+export interface MyAssignment extends Assignment {
+  myLab: string | null;
+  startedAt: string | null;
+  steps: { id: string; title: string }[];
+  cells: Cell[];
+}
+
+export interface OidcStatus {
+  enabled: boolean;
+  issuer?: string;
+  /** The path that starts the flow (`/api/v1/auth/oidc/start`). */
+  start?: string;
+}
+
 const seg = encodeURIComponent;
+const assignmentPath = (classId: string | number, id: string | number) => `/classes/${seg(String(classId))}/assignments/${seg(String(id))}`;
 
 export const classroomApi = {
   /** Token mode answers `{mode: 'token'}`. */
@@ -66,5 +127,19 @@ export const classroomApi = {
   uploadRoster: (classId: string, csv: string) => request<{ students: RosterStudent[] }>('POST', `/classes/${seg(classId)}/roster`, { csv }),
   users: () => request<{ users: Account[] }>('GET', '/users').then((r) => r.users),
   createUser: (body: { username: string; role: Role; displayName?: string; password?: string }) => request<{ user: Account; password?: string }>('POST', '/users', body),
+  oidc: () => request<OidcStatus>('GET', '/auth/oidc'),
+  assignments: (classId: string) => request<{ assignments: Assignment[] }>('GET', `/classes/${seg(classId)}/assignments`).then((r) => r.assignments),
+  publish: (classId: string, body: { lab: string; opensAt?: string; closesAt: string }) => request<Assignment>('POST', `/classes/${seg(classId)}/assignments`, body),
+  moveWindow: (classId: string, id: number, body: { opensAt?: string; closesAt?: string }) => request<Assignment>('PATCH', assignmentPath(classId, id), body),
+  closeAssignment: (classId: string, id: number) => request<Assignment>('POST', `${assignmentPath(classId, id)}/close`, {}),
+  grid: (classId: string, id: string) => request<Grid>('GET', `${assignmentPath(classId, id)}/grid`),
+  resetStudent: (classId: string, id: string, username: string) =>
+    request<{ reset: string; student: string; startedAt: string }>('POST', `${assignmentPath(classId, id)}/students/${seg(username)}/reset`, {}),
+  progressUrl: (classId: string, id: string, format: 'csv' | 'json') => `/api/v1${assignmentPath(classId, id)}/progress?format=${format}`,
+  livePath: (classId: string, id: string) => `/api/v1${assignmentPath(classId, id)}/live`,
+  myAssignments: () => request<{ assignments: MyAssignment[] }>('GET', '/assignments').then((r) => r.assignments),
+  startAssignment: (id: number) => request<{ name: string; assignment: number; started: boolean }>('POST', `/assignments/${seg(String(id))}/start`, {}),
+  terminals: (lab: string) =>
+    request<{ terminals: { session: string; node: string; attached: boolean; watchers: number }[] }>('GET', `/labs/${seg(lab)}/terminals`).then((r) => r.terminals),
   resetPassword: (username: string) => request<{ user: Account; password: string }>('POST', `/users/${seg(username)}/password-reset`),
 };

@@ -63,6 +63,11 @@ export class Editor {
     return this.source.getState().lab;
   }
 
+  /** Nothing can be edited, for `reason` (a lab this account may only look at). */
+  lock(reason: string): void {
+    if (this.state.locked === null) this.set({ locked: reason });
+  }
+
   private follow(): void {
     if (this.source.getState().status === 'destroyed' && this.state.locked === null) this.set({ locked: LOCKED_DESTROYED });
   }

@@ -24,6 +24,7 @@ import { GuidePanel } from '../guide/GuidePanel.tsx';
 import { DiagnosePanel, type DiagnoseRequest } from '../diagnose/DiagnosePanel.tsx';
 import type { Highlight } from '../diagnose/diagnosis.ts';
 import { LayoutToggles, Workspace, useWorkspacePanes } from '../workspace/Workspace.tsx';
+import { labView, useLabView } from '../classroom/lab-view.ts';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
 
@@ -33,7 +34,14 @@ export function LabScreen({ name }: { name: string }) {
     restoreTerminals(name);
     return new LabStore(name);
   }, [name]);
-  const editor = useMemo(() => new Editor(name, store), [name, store]);
+  const editor = useMemo(() => {
+    const e = new Editor(name, store);
+    // Classroom mode: an instructor in a student's lab only looks (the server says 403 READ_ONLY).
+    const readOnly = labView(name)?.readOnly;
+    if (readOnly) e.lock(readOnly);
+    return e;
+  }, [name, store]);
+  const title = useLabView(name)?.displayName ?? name;
   useEffect(() => {
     store.connect();
     return () => store.close();
@@ -58,8 +66,8 @@ export function LabScreen({ name }: { name: string }) {
   const keyAct = useAction();
 
   useEffect(() => {
-    document.title = `${name} · nslab`;
-  }, [name]);
+    document.title = `${title} · nslab`;
+  }, [title]);
 
   // A selection whose element the kernel removed goes away with it.
   useEffect(() => {
@@ -166,7 +174,9 @@ export function LabScreen({ name }: { name: string }) {
           <span className="crumb" aria-hidden>
             /
           </span>
-          <h1 className="lab-name">{name}</h1>
+          <h1 className="lab-name" title={title === name ? undefined : name}>
+            {title}
+          </h1>
           <span className={`pill status-${state.status}`} role="status">
             {STATUS_TEXT[state.status]}
           </span>

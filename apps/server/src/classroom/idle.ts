@@ -39,6 +39,7 @@ export class IdleLabs {
   /** Labs stopped for being idle: started again at their owner's next request. */
   private stoppedIdle = new Set<string>();
   private restoring = new Map<string, Promise<void>>();
+  private stopping = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<string[]> | null = null;
 
@@ -107,7 +108,9 @@ export class IdleLabs {
         // A client may have come while the lab was being read.
         if (this.hasClient(lab) || now < this.lastActive.get(lab)!) continue;
         this.stoppedIdle.add(lab);
-        await registry.destroy(lab, true);
+        const stop = registry.destroy(lab, true).finally(() => this.stopping.delete(lab));
+        this.stopping.set(lab, stop);
+        await stop;
         this.lastActive.delete(lab);
         stopped.push(lab);
         this.deps.notice?.(`nslab: lab ${lab} stopped after ${Math.round(this.opts.idleMs / 60_000)} min with no client (saved; it starts again when its owner opens it)\n`);
@@ -142,6 +145,9 @@ export class IdleLabs {
     let p = this.restoring.get(lab);
     if (!p) {
       p = (async () => {
+        // A stop under way finishes first: its last step removes the sandbox's folder, which must
+        // not be the new deploy's (the record may already look gone to findSandbox meanwhile).
+        await this.stopping.get(lab);
         if (!findSandbox(lab)) await this.deps.registry.start(lab, 'api');
         this.stoppedIdle.delete(lab);
         this.touch(lab);

@@ -41,6 +41,12 @@ export interface ClassroomOptions {
 
 /** The config file's `classroom` section (validated by @nslab/driver's loadConfig) as options. */
 export function classroomOptionsOf(cfg: ClassroomConfig): ClassroomOptions {
+  const quotas: Partial<StudentQuotaLimits> = {
+    ...(cfg.labsPerStudent !== undefined ? { labs: cfg.labsPerStudent } : {}),
+    ...(cfg.namespacesPerStudent !== undefined ? { namespaces: cfg.namespacesPerStudent } : {}),
+    ...(cfg.terminalsPerStudent !== undefined ? { terminals: cfg.terminalsPerStudent } : {}),
+    ...(cfg.capturesPerStudent !== undefined ? { captures: cfg.capturesPerStudent } : {}),
+  };
   return {
     ...(cfg.database !== undefined ? { database: cfg.database } : {}),
     session: {
@@ -53,12 +59,7 @@ export function classroomOptionsOf(cfg: ClassroomConfig): ClassroomOptions {
     ...(cfg.secureCookies !== undefined ? { secureCookies: cfg.secureCookies } : {}),
     ...(cfg.oidc !== undefined ? { oidc: cfg.oidc } : {}),
     ...(cfg.stuckMinutes !== undefined ? { stuckMinutes: cfg.stuckMinutes } : {}),
-    quotas: {
-      ...(cfg.labsPerStudent !== undefined ? { labs: cfg.labsPerStudent } : {}),
-      ...(cfg.namespacesPerStudent !== undefined ? { namespaces: cfg.namespacesPerStudent } : {}),
-      ...(cfg.terminalsPerStudent !== undefined ? { terminals: cfg.terminalsPerStudent } : {}),
-      ...(cfg.capturesPerStudent !== undefined ? { captures: cfg.capturesPerStudent } : {}),
-    },
+    ...(Object.keys(quotas).length ? { quotas } : {}),
     ...(cfg.idleStopMinutes !== undefined ? { idleStopMs: cfg.idleStopMinutes * 60_000 } : {}),
   };
 }

@@ -178,6 +178,7 @@ describe("the instructor's live view, with two students", () => {
     await form.getByLabel('Closes').fill(opens.replace(/T\d\d:\d\d$/, 'T00:00'));
     await form.locator('.cr-field-error[data-field="closesAt"]').waitFor();
     expect(await form.getByRole('button', { name: 'Publish' }).isDisabled()).toBe(true);
+    await shoot(instructor, 'publish-form');
     const week = new Date(Date.now() + 7 * 86_400_000 - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
     await form.getByLabel('Closes').fill(week);
     await form.getByRole('button', { name: 'Publish' }).click();
@@ -313,15 +314,23 @@ describe("the instructor's live view, with two students", () => {
   });
 
   it("a student's lab opens read-only for the instructor: the notice, editing disabled, the guide's progress", async () => {
+    const t0 = Date.now();
     await instructor.locator('tr[data-student="ada"] th a').click();
     await instructor.waitForURL(`${base}/labs/${labOf[0]}`);
     await instructor.waitForFunction(() => (window.__nslab_cy?.getElementById('ns2').nonempty() ?? false), undefined, { timeout: 20_000 });
+    console.log(`read-only lab shown ${Date.now() - t0} ms after the click`);
     expect(await instructor.locator('h1.lab-name').textContent()).toBe(copyName);
     expect(await instructor.locator('.cr-readonly').textContent()).toContain('Read-only');
     expect(await instructor.getByRole('button', { name: /Namespace/ }).first().isDisabled()).toBe(true);
     await instructor.getByRole('complementary', { name: 'Lab guide' }).waitFor();
     // Selecting a namespace shows its panel with every control disabled.
-    await instructor.evaluate(() => window.__nslab_cy!.getElementById('ns1').emit('tap'));
+    const at = await instructor.evaluate(() => {
+      const cy = window.__nslab_cy!;
+      const box = cy.container()!.getBoundingClientRect();
+      const r = cy.getElementById('ns1').renderedPosition();
+      return { x: box.left + r.x, y: box.top + r.y };
+    });
+    await instructor.mouse.click(at.x, at.y);
     const lock = instructor.locator('fieldset.edit-lock').first();
     await lock.waitFor();
     // A disabled <fieldset> disables every control inside it (Playwright's isDisabled ignores fieldsets).

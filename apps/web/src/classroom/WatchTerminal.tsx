@@ -73,6 +73,7 @@ export function WatchTerminal({ lab, student, onClose }: { lab: string; student:
   const [error, setError] = useState<string | null>(null);
   const [session, setSession] = useState<string | null>(null);
   const [ask, setAsk] = useState(0);
+  const node = shells?.find((s) => s.session === session)?.node;
   useEffect(() => {
     let live = true;
     classroomApi.terminals(lab).then(
@@ -92,7 +93,7 @@ export function WatchTerminal({ lab, student, onClose }: { lab: string; student:
     <section className="cr-watch card" aria-label={`${student}'s terminal, read-only`}>
       <div className="cr-watch-head">
         <h2>
-          {student}'s terminal <span className="muted small-text">read-only</span>
+          {student}'s terminal{node && <> in <span className="mono">{node}</span></>}
         </h2>
         {shells && shells.length > 1 && (
           <select aria-label="Terminal" value={session ?? ''} onChange={(e) => setSession(e.target.value)}>

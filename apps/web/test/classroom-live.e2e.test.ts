@@ -362,6 +362,29 @@ describe("the instructor's live view, with two students", () => {
     expect(alans.map((c: { ok: boolean }) => c.ok)).toEqual([false, true]);
   });
 
+  it('with a school sign-in set up, the sign-in and join pages offer it (the join code carried along)', async () => {
+    // This server has no provider configured (the flow itself is tested against a real one on the
+    // server side): the page's question is answered as a configured server answers it.
+    const page = await newPage({ width: 1280, height: 720 });
+    await page.route('**/api/v1/auth/oidc', (r) => r.fulfill({ json: { enabled: true, issuer: 'https://idp.school.example', start: '/api/v1/auth/oidc/start' } }));
+    await page.goto(`${base}/`);
+    const button = page.getByRole('link', { name: 'Sign in with your school account' });
+    await button.waitFor();
+    expect(await button.getAttribute('href')).toBe('/api/v1/auth/oidc/start');
+    await shoot(page, 'sign-in-school');
+    await page.goto(`${base}/join?code=${encodeURIComponent(joinCode)}`);
+    await button.waitFor();
+    expect(await button.getAttribute('href')).toBe(`/api/v1/auth/oidc/start?joinCode=${encodeURIComponent(joinCode)}`);
+    await shoot(page, 'join-school');
+    // Not set up (the real answer of this server): no button.
+    await page.unroute('**/api/v1/auth/oidc');
+    const other = await newPage({ width: 1280, height: 720 });
+    await other.goto(`${base}/`);
+    await other.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await other.evaluate(async () => (await fetch('/api/v1/auth/oidc')).json())).toEqual({ enabled: false });
+    expect(await other.getByRole('link', { name: 'Sign in with your school account' }).count()).toBe(0);
+  });
+
   it('no page errors and no console errors beyond the expected refusals', () => {
     expect(problems).toEqual([]);
   });

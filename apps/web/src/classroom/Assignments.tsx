@@ -15,7 +15,7 @@ export const gridPath = (classId: string | number, id: string | number) => `/cla
 
 const WEEK = 7 * 24 * 3_600_000;
 
-function Publish({ classId, onDone }: { classId: string; onDone(): void }) {
+function Publish({ classId, onDone, onCancel }: { classId: string; onDone(): void; onCancel(): void }) {
   const [catalog, setCatalog] = useState<GuideLab[] | null>(null);
   const [lab, setLab] = useState('');
   const [opens, setOpens] = useState(() => isoToLocal(new Date().toISOString()));
@@ -70,6 +70,9 @@ function Publish({ classId, onDone }: { classId: string; onDone(): void }) {
       <WhenField label="Closes" name="closesAt" value={closes} onChange={setCloses} error={errFor('closesAt')} />
       <button type="submit" className="primary" disabled={form.busy || !lab || problem !== null}>
         {form.busy ? 'Publishing…' : 'Publish'}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
       </button>
       <FormMessage message={form.formMessage} />
     </form>
@@ -168,6 +171,7 @@ export function Assignments({ classId, confirm }: { classId: string; confirm(r: 
             setPublishing(false);
             refresh();
           }}
+          onCancel={() => setPublishing(false)}
         />
       )}
       <FormMessage message={error} />

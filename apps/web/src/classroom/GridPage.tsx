@@ -144,6 +144,10 @@ export function GridPage({ classId, id, user }: { classId: string; id: string; u
   const [actionError, setActionError] = useState<string | null>(null);
   const now = useNow(15_000);
   const a = grid?.assignment;
+  const [className, setClassName] = useState<string | null>(null);
+  useEffect(() => {
+    classroomApi.getClass(classId).then((c) => setClassName(c.class.name), () => {});
+  }, [classId]);
   useEffect(() => {
     document.title = `${a?.title ?? 'Assignment'} · grid · nslab`;
   }, [a?.title]);
@@ -155,7 +159,7 @@ export function GridPage({ classId, id, user }: { classId: string; id: string; u
   const sum = grid ? gridSummary(grid) : null;
   return (
     <div className="home">
-      <ClassroomTopbar user={user} crumb={a ? `class / ${a.title}` : 'assignment'} />
+      <ClassroomTopbar user={user} crumb={`${className ?? 'class'} / ${a?.title ?? 'assignment'}`} />
       <main className="home-main cr-page cr-grid-page">
         <a href={classPath(classId)} onClick={linkClick(classPath(classId))} className="small-text">
           ← Back to the class

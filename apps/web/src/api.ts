@@ -70,6 +70,10 @@ export interface GuideStep {
   checks: string[];
   /** The veth pairs this step's checks name (both ends, and the bridge an end is plugged into). */
   veths?: { step: string; a: GuideVethEnd; b: GuideVethEnd }[];
+  /** The pings this step's checks run. */
+  pings?: { from: string; to: string }[];
+  /** Nodes whose loopback this step is about. */
+  loopback?: string[];
 }
 
 export interface GuideVethEnd {

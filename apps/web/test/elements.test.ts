@@ -18,13 +18,18 @@ describe('labElements', () => {
     expect(e!.classes.split(' ')).toContain('up');
   });
 
-  it('makes the lab host a distinct node and flags a down lo', () => {
+  it('makes the lab host a distinct node; a down lo is a quiet mark, loud only where it matters', () => {
     const els = labElements(vethPair());
     expect(byId(els, 'host')!.classes).toBe('host');
     expect((byId(els, 'host')!.data as NodeData).label).toMatch(/^lab host/);
     const ns1 = byId(els, 'ns1')!;
-    expect(ns1.classes.split(' ')).toEqual(['lo-down', 'netns']);
-    expect((ns1.data as NodeData).label).toBe('ns1\nlo down');
+    // Every fresh namespace has lo down: no badge, a faint mark.
+    expect(ns1.classes.split(' ')).toEqual(['lo-down-quiet', 'netns']);
+    expect((ns1.data as NodeData).label).toBe('ns1');
+    const loud = byId(labElements(vethPair(), {}, new Set(['ns1'])), 'ns1')!;
+    expect(loud.classes.split(' ')).toEqual(['lo-down', 'netns']);
+    expect((loud.data as NodeData).label).toBe('ns1\nlo down');
+    expect(byId(labElements(vethPair(), {}, new Set(['ns1'])), 'ns2')!.classes.split(' ')).toEqual(['lo-down-quiet', 'netns']);
   });
 
   it('draws bridge ports as edges from the namespace to the bridge, the bridge inside the host frame', () => {
@@ -54,7 +59,8 @@ describe('labElements', () => {
   it('shows other interface kinds as badges on their node', () => {
     const lab = vethPair();
     lab.nodes[1]!.interfaces.push(iface('vx0', { kind: 'vxlan' }), iface('tap0', { kind: 'tap', carrier: false }));
-    expect((byId(labElements(lab), 'ns1')!.data as NodeData).label).toBe('ns1\nlo down · vx0 vxlan · tap0 tap no-carrier');
+    expect((byId(labElements(lab), 'ns1')!.data as NodeData).label).toBe('ns1\nvx0 vxlan · tap0 tap no-carrier');
+    expect((byId(labElements(lab, {}, new Set(['ns1'])), 'ns1')!.data as NodeData).label).toBe('ns1\nlo down · vx0 vxlan · tap0 tap no-carrier');
   });
 
   it('shows hand-made unsafe names escaped and marked', () => {

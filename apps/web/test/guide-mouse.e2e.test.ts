@@ -143,6 +143,9 @@ describe('the veth-pair guided lab with the mouse only', () => {
 
   it('step 3: addresses in the inspector, after clicking the pair on the canvas', async () => {
     await page.waitForFunction(() => (window.__nslab_cy?.edges().length ?? 0) === 1 && !window.__nslab_cy!.animated());
+    // lo is down in both, as in every fresh namespace: a faint mark, not a warning, until the step about it.
+    const loClasses = () => page.evaluate(() => ['ns1', 'ns2'].map((n) => window.__nslab_cy!.getElementById(n).classes().filter((c) => c.startsWith('lo-down')).join(' ')));
+    expect(await loClasses()).toEqual(['lo-down-quiet', 'lo-down-quiet']);
     const mid = await page.evaluate(() => {
       const cy = window.__nslab_cy!;
       const box = cy.container()!.getBoundingClientRect();
@@ -168,6 +171,9 @@ describe('the veth-pair guided lab with the mouse only', () => {
   });
 
   it('step 4: lo up in both namespaces from the inspector; the guide shows every step done', async () => {
+    // The step about loopback pings each namespace's own address: there lo down is the point.
+    await page.waitForFunction(() => ['ns1', 'ns2'].every((n) => window.__nslab_cy!.getElementById(n).hasClass('lo-down')));
+    expect(await page.evaluate(() => window.__nslab_cy!.getElementById('ns1').data('label'))).toBe('ns1\nlo down');
     for (const ns of ['ns1', 'ns2']) {
       const p = await drawnAt(ns);
       await page.mouse.click(p.x, p.y);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { describeCheck, expectedVeths, type Lab, type StepResult } from '@nslab/labs';
+import { describeCheck, expectedVeths, type Check, type Lab, type StepResult } from '@nslab/labs';
 import { catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
@@ -26,8 +26,26 @@ function publicLab(lab: Lab, availability: Availability) {
     tools: lab.tools,
     ...availability,
     // veths: the pairs the step names, so the editor can propose those names.
-    steps: lab.steps.map((s) => ({ id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)), veths: expectedVeths([s], lab) })),
+    // pings and loopback: where a down lo matters in this step (the graph shows it loudly only there).
+    steps: lab.steps.map((s) => ({
+      id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)), veths: expectedVeths([s], lab),
+      pings: s.checks.flatMap((c) => ('ping' in c.check ? [{ from: c.check.ping.from, to: c.check.ping.to }] : [])),
+      loopback: loopbackNodes(s),
+    })),
   };
+}
+
+/** Nodes whose lo a step's checks or hints name: the exercise is about their loopback. */
+function loopbackNodes(s: Lab['steps'][number]): string[] {
+  const out = new Set<string>();
+  const look = (c: Check) => {
+    if ('interface' in c && c.interface.name === 'lo') out.add(c.interface.node);
+  };
+  for (const c of s.checks) {
+    look(c.check);
+    for (const h of c.hints) look(h.when);
+  }
+  return [...out];
 }
 
 function catalogLab(id: string): Lab {

@@ -58,6 +58,8 @@ export interface Highlight {
   /** Where it broke (or, for an unknown verdict, where it had to stop). */
   broken: string[];
   verdict: Verdict;
+  /** The namespace whose down lo the walk blamed. */
+  loDown?: string;
 }
 
 export function highlightOf(lab: ObservedLab, d: Diagnosis): Highlight {
@@ -68,7 +70,7 @@ export function highlightOf(lab: ObservedLab, d: Diagnosis): Highlight {
   }
   const p = d.problem;
   const at = p ? elementOf(lab, p.node, p.interface) : null;
-  return { path: [...path].filter((id) => id !== at), broken: at ? [at] : [], verdict: verdictOf(d) };
+  return { path: [...path].filter((id) => id !== at), broken: at ? [at] : [], verdict: verdictOf(d), ...(p?.cause === 'lo-down' ? { loDown: p.node } : {}) };
 }
 
 // The fix commands come from the model with names it checked, but they still go to the exec API as

@@ -31,6 +31,8 @@ export interface CanvasProps {
   onReady(api: CanvasApi): void;
   /** A diagnosis to show: the walked path, and the broken hop (or where the walk had to stop). */
   highlight?: Highlight | null;
+  /** Namespaces where a down lo matters now (the exercise, a diagnosis): drawn loudly there, quietly elsewhere. */
+  loopbackMatters?: ReadonlySet<string>;
 }
 
 declare global {
@@ -134,7 +136,7 @@ export function Canvas(props: CanvasProps) {
   const propsRef = useRef(props);
   propsRef.current = props;
   const connectRef = useRef({ mode: props.connectMode, shift: false });
-  const applyRef = useRef<{ applySelection(): void; applySearch(): void; applyConnect(): void; applyHighlight(): void } | null>(null);
+  const applyRef = useRef<{ applySelection(): void; applySearch(): void; applyConnect(): void; applyHighlight(): void; resync(): void } | null>(null);
 
   useEffect(() => {
     const el = container.current!;
@@ -199,7 +201,7 @@ export function Canvas(props: CanvasProps) {
 
     const sync = (state: LabState, cause: ServerMessage | null) => {
       if (!state.lab) return;
-      const next = labElements(state.lab, state.positions);
+      const next = labElements(state.lab, state.positions, propsRef.current.loopbackMatters);
       const diff = diffElements(shown, next);
       const firstRender = shown.length === 0;
       shown = next;
@@ -294,7 +296,7 @@ export function Canvas(props: CanvasProps) {
         for (const id of h.broken) cy.getElementById(id).addClass(h.verdict === 'unknown' ? 'diag-unknown' : 'diag-broken');
       });
     };
-    applyRef.current = { applySelection, applySearch, applyConnect: () => applyConnect(), applyHighlight };
+    applyRef.current = { applySelection, applySearch, applyConnect: () => applyConnect(), applyHighlight, resync: () => sync(store.getState(), null) };
 
     // --- gestures -------------------------------------------------------------------------------
     cy.on('tap', (evt: EventObject) => {
@@ -452,6 +454,8 @@ export function Canvas(props: CanvasProps) {
   useEffect(() => applyRef.current?.applySelection(), [props.selection]);
   useEffect(() => applyRef.current?.applySearch(), [props.search]);
   useEffect(() => applyRef.current?.applyHighlight(), [props.highlight]);
+  const loopbackKey = [...(props.loopbackMatters ?? [])].sort().join('\u0000');
+  useEffect(() => applyRef.current?.resync(), [loopbackKey]);
   useEffect(() => {
     connectRef.current.mode = props.connectMode;
     applyRef.current?.applyConnect();

@@ -89,12 +89,12 @@ export function boxFor(label: string, min: { w: number; h: number }): { w: numbe
 }
 
 /** Interfaces that are not drawn as an edge or a bridge: shown as a line of badges on their node. */
-function badges(n: ObservedNode, drawn: ReadonlySet<string>): string[] {
+function badges(n: ObservedNode, drawn: ReadonlySet<string>, loudLo: boolean): string[] {
   const out: string[] = [];
   for (const i of n.interfaces) {
     if (i.kind === 'bridge' || drawn.has(endKey({ node: n.name, interface: i.name }))) continue;
-    // Every namespace has a loopback; it is news only when it is down.
-    if (i.kind === 'loopback' && i.up) continue;
+    // Every namespace has a loopback, down until someone brings it up: news only where it matters.
+    if (i.kind === 'loopback' && (i.up || !loudLo)) continue;
     const kind = i.kind === 'loopback' || i.name === i.kind ? '' : ` ${i.kind === 'veth' && i.peer?.node === null ? 'veth→outside' : i.kind}`;
     const state = ifaceState(i);
     out.push(`${nameOf(i.name, i.unsafeName)}${kind}${state === 'up' ? '' : state === 'down' ? ' down' : ' no-carrier'}`);
@@ -108,7 +108,11 @@ function classes(...c: (string | false | undefined)[]): string {
 }
 
 /** The whole lab as element definitions, nodes first (parents before children), then edges. */
-export function labElements(lab: ObservedLab, positions: Record<string, Position> = {}): ElementDef[] {
+/**
+ * `loopbackMatters`: namespaces where a down lo is the point (the step that teaches it, a diagnosis
+ * that found it): they get the "lo down" badge and the warning border; elsewhere a faint marker.
+ */
+export function labElements(lab: ObservedLab, positions: Record<string, Position> = {}, loopbackMatters: ReadonlySet<string> = new Set()): ElementDef[] {
   const nodes = new Map(lab.nodes.map((n) => [n.name, n]));
   const iface = (node: string, name: string) => nodes.get(node)?.interfaces.find((i) => i.name === name);
 
@@ -156,11 +160,13 @@ export function labElements(lab: ObservedLab, positions: Record<string, Position
   for (const n of lab.nodes) {
     const host = n.kind === 'host';
     const lo = n.interfaces.find((i) => i.kind === 'loopback');
-    const list = badges(n, drawn);
+    const loDown = !!lo && !lo.up;
+    const loud = loDown && loopbackMatters.has(n.name);
+    const list = badges(n, drawn, loud);
     const title = host ? 'lab host' : nameOf(n.name, n.unsafeName);
     const label = list.length > 0 ? `${title}\n${list.join(' · ')}` : title;
     const data: NodeData = { id: n.name, label, kind: host ? 'host' : 'netns', node: n.name, ...boxFor(label, host ? { w: 130, h: 56 } : { w: 76, h: 36 }) };
-    out.push(withPos(n.name, { group: 'nodes', data, classes: classes(host ? 'host' : 'netns', lo && !lo.up && 'lo-down', n.unsafeName && 'unsafe') }));
+    out.push(withPos(n.name, { group: 'nodes', data, classes: classes(host ? 'host' : 'netns', loud && 'lo-down', loDown && !loud && 'lo-down-quiet', n.unsafeName && 'unsafe') }));
   }
   for (const [id, b] of bridges) {
     if (!nodes.has(b.node)) continue;

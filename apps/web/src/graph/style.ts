@@ -8,6 +8,7 @@ export const COLOURS = {
   down: '#94a3b8',
   noCarrier: '#c2410c',
   loDown: '#b45309',
+  loDownQuiet: '#d4b48c',
   unsafe: '#b91c1c',
   select: '#2563eb',
   text: '#0f172a',
@@ -96,6 +97,8 @@ export const graphStyle: StylesheetJson = [
   { selector: 'node.bridge.down', style: { 'background-color': '#64748b', 'border-color': COLOURS.down } },
   { selector: 'node.bridge.no-carrier', style: { 'border-color': COLOURS.noCarrier, 'border-style': 'dotted' } },
   { selector: 'node.lo-down', style: { 'border-color': COLOURS.loDown, 'border-style': 'dashed', 'border-width': 2 } },
+  // lo is down in every fresh namespace: a faint dotted edge, no text, unless it matters there.
+  { selector: 'node.lo-down-quiet', style: { 'border-color': COLOURS.loDownQuiet, 'border-style': 'dotted', 'border-width': 1.5 } },
   { selector: 'node.unsafe', style: { 'border-color': COLOURS.unsafe, 'border-width': 2.5, color: COLOURS.unsafe } },
   {
     selector: 'edge',

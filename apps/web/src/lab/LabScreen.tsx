@@ -22,6 +22,8 @@ import { useLabShortcuts } from './shortcuts.ts';
 import { requestDeletion } from '../edit/request-deletion.ts';
 import { GuidePanel } from '../guide/GuidePanel.tsx';
 import { DiagnosePanel, type DiagnoseRequest } from '../diagnose/DiagnosePanel.tsx';
+import { useGuideState } from '../guide/guide-state.ts';
+import { loopbackMatters } from './loopback-matters.ts';
 import type { Highlight } from '../diagnose/diagnosis.ts';
 import { LayoutToggles, Workspace, useWorkspacePanes } from '../workspace/Workspace.tsx';
 import { labView, useLabView } from '../classroom/lab-view.ts';
@@ -152,6 +154,8 @@ export function LabScreen({ name }: { name: string }) {
 
   // The diagnosis column narrows the canvas, which re-fits itself to what is left (graph/Canvas.tsx).
   const panes = useWorkspacePanes();
+  const guide = useGuideState(name);
+  const loMatters = useMemo(() => loopbackMatters(state.lab, guide, highlight?.loDown), [state.lab, guide, highlight?.loDown]);
   useEffect(() => {
     if (searchWanted > 0 && panes.outline.open) searchRef.current?.focus();
   }, [searchWanted, panes.outline.open]);
@@ -195,7 +199,7 @@ export function LabScreen({ name }: { name: string }) {
           lab={name}
           log={state.log}
           panes={panes}
-          outline={<Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} />}
+          outline={<Outline lab={state.lab} selection={selection} search={search} onSearch={setSearch} onSelect={onSelectOutline} searchRef={searchRef} loopbackMatters={loMatters} />}
           inspectorTitle={inspectorTitle}
           inspector={<SidePanel state={state} selection={selection} />}
           guide={<GuidePanel lab={name} store={store} />}
@@ -212,6 +216,7 @@ export function LabScreen({ name }: { name: string }) {
                 onOpenTerminal={(node) => openTerminal(name, node)}
                 onReady={onReady}
                 highlight={highlight}
+                loopbackMatters={loMatters}
               />
               {!state.lab && state.status !== 'error' && <div className="canvas-empty">Waiting for the kernel's view of {name}…</div>}
               {state.lab && state.lab.nodes.length <= 1 && (

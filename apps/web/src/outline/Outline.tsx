@@ -79,9 +79,11 @@ interface Props {
   onSearch(q: string): void;
   onSelect(id: string): void;
   searchRef: RefObject<HTMLInputElement | null>;
+  /** Namespaces where a down lo matters now: their "lo down" is a warning, elsewhere a quiet note. */
+  loopbackMatters?: ReadonlySet<string>;
 }
 
-export const Outline = memo(function Outline({ lab, selection, search, onSearch, onSelect, searchRef }: Props) {
+export const Outline = memo(function Outline({ lab, selection, search, onSearch, onSelect, searchRef, loopbackMatters }: Props) {
   const all = useMemo(() => (lab ? outlineItems(lab) : []), [lab]);
   const q = search.trim().toLowerCase();
   const items = useMemo(() => (q ? all.filter((i) => i.text.includes(q) || i.label.toLowerCase().includes(q)) : all), [all, q]);
@@ -157,7 +159,7 @@ export const Outline = memo(function Outline({ lab, selection, search, onSearch,
                     {i.state && <span className={`dot state-${i.state}`} aria-hidden />}
                     <span className="item-label">{i.label}</span>
                     {i.state && <span className="sr-only">, {STATE_TEXT[i.state]}</span>}
-                    {i.hint && <span className={`hint${i.hint === 'lo down' ? ' warn' : ''}`}>{i.hint}</span>}
+                    {i.hint && <span className={`hint${i.hint === 'lo down' && loopbackMatters?.has(i.id) ? ' warn' : ''}`}>{i.hint}</span>}
                   </li>
                 ))}
                 {list.length === 0 && <li role="none" className="muted empty">{q ? 'no match' : 'none'}</li>}

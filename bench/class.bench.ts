@@ -165,7 +165,7 @@ class LiveGrid {
       }
     });
   }
-  nextRow(userId: number, timeoutMs = 20_000): Promise<number> {
+  nextRow(userId: number, timeoutMs = 60_000): Promise<number> {
     return new Promise((resolve, reject) => {
       const w = { userId, resolve: (at: number) => (clearTimeout(t), resolve(at)) };
       const t = setTimeout(() => {
@@ -240,7 +240,7 @@ async function typist(s: Student): Promise<void> {
       await sleep(100);
     }
     const ch = KEYS[s.keys++ % KEYS.length]!;
-    const echoed = s.term.next((out) => out.includes(ch));
+    const echoed = s.term.next((out) => out.includes(ch), 30_000);
     const t0 = performance.now();
     s.term.send(TerminalOpcode.INPUT, ch);
     try {
@@ -259,6 +259,8 @@ async function checker(s: Student, grid: LiveGrid, offsetMs: number): Promise<vo
   while (!stopping) {
     const next = performance.now() + CHECK_EVERY_MS;
     const row = grid.nextRow(s.id);
+    // Awaited below once the check has answered; a timeout meanwhile must not go unhandled.
+    row.catch(() => {});
     const t0 = performance.now();
     try {
       const r = await api(s.session, 'POST', `/labs/${s.lab}/guide/check`, {});
@@ -270,7 +272,6 @@ async function checker(s: Student, grid: LiveGrid, offsetMs: number): Promise<vo
         samples.grid.push(at - t0);
       }
     } catch (e) {
-      row.catch(() => {});
       if (measuring && !stopping) samples.errors.push(`check: ${(e as Error).message}`);
     }
     while (!stopping && performance.now() < next) await sleep(Math.min(500, next - performance.now()));
@@ -285,7 +286,7 @@ async function patcher(students: () => Student[]): Promise<void> {
     const s = all[i % all.length]!;
     const mtu = 1300 + (i % 150);
     i++;
-    const got = s.events.next((m) => m.type === 'patch' && m.upsertNodes.some((n) => n.name === 'ns2' && n.interfaces.some((x) => x.name === 'eth0' && x.mtu === mtu)), 10_000);
+    const got = s.events.next((m) => m.type === 'patch' && m.upsertNodes.some((n) => n.name === 'ns2' && n.interfaces.some((x) => x.name === 'eth0' && x.mtu === mtu)), 30_000);
     const t0 = performance.now();
     try {
       const r = await execInLab(s.lab, 'ns2', ['ip', 'link', 'set', 'dev', 'eth0', 'mtu', String(mtu)]);
@@ -473,6 +474,11 @@ async function main(): Promise<void> {
   await Promise.race([Promise.all([...loops, patching]), sleep(CHECK_EVERY_MS + 5000)]);
 }
 
+// Whatever goes wrong, the server and the labs do not outlive the bench.
+process.on('unhandledRejection', (e) => {
+  log(`bench failed: ${(e as Error)?.stack ?? e}`);
+  void cleanup().finally(() => process.exit(1));
+});
 process.on('SIGINT', () => {
   void cleanup().finally(() => process.exit(130));
 });

@@ -54,11 +54,13 @@ export class IdleLabs {
   }
 
   touch(lab: string, at = Date.now()): void {
-    this.lastActive.set(lab, at);
+    // Only labs that exist: a name made up in a request must not grow the map.
+    if (this.opts.idleMs > 0 && this.deps.registry.knows(lab)) this.lastActive.set(lab, at);
   }
 
   /** A WebSocket on `lab` opened; call the returned function when it closes. */
   opened(lab: string): () => void {
+    if (this.opts.idleMs <= 0) return () => {};
     this.sockets.set(lab, (this.sockets.get(lab) ?? 0) + 1);
     this.touch(lab);
     let open = true;
@@ -98,7 +100,7 @@ export class IdleLabs {
       if (registry.deploying.has(lab) || this.restoring.has(lab) || this.deps.studentOf(lab) === null) continue;
       // First seen (a new lab, a server restart): its quiet time starts now.
       if (this.hasClient(lab) || !this.lastActive.has(lab)) {
-        this.touch(lab, now);
+        this.lastActive.set(lab, now);
         continue;
       }
       if (now - this.lastActive.get(lab)! < this.opts.idleMs) continue;
@@ -128,6 +130,7 @@ export class IdleLabs {
    * lab quota full, say) is the request's answer.
    */
   async beforeRequest(req: FastifyRequest, lab: string): Promise<void> {
+    if (this.opts.idleMs <= 0) return;
     this.touch(lab);
     if (!this.stoppedIdle.has(lab)) return;
     const user = userOf(req);

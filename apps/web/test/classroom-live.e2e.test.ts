@@ -208,7 +208,7 @@ describe("the instructor's live view, with two students", () => {
       await page.getByRole('button', { name: 'Join and sign in' }).click();
       const card = page.locator('.cr-my-assignment').first();
       await card.waitFor();
-      expect(await card.locator('.cr-class-name').textContent()).toBe('A veth pair between two namespaces');
+      expect(await card.locator('.cr-assignment-title').textContent()).toBe('A veth pair between two namespaces');
       if (students.length === 1) await shoot(page, 'student-home');
       await card.getByRole('button', { name: 'Start' }).click();
       await page.waitForURL(/\/labs\/u\d+-veth-pair-a\d+$/);

@@ -16,7 +16,7 @@ function AssignmentCard({ a, onError }: { a: MyAssignment; onError(m: string | n
   return (
     <li className="card cr-class-card cr-my-assignment" data-assignment={a.id}>
       <div className="cr-my-assignment-text">
-        <span className="cr-class-name">{a.title}</span>
+        <span className="cr-assignment-title">{a.title}</span>
         <span className="muted small-text">
           {a.window === 'upcoming' ? `opens ${relativeTime(a.opensAt, now)}` : a.window === 'closed' ? `closed ${relativeTime(a.closesAt, now)}` : `closes ${relativeTime(a.closesAt, now)}`}
           {a.myLab !== null && ` · ${done} of ${a.steps.length} steps done`}

@@ -71,34 +71,36 @@ function JoinAnother() {
 export function ClassroomHome({ user, classes }: { user: Account; classes: ClassInfo[] }) {
   const teaching = user.role !== 'student';
   return (
-    <section aria-labelledby="classes-title" className="cr-home">
-      <div className="section-head">
-        <h2 id="classes-title">Your classes</h2>
-        {user.role === 'admin' && (
-          <a href="/users" onClick={linkClick('/users')} className="button small">
-            Manage users
-          </a>
-        )}
-      </div>
-      {classes.length === 0 && <p className="muted">{teaching ? 'No classes yet: create one, then hand out its join code.' : 'You are in no class yet: join one with the code your instructor gave you.'}</p>}
-      {classes.length > 0 && (
-        <ul className="cr-class-list">
-          {classes.map((c) => (
-            <li key={c.id} className="card cr-class-card">
-              {teaching ? (
-                <a href={classPath(c.id)} onClick={linkClick(classPath(c.id))} className="cr-class-name">
-                  {c.name}
-                </a>
-              ) : (
-                <span className="cr-class-name">{c.name}</span>
-              )}
-              <span className="muted small-text">{c.role === 'student' ? 'you are a student' : c.role === 'admin' ? 'every class (admin)' : 'you teach it'}</span>
-            </li>
-          ))}
-        </ul>
-      )}
+    <>
       {!teaching && <MyAssignments />}
-      {teaching ? <NewClass /> : <JoinAnother />}
-    </section>
+      <section aria-labelledby="classes-title" className="cr-home">
+        <div className="section-head">
+          <h2 id="classes-title">Your classes</h2>
+          {user.role === 'admin' && (
+            <a href="/users" onClick={linkClick('/users')} className="button small">
+              Manage users
+            </a>
+          )}
+        </div>
+        {classes.length === 0 && <p className="muted">{teaching ? 'No classes yet: create one, then hand out its join code.' : 'You are in no class yet: join one with the code your instructor gave you.'}</p>}
+        {classes.length > 0 && (
+          <ul className="cr-class-list">
+            {classes.map((c) => (
+              <li key={c.id} className="card cr-class-card">
+                {teaching ? (
+                  <a href={classPath(c.id)} onClick={linkClick(classPath(c.id))} className="cr-class-name">
+                    {c.name}
+                  </a>
+                ) : (
+                  <span className="cr-class-name">{c.name}</span>
+                )}
+                <span className="muted small-text">{c.role === 'student' ? 'you are a student' : c.role === 'admin' ? 'every class (admin)' : 'you teach it'}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        {teaching ? <NewClass /> : <JoinAnother />}
+      </section>
+    </>
   );
 }

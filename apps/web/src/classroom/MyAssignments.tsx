@@ -56,7 +56,7 @@ export function MyAssignments() {
   if (!list || list.length === 0) return error ? <FormMessage message={error} /> : null;
   return (
     <section aria-labelledby="my-assignments-title" className="cr-my-assignments">
-      <h3 id="my-assignments-title">Your assignments</h3>
+      <h2 id="my-assignments-title">Your assignments</h2>
       <FormMessage message={error} />
       <ul className="cr-class-list">
         {list.map((a) => (

@@ -294,8 +294,13 @@ describe("the instructor's live view, with two students", () => {
     await ada.keyboard.type('echo hello-from-$((6*7))\n');
     await ada.waitForFunction(() => /hello-from-42/.test(document.querySelector('.nslab-term-pane[data-active="true"] .xterm-rows')?.textContent ?? ''));
 
+    // Alan has no terminal open: said so, nothing to attach to.
+    await instructor.locator('tr[data-student="alan"]').getByRole('button', { name: 'Watch terminal' }).click();
+    await instructor.locator('.cr-watch').getByText('Alan Turing has no terminal open in this lab.', { exact: false }).waitFor();
+    expect(await instructor.locator('.cr-watch .cr-watch-term').count()).toBe(0);
     await instructor.locator('tr[data-student="ada"]').getByRole('button', { name: 'Watch terminal' }).click();
     const watch = instructor.locator('.cr-watch');
+    expect(await watch.locator('h2').textContent()).toBe("Ada Lovelace's terminal in ns1");
     await watch.locator('.cr-readonly-pill', { hasText: 'read-only' }).waitFor();
     await instructor.waitForFunction(() => /hello-from-42/.test(document.querySelector('.cr-watch .xterm-rows')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await ada.waitForFunction(() => /instructor .*is watching this terminal \(read-only\)/.test(document.querySelector('.nslab-term-pane[data-active="true"] .xterm-rows')?.textContent ?? ''), undefined, { timeout: 10_000 });

@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { installAuth, redactUrl } from './auth.ts';
 import { installRouteTable, setDefaultAccess, type RouteEntry } from './classroom/access.ts';
 import type { Classroom } from './classroom/classroom.ts';
@@ -121,9 +122,10 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       if (typeof lab !== 'string') return;
       if (req.headers.upgrade?.toLowerCase() === 'websocket') {
         const closed = idle.opened(lab);
-        const sock = req.raw.socket;
-        if (sock.destroyed) closed();
-        else sock.once('close', closed);
+        // An injected request (tests) has a stand-in for a socket that never closes: not counted.
+        const sock = req.raw.socket as Partial<Socket> | undefined;
+        if (sock && typeof sock.once === 'function' && !sock.destroyed) sock.once('close', closed);
+        else closed();
       }
       try {
         await idle.beforeRequest(req, lab);

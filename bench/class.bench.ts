@@ -73,6 +73,8 @@ class Terminal {
   private waiters: { test: (s: string) => boolean; resolve: () => void }[] = [];
   constructor(readonly ws: WebSocket) {
     ws.on('message', (d: Buffer) => {
+      // The server's refusal or the shell's end: kept in the text, so a wait that fails says why.
+      if (d[0] === TerminalOpcode.EXIT) this.text += `[exit ${d.subarray(1).toString('utf8')}]`;
       if (d[0] !== TerminalOpcode.OUTPUT) return;
       const s = d.subarray(1).toString('utf8');
       this.text = (this.text + s).slice(-4000);

@@ -327,7 +327,11 @@ describe("the instructor's live view, with two students", () => {
     expect(await instructor.locator('h1.lab-name').textContent()).toBe(copyName);
     expect(await instructor.locator('.cr-readonly').textContent()).toContain('Read-only');
     expect(await instructor.getByRole('button', { name: /Namespace/ }).first().isDisabled()).toBe(true);
-    await instructor.getByRole('complementary', { name: 'Lab guide' }).waitFor();
+    const guidePanel = instructor.getByRole('complementary', { name: 'Lab guide' });
+    await guidePanel.waitFor();
+    // The student runs the checks; the instructor reads them (no Check that the server would refuse).
+    await guidePanel.getByText('Read-only: the student runs the checks.').first().waitFor();
+    expect(await guidePanel.getByRole('button', { name: 'Check', exact: true }).count()).toBe(0);
     // Selecting a namespace shows its panel with every control disabled.
     const at = await instructor.evaluate(() => {
       const cy = window.__nslab_cy!;

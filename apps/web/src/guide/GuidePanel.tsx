@@ -5,6 +5,7 @@
 // Each command block says which shell it is typed in and opens that terminal in one click; what
 // the guide knows (steps, progress, current step) is published for the veth dialog's names.
 import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useLabView } from '../classroom/lab-view.ts';
 import { api, ApiError, type GuideLab, type GuideStep, type GuideStepResult } from '../api.ts';
 import { explain, type Explained } from '../errors.ts';
 import type { LabStore } from '../live/lab-store.ts';
@@ -33,6 +34,10 @@ function readOpen(): boolean {
 }
 
 export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
+  // An instructor looking at a student's lab: the student checks, the instructor reads.
+  const readOnly = useLabView(lab)?.readOnly ?? null;
+  const readOnlyRef = useRef(readOnly);
+  readOnlyRef.current = readOnly;
   const [guide, setGuide] = useState<GuideLab | null>(null);
   const [passed, setPassed] = useState<ReadonlySet<string>>(new Set());
   const [results, setResults] = useState<Record<string, Checked>>({});
@@ -159,7 +164,7 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
       if (s.lab === prev) return;
       const had = prev;
       prev = s.lab;
-      if (had && latest.current.guide && s.status !== 'destroyed') recheckRef.current?.trigger();
+      if (had && latest.current.guide && s.status !== 'destroyed' && !readOnlyRef.current) recheckRef.current?.trigger();
     });
   }, [store]);
 
@@ -258,6 +263,7 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
             onOpen={(id) => setExpanded(id)}
             onCheck={() => void check(s, false)}
             shells={shells}
+            readOnly={readOnly}
           />
         ))}
       </ol>
@@ -278,6 +284,8 @@ function StepItem(props: {
   onOpen(id: string): void;
   onCheck(): void;
   shells: Shells;
+  /** Why this account only reads the lab (an instructor in a student's lab), or null. */
+  readOnly: string | null;
 }) {
   const { lab, step, index, passed, open, checked, checking, next, shells } = props;
   const id = useId();
@@ -346,9 +354,13 @@ function StepItem(props: {
             ))}
           </ul>
           <div className="guide-actions">
-            <button type="button" className="primary" onClick={props.onCheck} disabled={checking}>
-              {checking ? 'Checking…' : 'Check'}
-            </button>
+            {props.readOnly ? (
+              <span className="muted small-text">Read-only: the student runs the checks.</span>
+            ) : (
+              <button type="button" className="primary" onClick={props.onCheck} disabled={checking}>
+                {checking ? 'Checking…' : 'Check'}
+              </button>
+            )}
             <span className="muted small-text" role="status">
               {checked && (
                 <>
@@ -361,7 +373,7 @@ function StepItem(props: {
                 Next step →
               </button>
             )}
-            <button type="button" className="small ghost guide-solve" onClick={solve} disabled={solving} title="Instructors: run this step's reference solution">
+            <button type="button" className="small ghost guide-solve" onClick={solve} disabled={solving || !!props.readOnly} title="Instructors: run this step's reference solution">
               {solving ? 'Solving…' : 'Solve step'}
             </button>
           </div>

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkInterfaceName } from '@nslab/model';
 import { displayName, nextName, proposeVethNames } from '../src/names.ts';
-import { placeNew } from '../src/graph/placement.ts';
 import { firstParagraph } from '../src/home/catalog.ts';
 import { outlineItems } from '../src/outline/Outline.tsx';
 import { endpoints, vethEdits } from '../src/panels/ConnectForm.tsx';
@@ -52,18 +51,6 @@ describe('small pure helpers', () => {
   it('finds the next free name', () => {
     expect(nextName('ns', new Set(['ns1', 'ns2']))).toBe('ns3');
     expect(nextName('br', new Set(), 0)).toBe('br0');
-  });
-
-  it('places new nodes near their neighbours, never on top of another, without moving anyone', () => {
-    const existing = new Map([
-      ['br0', { x: 0, y: 0 }],
-      ['ns1', { x: 280, y: 0 }],
-    ]);
-    const out = placeNew(['ns2', 'ns3'], new Map([['ns2', ['br0']], ['ns3', ['br0']]]), existing);
-    expect([...out.keys()]).toEqual(['ns2', 'ns3']);
-    const all = [...existing.values(), ...out.values()];
-    for (const [i, p] of all.entries()) for (const q of all.slice(i + 1)) expect(Math.abs(p.x - q.x) >= 200 || Math.abs(p.y - q.y) >= 100).toBe(true);
-    for (const p of out.values()) expect(Math.hypot(p.x, p.y)).toBeLessThan(600);
   });
 
   it('reads a README first paragraph for the catalog', () => {

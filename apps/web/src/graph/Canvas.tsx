@@ -8,7 +8,8 @@ import { api } from '../api.ts';
 import type { LabState, LabStore } from '../live/lab-store.ts';
 import { formatBytesRate, linkRate, trafficLevel, type Traffic } from '../live/traffic.ts';
 import { diffElements, labElements, type EdgeData, type ElementDef, type NodeData } from './elements.ts';
-import { placeNew } from './placement.ts';
+import { arrange } from './layout.ts';
+import { placeNew, untangle, type Scene, type SceneNode } from './placement.ts';
 import { graphStyle } from './style.ts';
 import type { Highlight } from '../diagnose/diagnosis.ts';
 
@@ -78,43 +79,20 @@ function inView(cy: Core, ids: readonly string[]): boolean {
   });
 }
 
-function neighbourMap(els: readonly ElementDef[]): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  const add = (a: string, b: string) => m.set(a, [...(m.get(a) ?? []), b]);
+/** The lab as placement sees it: sizes and frames from the element list, positions from `at`. */
+function sceneOf(els: readonly ElementDef[], at: ReadonlyMap<string, Position>): Scene {
+  const nodes = new Map<string, SceneNode>();
+  const links: [string, string][] = [];
   for (const e of els) {
     if (e.group === 'edges') {
       const d = e.data as EdgeData;
-      add(d.source, d.target);
-      add(d.target, d.source);
+      links.push([d.source, d.target]);
     } else {
-      // A bridge belongs near its namespace, a namespace near its bridges.
       const d = e.data as NodeData;
-      if (d.parent) {
-        add(d.id, d.parent);
-        add(d.parent, d.id);
-      }
+      nodes.set(d.id, { w: d.w, h: d.h, ...(d.parent !== undefined ? { parent: d.parent } : {}) });
     }
   }
-  return m;
-}
-
-/**
- * Large labs: hubs (bridges, routers) in the middle, the rest on a few concentric rings rather than
- * one huge circle, so 300 namespaces around one bridge still fit a screen.
- */
-function ringLayout(nodes: cytoscape.NodeCollection): cytoscape.LayoutOptions {
-  const leaves = nodes.filter((n) => n.degree(false) < 3);
-  const rings = Math.max(1, Math.round(Math.sqrt(leaves.length / 30)));
-  const ring = new Map(leaves.map((n, i) => [n.id(), i % rings]));
-  return {
-    name: 'concentric',
-    fit: true,
-    padding: 30,
-    minNodeSpacing: 14,
-    animate: false,
-    concentric: (n: NodeSingular) => (ring.has(n.id()) ? rings - ring.get(n.id())! : rings + 1 + n.degree(false)),
-    levelWidth: () => 1,
-  } as cytoscape.LayoutOptions;
+  return { nodes, links, positions: at };
 }
 
 /** Positions worth saving: compound parents are derived from their children. */
@@ -184,19 +162,12 @@ export function Canvas(props: CanvasProps) {
     };
 
     const runLayout = () => {
-      const nodes = cy.nodes().not('.ghost');
-      if (nodes.empty()) return;
-      const small = nodes.length <= 60;
-      const opts: cytoscape.LayoutOptions = small
-        ? ({ name: 'cose', animate: false, randomize: true, fit: true, padding: 40, idealEdgeLength: () => 110, nodeRepulsion: () => 9000, nodeDimensionsIncludeLabels: true } as cytoscape.LayoutOptions)
-        : ringLayout(nodes);
-      const layout = cy.elements().not('.ghost').layout(opts);
-      layout.one('layoutstop', () => {
-        save(nodes.filter(savable).map((n) => n.id()));
-        restyle(cy.edges()); // end-label offsets follow the edges' new directions
-        fitAll(cy, false);
-      });
-      layout.run();
+      const eles = cy.elements().not('.ghost');
+      if (eles.nodes().empty()) return;
+      arrange(eles);
+      save(eles.nodes().filter(savable).map((n) => n.id()));
+      restyle(cy.edges()); // end-label offsets follow the edges' new directions
+      fitAll(cy, false);
     };
 
     const sync = (state: LabState, cause: ServerMessage | null) => {
@@ -230,7 +201,9 @@ export function Canvas(props: CanvasProps) {
             }
             const free = unplaced.filter((id) => !spots.has(id));
             const ext = cy.extent();
-            for (const [id, p] of placeNew(free, neighbourMap(next), existing, { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 })) spots.set(id, p);
+            const drawn = new Map(existing);
+            for (const [id, p] of spots) drawn.set(id, p);
+            for (const [id, p] of placeNew(free, sceneOf(next, drawn), { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 })) spots.set(id, p);
             placedNew = unplaced;
           }
           // Parents before children, nodes before edges: Cytoscape needs both ends to exist.
@@ -242,6 +215,20 @@ export function Canvas(props: CanvasProps) {
               ...(e.group === 'nodes' ? { position: { ...(e.position ?? spots.get(e.data.id) ?? { x: 0, y: 0 }) } } : {}),
             })),
           );
+        }
+        // A link between two drawn nodes that runs through a third: the end that just got plugged in moves beside the other.
+        const wired = diff.added.filter((e) => e.group === 'edges').map((e) => [(e.data as EdgeData).source, (e.data as EdgeData).target] as const);
+        if (!layoutAll && wired.length > 0) {
+          const at = new Map<string, Position>();
+          cy.nodes().forEach((n) => {
+            if (!n.isParent() && !n.hasClass('ghost')) at.set(n.id(), { ...n.position() });
+          });
+          for (const [id, p] of untangle(wired, sceneOf(next, at))) {
+            const n = cy.getElementById(id);
+            if (n.grabbed()) continue;
+            n.position(p);
+            placedNew.push(id);
+          }
         }
         for (const e of diff.changed) {
           const ele = cy.getElementById(e.data.id);

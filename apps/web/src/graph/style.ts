@@ -15,7 +15,6 @@ export const COLOURS = {
   muted: '#475569',
 } as const;
 
-/** Half the widest line of an end label plus a margin: the label then starts just off the node. */
 /**
  * How far along an edge its end label sits from the node: half the label's extent in the edge's
  * direction (its width on a level edge, its height on an upright one) plus a gap, so the label clears
@@ -29,10 +28,29 @@ export function endOffset(label: unknown, dx = 1, dy = 0): number {
   return Math.round((Math.abs(dx) / len) * (width / 2) + (Math.abs(dy) / len) * (height / 2) + 12);
 }
 
+/** A hub's port labels stand on a ring this far out, so many of them sit side by side, not in a knot. */
+export const HUB_MIN_PORTS = 7;
+export function portRing(ports: number): number {
+  return ports < HUB_MIN_PORTS ? 0 : Math.round((ports * 26) / (2 * Math.PI));
+}
+
+/**
+ * The offset of the label at one end of an edge of length `length`: clear of the node, and at a hub
+ * (a bridge with many ports) out on the ring of port labels, but never past 45% of the edge, where
+ * the other end's label begins.
+ */
+export function endOffsetAt(label: unknown, dx: number, dy: number, degree: number): number {
+  const own = endOffset(label, dx, dy);
+  const ring = portRing(degree);
+  if (ring <= own) return own;
+  return Math.max(own, Math.round(Math.min(ring, Math.hypot(dx, dy) * 0.45)));
+}
+
 function endOffsetOf(e: cytoscape.EdgeSingular, end: 'source' | 'target'): number {
   const s = e.source().position();
   const t = e.target().position();
-  return endOffset(e.data(end === 'source' ? 'sourceLabel' : 'targetLabel'), t.x - s.x, t.y - s.y);
+  const node = end === 'source' ? e.source() : e.target();
+  return endOffsetAt(e.data(end === 'source' ? 'sourceLabel' : 'targetLabel'), t.x - s.x, t.y - s.y, node.degree(false));
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';

@@ -129,7 +129,9 @@ describe('escape suite: a hostile lab root cannot leave its sandbox', () => {
       const size = Number(execFileSync('nsenter', ['-t', String(m.pid), '-m', '--', 'stat', '-c', '%s', '/root/m/fill'], { encoding: 'utf8' }).trim());
       expect(size).toBeGreaterThan(0);
       expect(size).toBeLessThan(LIMITS.memoryBytes);
-      expect(shmemKb() - before).toBeLessThan(LIMITS.memoryBytes / 1024);
+      // Shmem is the whole host's counter: a browser or another test's tmpfs moves it too, so the
+      // bound is the limit plus half again; the 200 MB asked for would be well over it.
+      expect(shmemKb() - before).toBeLessThan((LIMITS.memoryBytes * 1.5) / 1024);
       // The kernel counted the lab hitting its limit (the server logs it from there).
       expect(readLimitHits(m.cgroups!).memory).toBeGreaterThan(0);
       // Another lab does not notice.

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { StepResult } from '@nslab/labs';
 import type { Assignment, AssignmentLab } from './assignments.ts';
 import { now, type Db } from './db.ts';
+import type { Cell, Grid as ProtocolGrid, StudentRow } from '@nslab/protocol';
 
 export interface CheckRecord {
   id: number;
@@ -46,39 +47,8 @@ const toRecord = (r: CheckRow): CheckRecord => ({
   at: r.checked_at,
 });
 
-export type CellState = 'done' | 'failing' | 'stuck' | 'idle';
-
-export interface Cell {
-  step: string;
-  state: CellState;
-  /** failing/stuck: the check that fails. */
-  check?: string;
-  /** failing/stuck: since when that same check has failed; done: when the step first passed. */
-  since?: string;
-  /** Checks of this step since the lab was started or reset. */
-  attempts: number;
-  /** Hints shown for this step, counted over its checks. */
-  hintsShown: number;
-}
-
-export interface StudentRow {
-  userId: number;
-  username: string;
-  displayName: string;
-  /** The student's copy (kernel name); null until they start it. */
-  lab: string | null;
-  startedAt: string | null;
-  lastCheckAt: string | null;
-  cells: Cell[];
-}
-
-export interface Grid {
-  assignment: Assignment;
-  steps: { id: string; title: string }[];
-  stuckMinutes: number;
-  at: string;
-  students: StudentRow[];
-}
+export type { Cell, CellState, StudentRow } from '@nslab/protocol';
+export type Grid = ProtocolGrid<Assignment>;
 
 export interface Student {
   id: number;

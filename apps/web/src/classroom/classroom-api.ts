@@ -2,6 +2,7 @@
 // classes with their join codes and rosters, accounts. Same client as the lab routes (api.ts).
 import { request } from '../api.ts';
 import type { MeAnswer } from './session-answer.ts';
+import type { Cell, Grid as ProtocolGrid } from '@nslab/protocol';
 
 export type Role = 'admin' | 'instructor' | 'student';
 
@@ -61,36 +62,8 @@ export interface Assignment {
   window: WindowState;
 }
 
-export type CellState = 'done' | 'failing' | 'stuck' | 'idle';
-
-export interface Cell {
-  step: string;
-  state: CellState;
-  /** failing/stuck: the title of the check that fails. */
-  check?: string;
-  since?: string;
-  attempts: number;
-  hintsShown: number;
-}
-
-export interface StudentRow {
-  userId: number;
-  username: string;
-  displayName: string;
-  /** The student's copy (kernel name); null until they start it. */
-  lab: string | null;
-  startedAt: string | null;
-  lastCheckAt: string | null;
-  cells: Cell[];
-}
-
-export interface Grid {
-  assignment: Assignment;
-  steps: { id: string; title: string }[];
-  stuckMinutes: number;
-  at: string;
-  students: StudentRow[];
-}
+export type { Cell, CellState, StudentRow } from '@nslab/protocol';
+export type Grid = ProtocolGrid<Assignment>;
 
 /** A student's own view of an assignment (GET /assignments). */
 export interface MyAssignment extends Assignment {

@@ -46,7 +46,7 @@ declare global {
 const SAVE_DELAY_MS = 400;
 /** A position patch for an element moved here this recently is our own echo (or stale): ignored. */
 const ECHO_MS = 3000;
-const TRANSIENT = ['sel', 'match', 'drop-target', 'diag-path', 'diag-broken', 'diag-unknown'];
+const TRANSIENT = ['sel', 'match', 'drop-target', 'diag-path', 'diag-broken', 'diag-unknown', 'hover'];
 /** Fitting a small lab should not blow two nodes up to fill the screen. */
 const FIT_MAX_ZOOM = 1.3;
 
@@ -295,6 +295,17 @@ export function Canvas(props: CanvasProps) {
       if (d.kind === 'netns' || d.kind === 'host') propsRef.current.onOpenTerminal(d.kind === 'host' ? 'host' : d.node);
       else propsRef.current.onOpenTerminal(d.node);
     });
+    // Zoomed out, labels are too small to draw: the one under the pointer and its links' end labels show at a readable size.
+    cy.on('mouseover', 'node, edge', (evt: EventObject) => {
+      const t = evt.target as cytoscape.SingularElementArgument;
+      if (t.hasClass('ghost')) return;
+      const lit = t.isNode() ? t.union((t as NodeSingular).connectedEdges()) : t.union((t as cytoscape.EdgeSingular).connectedNodes());
+      cy.batch(() => {
+        cy.$('.hover').removeClass('hover');
+        lit.addClass('hover');
+      });
+    });
+    cy.on('mouseout', 'node, edge', () => cy.$('.hover').removeClass('hover'));
     cy.on('dragfree', 'node', (evt: EventObject) => {
       const n = evt.target as NodeSingular;
       const moved = n.union(n.descendants());

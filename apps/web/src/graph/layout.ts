@@ -9,6 +9,7 @@
 import cytoscape from 'cytoscape';
 import fcose, { type FcoseLayoutOptions } from 'cytoscape-fcose';
 import { measure, type DrawnNode, type Quality } from './layout-geometry.ts';
+import { repair, type Scene, type SceneNode } from './placement.ts';
 
 let registered = false;
 function register(): void {
@@ -39,15 +40,73 @@ export function idealLength(e: cytoscape.EdgeSingular): number {
   return Math.max(120, labelRoom(e), hubRoom(e));
 }
 
-function startOptions(): cytoscape.ConcentricLayoutOptions {
+/**
+ * Rings by distance from the middle of the lab, nodes on each ring in depth-first order from it, so
+ * every branch keeps to its own sector (a radial tree) and a star's leaves share one ring round the
+ * hub. Links to a frame (a namespace holding bridges) count as links to what it holds.
+ */
+function rings(eles: cytoscape.Collection): { order: string[]; ring: Map<string, number> } {
+  const leaves = eles.nodes().filter((n) => n.isChildless());
+  const ids = leaves.map((n) => n.id());
+  const adj = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const inside = (n: cytoscape.NodeSingular): string => (n.isChildless() ? n.id() : inside(n.children().first()));
+  const link = (a: string, b: string) => {
+    if (a === b) return;
+    adj.get(a)?.push(b);
+    adj.get(b)?.push(a);
+  };
+  eles.edges().forEach((e) => link(inside(e.source()), inside(e.target())));
+  // Bridges in one namespace belong together.
+  leaves.forEach((n) => {
+    const sib = n.siblings().filter((x) => x.isChildless());
+    if (n.parent().nonempty() && sib.nonempty()) link(n.id(), sib.first().id());
+  });
+  const bfs = (root: string) => {
+    const depth = new Map([[root, 0]]);
+    const queue = [root];
+    for (let i = 0; i < queue.length; i++) for (const m of adj.get(queue[i]!)!) if (!depth.has(m)) depth.set(m, depth.get(queue[i]!)! + 1) && queue.push(m);
+    return depth;
+  };
+  const ring = new Map<string, number>();
+  const order: string[] = [];
+  let offset = 0;
+  for (const start of ids) {
+    if (ring.has(start)) continue;
+    const component = [...bfs(start).keys()];
+    // The middle: the node with the smallest greatest distance (small labs), or the busiest one.
+    let root = component[0]!;
+    if (component.length <= REFINE_MAX_NODES) {
+      let best = Infinity;
+      for (const id of component) {
+        const ecc = Math.max(...bfs(id).values()) * 1000 - adj.get(id)!.length;
+        if (ecc < best) [best, root] = [ecc, id];
+      }
+    } else for (const id of component) if (adj.get(id)!.length > adj.get(root)!.length) root = id;
+    const depth = bfs(root);
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      seen.add(id);
+      order.push(id);
+      ring.set(id, offset + depth.get(id)!);
+      for (const m of adj.get(id)!) if (!seen.has(m) && depth.get(m) === depth.get(id)! + 1) visit(m);
+    };
+    visit(root);
+    // Anything the depth-first walk did not reach through a tree link (a second path in a mesh).
+    for (const id of component) if (!seen.has(id)) visit(id);
+    offset += Math.max(...depth.values()) + 1;
+  }
+  return { order, ring };
+}
+
+function startOptions(ring: ReadonlyMap<string, number>): cytoscape.ConcentricLayoutOptions {
+  const outer = Math.max(0, ...ring.values());
   return {
     name: 'concentric',
     fit: false,
     animate: false,
     avoidOverlap: true,
     minNodeSpacing: 30,
-    // One ring per degree: the busiest hub in the middle, leaves on the outside.
-    concentric: (n: cytoscape.NodeSingular) => n.degree(false),
+    concentric: (n: cytoscape.NodeSingular) => outer - (ring.get(n.id()) ?? outer),
     levelWidth: () => 1,
   } as cytoscape.ConcentricLayoutOptions;
 }
@@ -96,6 +155,19 @@ export function quality(eles: cytoscape.Collection): Quality {
   return measure(nodes, eles.edges().map((e) => ({ id: e.id(), source: e.source().id(), target: e.target().id() })));
 }
 
+/** The drawing of `eles` as placement sees it (sizes from elements.ts, frames from parents). */
+export function sceneOf(eles: cytoscape.Collection): Scene {
+  const nodes = new Map<string, SceneNode>();
+  const positions = new Map<string, cytoscape.Position>();
+  eles.nodes().forEach((n) => {
+    const parent = n.data('parent') as string | undefined;
+    nodes.set(n.id(), { w: Number(n.data('w')) || n.width(), h: Number(n.data('h')) || n.height(), ...(parent !== undefined ? { parent } : {}) });
+    if (n.isChildless()) positions.set(n.id(), { ...n.position() });
+  });
+  const links = eles.edges().map((e) => [e.source().id(), e.target().id()] as const);
+  return { nodes, links, positions };
+}
+
 const faults = (q: Quality) => q.overlaps.length * 1000 + q.crossings.length * 100 + q.edgeCrossings;
 
 /**
@@ -111,11 +183,23 @@ export function arrange(eles: cytoscape.Collection): Quality | null {
   if (leaves.empty()) return null;
   const refine = leaves.length <= REFINE_MAX_NODES && eles.edges().nonempty();
   let best: { q: Quality; at: Map<string, cytoscape.Position> } | null = null;
+  const { order, ring } = rings(eles);
+  // Concentric keeps the collection's order on each ring.
+  const cy = leaves.first().cy();
+  const start = order.reduce((c, id) => c.union(cy.getElementById(id)), cy.collection());
   for (const scale of refine ? ROOM : [1]) {
-    leaves.layout(startOptions()).run();
+    start.layout(startOptions(ring)).run();
     if (refine) eles.layout(refineOptions(scale)).run();
     landscape(nodes);
-    const q = quality(eles);
+    let q = quality(eles);
+    if (q.overlaps.length + q.crossings.length > 0) {
+      // Forces can leave a leaf in the way; placement moves it to the nearest free spot by its neighbour.
+      const moves = repair(sceneOf(eles));
+      if (moves.size > 0) {
+        leaves.positions((n) => moves.get(n.id()) ?? (n as cytoscape.NodeSingular).position());
+        q = quality(eles);
+      }
+    }
     if (!best || faults(q) < faults(best.q)) best = { q, at: new Map(leaves.map((n) => [n.id(), { ...(n as cytoscape.NodeSingular).position() }])) };
     // Links crossing each other can be unavoidable (a mesh); nodes in the way never are.
     if (q.overlaps.length + q.crossings.length === 0) break;

@@ -87,6 +87,13 @@ class Drawing {
     return s;
   }
 
+  /** The outermost frame around `id` that does not also hold `except`. */
+  outermost(id: string, except: string): string {
+    let top = id;
+    for (const p of this.ancestors(id)) if (!this.related(p, except)) top = p;
+    return top;
+  }
+
   related(a: string, b: string): boolean {
     return a === b || this.ancestors(a).has(b) || this.ancestors(b).has(a);
   }
@@ -177,11 +184,15 @@ class Drawing {
 
   /** Where a node would like to be: under what it is wired to, or beside the rest. */
   preferred(id: string, fallback: Position): Position {
-    const near = this.neighbours(id).map((n) => this.box(n)).filter((b): b is Box => b !== null);
-    if (near.length > 0) {
-      const cs = near.map(centre);
+    const wired = this.neighbours(id).filter((n) => this.box(n) !== null);
+    if (wired.length > 0) {
+      const cs = wired.map((n) => centre(this.box(n)!));
       const c = { x: cs.reduce((s, p) => s + p.x, 0) / cs.length, y: cs.reduce((s, p) => s + p.y, 0) / cs.length };
-      return near.length === 1 ? { x: c.x, y: near[0]!.y2 + GAP_Y / 2 + this.scene.nodes.get(id)!.h / 2 } : c;
+      if (wired.length > 1) return c;
+      // Just under the neighbour, outside the frame it is drawn in (br0's lab host frame).
+      const mine = this.scene.nodes.get(id)!;
+      const frame = this.box(this.outermost(wired[0]!, id))!;
+      return { x: c.x, y: frame.y2 + MARGIN + GAP_Y / 4 + mine.h / 2 };
     }
     // A bridge with no ports yet goes beside its namespace's other bridges, inside the same frame.
     const parent = this.scene.nodes.get(id)?.parent;
@@ -192,7 +203,8 @@ class Drawing {
     const x2 = Math.max(...all.map((b) => b.x2));
     const y1 = Math.min(...all.map((b) => b.y1));
     const y2 = Math.max(...all.map((b) => b.y2));
-    return { x: x2 + GAP_X / 2, y: (y1 + y2) / 2 };
+    // Far enough for a link's two end labels and its traffic rate between them.
+    return { x: x2 + GAP_X * 0.75, y: (y1 + y2) / 2 };
   }
 }
 
@@ -242,6 +254,48 @@ export function untangle(links: readonly (readonly [string, string])[], scene: S
     const p = d.spotFor(id, d.preferred(id, centre(d.box(other)!)));
     d.at.set(id, p);
     out.set(id, p);
+  }
+  return out;
+}
+
+/**
+ * After a layout: nodes that overlap another or sit on a link, and that hang on at most one link
+ * (a leaf namespace), move to the nearest good spot by their neighbour; when the node in the way
+ * cannot move, a leaf end of the link does. Returns the moves.
+ */
+export function repair(scene: Scene): Map<string, Position> {
+  const d = new Drawing(scene);
+  const out = new Map<string, Position>();
+  const hasChildren = new Set([...scene.nodes.values()].map((n) => n.parent).filter((p): p is string => p !== undefined));
+  const movable = (id: string) => {
+    const n = scene.nodes.get(id);
+    return !!n && n.parent === undefined && !hasChildren.has(id) && d.at.has(id) && d.neighbours(id).length <= 1;
+  };
+  const move = (id: string) => {
+    d.at.delete(id);
+    const other = d.neighbours(id)[0];
+    const p = d.spotFor(id, d.preferred(id, other !== undefined && d.box(other) ? centre(d.box(other)!) : { x: 0, y: 0 }));
+    d.at.set(id, p);
+    out.set(id, p);
+  };
+  // Overlaps first: a leaf on top of something moves off it.
+  for (const { id, box } of d.boxes()) {
+    if (!movable(id)) continue;
+    if (d.boxes().some((o) => o.id !== id && !d.related(o.id, id) && boxesOverlap(box, o.box))) move(id);
+  }
+  for (const [a, b] of scene.links) {
+    const ba = d.box(a);
+    const bb = d.box(b);
+    if (!ba || !bb || a === b) continue;
+    const p = centre(ba);
+    const q = centre(bb);
+    for (const { id, box } of d.boxes()) {
+      if (d.related(id, a) || d.related(id, b) || !segmentHitsBox(p, q, box)) continue;
+      const who = [id, b, a].find(movable);
+      if (who === undefined) continue;
+      move(who);
+      if (who !== id) break; // the link itself moved: its other blockers are judged again next time
+    }
   }
   return out;
 }

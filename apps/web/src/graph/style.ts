@@ -34,23 +34,59 @@ export function portRing(ports: number): number {
   return ports < HUB_MIN_PORTS ? 0 : Math.round((ports * 26) / (2 * Math.PI));
 }
 
+/** A label's size across a link going (dx, dy): its height on a level link, its width on an upright one. */
+function acrossExtent(label: unknown, dx: number, dy: number): number {
+  const lines = String(label ?? '').split('\n');
+  const width = Math.max(...lines.map((l) => l.length)) * 6.2;
+  const height = lines.length * 12.5;
+  const len = Math.hypot(dx, dy) || 1;
+  return (Math.abs(dy) / len) * width + (Math.abs(dx) / len) * height;
+}
+
 /**
- * The offset of the label at one end of an edge of length `length`: clear of the node, and at a hub
- * (a bridge with many ports) out on the ring of port labels, but never past 45% of the edge, where
- * the other end's label begins.
+ * The offset of the label at one end of a link going (dx, dy) from that end: clear of the node;
+ * when another link leaves the same node `gap` radians away, far enough out that the two labels
+ * sit side by side instead of on top of each other; at a hub (a bridge with many ports) out on the
+ * ring of port labels. Never past 45% of the link, where the other end's label begins.
  */
-export function endOffsetAt(label: unknown, dx: number, dy: number, degree: number): number {
+export function endOffsetAt(label: unknown, dx: number, dy: number, degree: number, gap = Math.PI): number {
   const own = endOffset(label, dx, dy);
-  const ring = portRing(degree);
-  if (ring <= own) return own;
-  return Math.max(own, Math.round(Math.min(ring, Math.hypot(dx, dy) * 0.45)));
+  const apart = gap < Math.PI / 2 ? (acrossExtent(label, dx, dy) + 4) / (2 * Math.sin(Math.max(gap, 0.05) / 2)) : 0;
+  const want = Math.max(portRing(degree), apart);
+  if (want <= own) return own;
+  return Math.max(own, Math.round(Math.min(want, Math.hypot(dx, dy) * 0.45)));
+}
+
+/** The smallest angle between the link `e` and another link at `node`. */
+function gapAt(node: cytoscape.NodeSingular, e: cytoscape.EdgeSingular, dx: number, dy: number): number {
+  const p = node.position();
+  const a = Math.atan2(dy, dx);
+  let gap = Math.PI;
+  node.connectedEdges().forEach((o) => {
+    if (o.same(e)) return;
+    const q = (o.source().same(node) ? o.target() : o.source()).position();
+    let d = Math.abs(Math.atan2(q.y - p.y, q.x - p.x) - a);
+    if (d > Math.PI) d = 2 * Math.PI - d;
+    if (d < gap) gap = d;
+  });
+  return gap;
+}
+
+/** How much a hovered element's text grows so that it reads at its normal size when zoomed out. */
+export function hoverScale(ele: cytoscape.SingularElementArgument): number {
+  return ele.hasClass('hover') ? Math.max(1, 1 / ele.cy().zoom()) : 1;
 }
 
 function endOffsetOf(e: cytoscape.EdgeSingular, end: 'source' | 'target'): number {
   const s = e.source().position();
   const t = e.target().position();
   const node = end === 'source' ? e.source() : e.target();
-  return endOffsetAt(e.data(end === 'source' ? 'sourceLabel' : 'targetLabel'), t.x - s.x, t.y - s.y, node.degree(false));
+  const [dx, dy] = end === 'source' ? [t.x - s.x, t.y - s.y] : [s.x - t.x, s.y - t.y];
+  const degree = node.degree(false);
+  // A hub's ports are spread round it (portRing); elsewhere the neighbouring link decides.
+  const gap = degree >= HUB_MIN_PORTS ? Math.PI : gapAt(node, e, dx, dy);
+  const scale = hoverScale(e);
+  return Math.round(endOffsetAt(e.data(end === 'source' ? 'sourceLabel' : 'targetLabel'), dx / scale, dy / scale, degree, gap) * scale);
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
@@ -98,6 +134,19 @@ export const graphStyle: StylesheetJson = [
       'text-background-opacity': 1,
       'text-background-padding': '3px',
       'background-opacity': 0.55,
+      shape: 'round-rectangle',
+    },
+  },
+  {
+    // A namespace holding bridges is a frame too, titled with its name (the bridge would hide a centred one).
+    selector: 'node.netns:parent',
+    style: {
+      'text-valign': 'top',
+      'text-margin-y': -4,
+      padding: '24px',
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 1,
+      'text-background-padding': '3px',
       shape: 'round-rectangle',
     },
   },
@@ -171,6 +220,12 @@ export const graphStyle: StylesheetJson = [
   { selector: 'node.diag-broken', style: { 'border-color': '#dc2626', 'border-width': 3.5, 'border-style': 'solid' } },
   { selector: 'edge.diag-broken', style: { width: 4.5 } },
   { selector: '.diag-unknown', style: { 'underlay-color': '#f59e0b', 'underlay-opacity': 0.45, 'underlay-padding': 9, 'underlay-shape': 'round-rectangle' } },
+  // Hovered (see the canvas): labels at least their normal size on screen, over everything else.
+  {
+    selector: 'node.hover',
+    style: { 'min-zoomed-font-size': 0, 'font-size': (n: cytoscape.NodeSingular) => 11 * hoverScale(n), 'z-index': 20, 'text-background-color': '#ffffff', 'text-background-opacity': 0.9, 'text-background-padding': '2px' },
+  },
+  { selector: 'edge.hover', style: { 'min-zoomed-font-size': 0, 'font-size': (e: cytoscape.EdgeSingular) => 10 * hoverScale(e), 'z-index': 20, 'text-background-opacity': 1 } },
   { selector: 'node:active', style: { 'overlay-opacity': 0.08, 'overlay-padding': 4 } },
   { selector: 'node.sel', style: { 'border-color': COLOURS.select, 'border-width': 3.5, 'border-style': 'solid' } },
   { selector: 'edge.sel', style: { 'line-color': COLOURS.select, width: 4 } },

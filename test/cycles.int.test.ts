@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTopology } from '@nslab/model';
 import { deployLab, destroyLab, execInLab, listLabs, stateDir } from '@nslab/driver';
+import { isAlive } from '../packages/driver/src/proc.ts';
 import { hostNetworkSnapshot } from './helpers.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -20,8 +21,12 @@ describe('deploy/destroy cycles', () => {
     const fds = readdirSync('/proc/self/fd').length;
     const procs = countProcesses();
     const started = performance.now();
+    // Every cycle's anchor and lab init, by pid and start time: each must be gone after its destroy.
+    const made: { pid: number; startTime: number }[] = [];
     for (let i = 0; i < 100; i++) {
       const { sandbox } = await deployLab('t-cycle', topology);
+      made.push({ pid: sandbox.record.pid, startTime: sandbox.record.startTime });
+      if (sandbox.record.init) made.push(sandbox.record.init);
       if (i % 25 === 0) {
         // Now and then prove the lab is real, not just created.
         const p = await execInLab('t-cycle', 'ns1', ['ping', '-c1', '-W1', '10.5.1.11']);
@@ -38,8 +43,15 @@ describe('deploy/destroy cycles', () => {
     const ours = readdirSync(slotsDir).filter((f) => readFileSync(join(slotsDir, f), 'utf8') === String(process.pid));
     expect(ours).toEqual([]);
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
-    // Other processes on the machine come and go; a leak of 100 anchors or shells would not hide here.
-    expect(countProcesses()).toBeLessThan(procs + 20);
+    // A killed init lingers until the host's own init has reaped the namespace's outside parents (seconds
+    // on some hosts); it must be gone then.
+    const deadline = Date.now() + 15_000;
+    let alive = made;
+    while ((alive = alive.filter((p) => isAlive(p.pid, p.startTime))).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive).toEqual([]);
+    // Other test files deploy labs beside this one, so the machine-wide count only has to catch a gross
+    // leak: 100 cycles leaking even two processes each would be 200.
+    expect(countProcesses()).toBeLessThan(procs + 120);
     expect(hostNetworkSnapshot()).toBe(net);
   }, 300_000);
 });

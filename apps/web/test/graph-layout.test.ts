@@ -238,3 +238,15 @@ describe('placing new elements', () => {
     expect(g.quality().overlaps).toEqual([]);
   });
 });
+
+describe('placing around frames', () => {
+  it('finds no spot for a frame (the lab host around br0): it is drawn around its children', () => {
+    const nodes = new Map<string, SceneNode>([
+      ['host', { w: 130, h: 56 }],
+      ['host:br0', { w: 72, h: 30, parent: 'host' }],
+      ['ns1', { w: 76, h: 36 }],
+    ]);
+    const out = placeNew(['host', 'ns1'], { nodes, links: [['ns1', 'host:br0']], positions: new Map([['host:br0', { x: 0, y: 0 }]]) });
+    expect([...out.keys()]).toEqual(['ns1']);
+  });
+});

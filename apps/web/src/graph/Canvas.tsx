@@ -217,8 +217,9 @@ export function Canvas(props: CanvasProps) {
           );
         }
         // A link between two drawn nodes that runs through a third: the end that just got plugged in moves beside the other.
+        // Not on opening the lab: saved positions are the learner's (or the layout's) choice.
         const wired = diff.added.filter((e) => e.group === 'edges').map((e) => [(e.data as EdgeData).source, (e.data as EdgeData).target] as const);
-        if (!layoutAll && wired.length > 0) {
+        if (!layoutAll && !firstRender && wired.length > 0) {
           const at = new Map<string, Position>();
           cy.nodes().forEach((n) => {
             if (!n.isParent() && !n.hasClass('ghost')) at.set(n.id(), { ...n.position() });

@@ -22,6 +22,8 @@ export interface NodeData {
   /** Box size for the label (Cytoscape cannot size a node to its text). */
   w: number;
   h: number;
+  /** Links drawn to this node: the canvas styles read it per edge end, where counting Cytoscape's edges would cost a collection each time. */
+  links: number;
 }
 
 export interface EdgeData {
@@ -152,6 +154,11 @@ export function labElements(lab: ObservedLab, positions: Record<string, Position
     });
   }
 
+  const links = new Map<string, number>();
+  for (const e of edges) {
+    const d = e.data as EdgeData;
+    for (const end of new Set([d.source, d.target])) links.set(end, (links.get(end) ?? 0) + 1);
+  }
   const out: ElementDef[] = [];
   const withPos = (id: string, d: Omit<ElementDef, 'position'>): ElementDef => {
     const p = positions[id];
@@ -165,14 +172,14 @@ export function labElements(lab: ObservedLab, positions: Record<string, Position
     const list = badges(n, drawn, loud);
     const title = host ? 'lab host' : nameOf(n.name, n.unsafeName);
     const label = list.length > 0 ? `${title}\n${list.join(' · ')}` : title;
-    const data: NodeData = { id: n.name, label, kind: host ? 'host' : 'netns', node: n.name, ...boxFor(label, host ? { w: 130, h: 56 } : { w: 76, h: 36 }) };
+    const data: NodeData = { id: n.name, label, kind: host ? 'host' : 'netns', node: n.name, ...boxFor(label, host ? { w: 130, h: 56 } : { w: 76, h: 36 }), links: links.get(n.name) ?? 0 };
     out.push(withPos(n.name, { group: 'nodes', data, classes: classes(host ? 'host' : 'netns', loud && 'lo-down', loDown && !loud && 'lo-down-quiet', n.unsafeName && 'unsafe') }));
   }
   for (const [id, b] of bridges) {
     if (!nodes.has(b.node)) continue;
     const i = iface(b.node, b.name);
     const label = nameOf(b.name, i?.unsafeName);
-    const data: NodeData = { id, label, kind: 'bridge', node: b.node, name: b.name, parent: b.node, ...boxFor(label, { w: 72, h: 30 }) };
+    const data: NodeData = { id, label, kind: 'bridge', node: b.node, name: b.name, parent: b.node, ...boxFor(label, { w: 72, h: 30 }), links: links.get(id) ?? 0 };
     out.push(withPos(id, { group: 'nodes', data, classes: classes('bridge', i ? ifaceState(i) : 'down', i?.unsafeName && 'unsafe') }));
   }
   return out.concat(edges);

@@ -217,7 +217,9 @@ export function placeNew(ids: readonly string[], scene: Scene, fallback: Positio
   const out = new Map<string, Position>();
   for (const id of ids) d.at.delete(id);
   // Those wired to something drawn go first, so a chain of new elements grows outwards from it.
-  const pending = ids.filter((id) => scene.nodes.has(id));
+  // A frame is drawn around its children: it has no spot of its own to find.
+  const frames = new Set([...scene.nodes.values()].map((n) => n.parent).filter((p): p is string => p !== undefined));
+  const pending = ids.filter((id) => scene.nodes.has(id) && !frames.has(id));
   while (pending.length > 0) {
     let i = pending.findIndex((id) => d.neighbours(id).some((n) => d.box(n) !== null));
     if (i < 0) i = 0;

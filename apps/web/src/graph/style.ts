@@ -82,9 +82,9 @@ function endOffsetOf(e: cytoscape.EdgeSingular, end: 'source' | 'target'): numbe
   const t = e.target().position();
   const node = end === 'source' ? e.source() : e.target();
   const [dx, dy] = end === 'source' ? [t.x - s.x, t.y - s.y] : [s.x - t.x, s.y - t.y];
-  const degree = node.degree(false);
+  const degree = Number(node.data('links') ?? 1);
   // A hub's ports are spread round it (portRing); elsewhere the neighbouring link decides.
-  const gap = degree >= HUB_MIN_PORTS ? Math.PI : gapAt(node, e, dx, dy);
+  const gap = degree >= HUB_MIN_PORTS || degree <= 1 ? Math.PI : gapAt(node, e, dx, dy);
   const scale = hoverScale(e);
   return Math.round(endOffsetAt(e.data(end === 'source' ? 'sourceLabel' : 'targetLabel'), dx / scale, dy / scale, degree, gap) * scale);
 }

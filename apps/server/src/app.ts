@@ -17,6 +17,7 @@ import { classroomGuideHooks } from './classroom/guide-hooks.ts';
 import { classroomTenancy, TOKEN_TENANCY } from './classroom/tenancy.ts';
 import { StudentQuotas } from './classroom/quotas.ts';
 import { IdleLabs } from './classroom/idle.ts';
+import { idleRoutes } from './classroom/idle-routes.ts';
 import { installErrorHandler } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -110,7 +111,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   // and restored on return (idle.ts). Every request naming a lab counts as activity on it.
   const quotas = classroom ? new StudentQuotas(classroom.db, classroom.quotaLimits, registry, terminals, captures) : undefined;
   const idle = classroom && quotas
-    ? new IdleLabs({ registry, terminals, captures, owners: classroom.owners, studentOf: (lab) => quotas.studentOf(lab), notice: (line) => opts.onNotice?.(line) }, { idleMs: classroom.idleStopMs, sweepMs: classroom.idleSweepMs })
+    ? new IdleLabs({ registry, terminals, captures, owners: classroom.owners, stops: classroom.idleStops, studentOf: (lab) => quotas.studentOf(lab), notice: (line) => opts.onNotice?.(line) }, { idleMs: classroom.idleStopMs, sweepMs: classroom.idleSweepMs })
     : undefined;
   if (quotas) {
     registry.quota = quotas;
@@ -181,6 +182,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy, ...(classroom ? { hooks: classroomGuideHooks(classroom) } : {}) });
       if (classroom) await api.register(classroomRoutes, { classroom });
       if (classroom) await api.register(assignmentRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
+      if (classroom) await api.register(idleRoutes, { classroom });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());
@@ -203,7 +205,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     app.get('/', { config: { access: 'public' } }, async () => ({ name: 'nslab', api: '/api/v1', openapi: '/api/v1/openapi.json' }));
   }
   app.addHook('onClose', async () => {
-    idle?.close();
+    await idle?.close();
     await captures.closeAll('the server is shutting down');
     await registry.close();
     classroom?.close();

@@ -8,6 +8,7 @@ import { Progress } from './progress.ts';
 import { Classes } from './classes.ts';
 import { defaultDatabasePath, openDatabase, type Db } from './db.ts';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
+import { IdleStops } from './idle-stops.ts';
 import { LabOwners } from './ownership.ts';
 import { OidcLogin } from './oidc.ts';
 import { DEFAULT_STUDENT_QUOTAS, type StudentQuotaLimits } from './quotas.ts';
@@ -75,6 +76,7 @@ export class Classroom {
   readonly sessions: Sessions;
   readonly classes: Classes;
   readonly owners: LabOwners;
+  readonly idleStops: IdleStops;
   readonly assignments: Assignments;
   readonly progress: Progress;
   readonly grids: GridBuilder;
@@ -102,6 +104,7 @@ export class Classroom {
     this.sessions = new Sessions(db, this.session);
     this.classes = new Classes(db);
     this.owners = new LabOwners(db);
+    this.idleStops = new IdleStops(db);
     this.assignments = new Assignments(db);
     this.progress = new Progress(db);
     this.grids = new GridBuilder(this.assignments, this.progress, this.classes);

@@ -4,12 +4,14 @@
 // the kernel's state, firewall rules included, saved as its topology). When its owner comes back
 // (any request on the lab: the web app opening it, its events socket, a terminal), it is deployed
 // again from that topology before the request goes on. A class's forgotten tabs then cost disk,
-// not memory and processes.
+// not memory and processes. Which labs were stopped so is kept in the classroom database
+// (idle-stops.ts), with the terminals they had: a server restart in between changes nothing.
 import type { FastifyRequest } from 'fastify';
-import { findSandbox, listLabs } from '@nslab/driver';
+import { findSandbox, labStore, listLabs } from '@nslab/driver';
 import type { CaptureManager } from '../captures.ts';
 import type { LabRegistry } from '../registry.ts';
 import type { TerminalManager } from '../terminals.ts';
+import type { IdleStops } from './idle-stops.ts';
 import type { LabOwners } from './ownership.ts';
 import { userOf } from './principal.ts';
 
@@ -25,6 +27,8 @@ export interface IdleDeps {
   terminals: TerminalManager;
   captures: CaptureManager;
   owners: LabOwners;
+  /** The labs stopped while idle, kept across restarts. */
+  stops: IdleStops;
   /** The student owning a lab, or null: only students' labs are stopped. */
   studentOf(lab: string): number | null;
   /** A line for the server's log. */
@@ -36,8 +40,8 @@ export class IdleLabs {
   private lastActive = new Map<string, number>();
   /** Open WebSockets per lab. */
   private sockets = new Map<string, number>();
-  /** Labs stopped for being idle: started again at their owner's next request. */
-  private stoppedIdle = new Set<string>();
+  /** Labs stopped for being idle: started again at their owner's next request (a copy of the database's pending rows). */
+  private readonly stoppedIdle: Set<string>;
   private restoring = new Map<string, Promise<void>>();
   private stopping = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -47,6 +51,7 @@ export class IdleLabs {
     private readonly deps: IdleDeps,
     readonly opts: IdleOptions,
   ) {
+    this.stoppedIdle = deps.stops.pending();
     if (opts.idleMs > 0) {
       this.timer = setInterval(() => void this.sweep().catch((e) => deps.notice?.(`nslab: idle check failed: ${(e as Error).message}\n`)), opts.sweepMs);
       this.timer.unref();
@@ -93,7 +98,13 @@ export class IdleLabs {
     const { registry } = this.deps;
     const running = new Set(listLabs().map((s) => s.name));
     for (const lab of [...this.lastActive.keys()]) if (!running.has(lab)) this.lastActive.delete(lab);
-    for (const lab of [...this.stoppedIdle]) if (running.has(lab)) this.stoppedIdle.delete(lab);
+    for (const lab of [...this.stoppedIdle]) {
+      // Started by other means (the CLI), or destroyed with its saved topology: nothing to bring back.
+      if (running.has(lab)) this.deps.stops.restored(lab);
+      else if (labStore.loadTopology(lab) === null && !this.stopping.has(lab)) this.deps.stops.forget(lab);
+      else continue;
+      this.stoppedIdle.delete(lab);
+    }
     const stopped: string[] = [];
     if (this.opts.idleMs <= 0) return stopped;
     for (const lab of running) {
@@ -109,6 +120,9 @@ export class IdleLabs {
         await registry.get(lab);
         // A client may have come while the lab was being read.
         if (this.hasClient(lab) || now < this.lastActive.get(lab)!) continue;
+        // Its shells end with it: which ones there were is kept, for the owner's page to open again.
+        const terminals = this.deps.terminals.forLab(lab).map((t) => ({ node: t.node, session: t.id }));
+        this.deps.stops.stopped(lab, this.opts.idleMs, terminals);
         this.stoppedIdle.add(lab);
         const stop = registry.destroy(lab, true).finally(() => this.stopping.delete(lab));
         this.stopping.set(lab, stop);
@@ -118,6 +132,7 @@ export class IdleLabs {
         this.deps.notice?.(`nslab: lab ${lab} stopped after ${Math.round(this.opts.idleMs / 60_000)} min with no client (saved; it starts again when its owner opens it)\n`);
       } catch (e) {
         this.stoppedIdle.delete(lab);
+        this.deps.stops.forget(lab);
         this.deps.notice?.(`nslab: could not stop idle lab ${lab}: ${(e as Error).message}\n`);
       }
     }
@@ -135,10 +150,19 @@ export class IdleLabs {
     if (!this.stoppedIdle.has(lab)) return;
     const user = userOf(req);
     if (!user || this.deps.owners.of(lab)?.ownerId !== user.id) return;
-    // Destroying it, or starting it by hand: nothing to bring back first.
+    // Destroying it, or starting it by hand: nothing to bring back first. Asking whether it was
+    // stopped (the page's notice, while it starts again) does not start it either.
     const url = req.routeOptions.url ?? '';
-    if ((req.method === 'DELETE' && url.endsWith('/labs/:lab')) || url.endsWith('/labs/:lab/start')) {
+    if (req.method === 'GET' && url.endsWith('/labs/:lab/idle-stop')) return;
+    if (req.method === 'DELETE' && url.endsWith('/labs/:lab')) {
       this.stoppedIdle.delete(lab);
+      this.deps.stops.forget(lab);
+      return;
+    }
+    if (url.endsWith('/labs/:lab/start')) {
+      this.stoppedIdle.delete(lab);
+      // Its page still says it was stopped and opens its terminals again.
+      this.deps.stops.restored(lab);
       return;
     }
     await this.restore(lab);
@@ -153,6 +177,7 @@ export class IdleLabs {
         await this.stopping.get(lab);
         if (!findSandbox(lab)) await this.deps.registry.start(lab, 'api');
         this.stoppedIdle.delete(lab);
+        this.deps.stops.restored(lab);
         this.touch(lab);
         this.deps.notice?.(`nslab: lab ${lab} started again for its owner (it was stopped while idle)\n`);
       })().finally(() => this.restoring.delete(lab));
@@ -161,7 +186,10 @@ export class IdleLabs {
     return p;
   }
 
-  close(): void {
+  /** No more sweeps; a stop under way finishes first (a next server must not deploy into a sandbox being removed). */
+  async close(): Promise<void> {
     clearInterval(this.timer);
+    await this.sweeping?.catch(() => {});
+    await Promise.allSettled([...this.stopping.values()]);
   }
 }

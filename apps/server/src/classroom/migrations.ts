@@ -132,4 +132,18 @@ CREATE TABLE oidc_identities (
 CREATE INDEX oidc_identities_user ON oidc_identities (user_id);
 `,
   },
+  // --- idle labs kept across a restart (idle.ts, idle-stops.ts) ---
+  {
+    version: 4,
+    name: 'labs stopped while idle',
+    sql: `
+CREATE TABLE idle_stops (
+  lab_name TEXT PRIMARY KEY REFERENCES labs (name) ON DELETE CASCADE,
+  stopped_at TEXT NOT NULL,
+  idle_ms INTEGER NOT NULL,
+  terminals TEXT NOT NULL,
+  restored_at TEXT
+);
+`,
+  },
 ];

@@ -15,3 +15,4 @@ export * from './exec-replay.ts';
 export * from './iptables.ts';
 export * from './filter.ts';
 export * from './nftables.ts';
+export * from './journey/index.ts';

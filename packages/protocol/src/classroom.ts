@@ -34,3 +34,15 @@ export interface Grid<A> {
   at: string;
   students: StudentRow[];
 }
+
+/** A student's lab stopped while idle (GET/DELETE /labs/:lab/idle-stop), as the server keeps it. */
+export interface IdleStop {
+  lab: string;
+  stoppedAt: string;
+  /** The quiet time that stopped it, in minutes. */
+  idleMinutes: number;
+  /** The terminals it had when it stopped (their shells ended with it). */
+  terminals: { node: string; session: string }[];
+  /** When it was started again for its owner; null while it is still stopped. */
+  restoredAt: string | null;
+}

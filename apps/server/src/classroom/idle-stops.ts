@@ -5,21 +5,10 @@
 // once: the owner's page takes the row (`take`) after the lab runs again.
 import { now, type Db } from './db.ts';
 
-export interface IdleTerminal {
-  node: string;
-  /** The ended shell's session id: a browser tab still showing it reopens that very tab. */
-  session: string;
-}
+import type { IdleStop } from '@nslab/protocol';
 
-export interface IdleStop {
-  lab: string;
-  stoppedAt: string;
-  /** The quiet time that stopped it. */
-  idleMinutes: number;
-  terminals: IdleTerminal[];
-  /** When it was started again for its owner; null while it is still stopped. */
-  restoredAt: string | null;
-}
+export type { IdleStop };
+export type IdleTerminal = IdleStop['terminals'][number];
 
 interface Row {
   lab_name: string;

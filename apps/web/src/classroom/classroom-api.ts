@@ -2,7 +2,7 @@
 // classes with their join codes and rosters, accounts. Same client as the lab routes (api.ts).
 import { request } from '../api.ts';
 import type { MeAnswer } from './session-answer.ts';
-import type { Cell, Grid as ProtocolGrid } from '@nslab/protocol';
+import type { Cell, Grid as ProtocolGrid, IdleStop } from '@nslab/protocol';
 
 export type Role = 'admin' | 'instructor' | 'student';
 
@@ -62,7 +62,7 @@ export interface Assignment {
   window: WindowState;
 }
 
-export type { Cell, CellState, StudentRow } from '@nslab/protocol';
+export type { Cell, CellState, IdleStop, StudentRow } from '@nslab/protocol';
 export type Grid = ProtocolGrid<Assignment>;
 
 /** A student's own view of an assignment (GET /assignments). */
@@ -114,5 +114,9 @@ export const classroomApi = {
   startAssignment: (id: number) => request<{ name: string; assignment: number; started: boolean }>('POST', `/assignments/${seg(String(id))}/start`, {}),
   terminals: (lab: string) =>
     request<{ terminals: { session: string; node: string; attached: boolean; watchers: number }[] }>('GET', `/labs/${seg(lab)}/terminals`).then((r) => r.terminals),
+  /** Whether the lab was stopped while idle; asking does not start it. */
+  idleStop: (lab: string) => request<{ idleStop: IdleStop | null }>('GET', `/labs/${seg(lab)}/idle-stop`).then((r) => r.idleStop),
+  /** Its owner takes the notice once the lab runs again (the request itself starts it first). */
+  takeIdleStop: (lab: string) => request<{ idleStop: IdleStop | null }>('DELETE', `/labs/${seg(lab)}/idle-stop`).then((r) => r.idleStop),
   resetPassword: (username: string) => request<{ user: Account; password: string }>('POST', `/users/${seg(username)}/password-reset`),
 };

@@ -8,6 +8,8 @@ export interface LabView {
   displayName: string;
   /** Why this account may not change the lab, or null. */
   readOnly: string | null;
+  /** The signed-in account owns it (its idle stops are theirs to be told about). */
+  mine: boolean;
 }
 
 const views = new Map<string, LabView>();
@@ -15,7 +17,7 @@ const listeners = new Set<() => void>();
 
 export function setLabView(name: string, view: LabView): void {
   const cur = views.get(name);
-  if (cur && cur.displayName === view.displayName && cur.readOnly === view.readOnly) return;
+  if (cur && cur.displayName === view.displayName && cur.readOnly === view.readOnly && cur.mine === view.mine) return;
   views.set(name, view);
   for (const l of listeners) l();
 }

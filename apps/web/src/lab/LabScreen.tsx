@@ -27,6 +27,8 @@ import { loopbackMatters } from './loopback-matters.ts';
 import type { Highlight } from '../diagnose/diagnosis.ts';
 import { LayoutToggles, Workspace, useWorkspacePanes } from '../workspace/Workspace.tsx';
 import { labView, useLabView } from '../classroom/lab-view.ts';
+import { useIdleReturn } from './idle-return.ts';
+import { IdleNotice } from './IdleNotice.tsx';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
 
@@ -50,6 +52,8 @@ export function LabScreen({ name }: { name: string }) {
   }, [store]);
   const state = useLabState(store);
   const editorState = useEditorState(editor);
+  // Classroom mode: a lab stopped while its owner was away says so, and its terminals come back.
+  const [idleNotice, dismissIdle] = useIdleReturn(name, state.status);
 
   const [selection, setSelection] = useState<string | null>(null);
   const [search, setSearch] = useState('');
@@ -227,6 +231,7 @@ export function LabScreen({ name }: { name: string }) {
               <Legend />
               <DiagnosePanel lab={state.lab} selection={selection} request={diagnoseReq} onClose={() => setDiagnoseReq(null)} onHighlight={setHighlight} />
               <div className="canvas-overlay">
+                <IdleNotice notice={idleNotice} onDismiss={dismissIdle} />
                 {state.status === 'destroyed' && (
                   <div className="banner danger" role="alert">
                     This lab was destroyed (from another tab, the CLI or the API): editing is locked, and what you see is its last state.{' '}

@@ -244,6 +244,16 @@ export class LiveLab {
     await this.settled();
   }
 
+  /**
+   * The lab's state with `nodes` (and the list of namespaces, so one made or deleted a moment ago
+   * counts) read from the kernel now, the other namespaces as netlink events keep them: what a guide
+   * check looks at, reading only the namespaces its checks name. Changes found are published.
+   */
+  async observe(nodes: Iterable<string>): Promise<ObservedLab> {
+    await this.refreshNodes(nodes, true);
+    return this.current;
+  }
+
   /** Resolves when no read is scheduled or running: the state reflects every event seen so far. */
   async settled(): Promise<void> {
     for (let i = 0; i < 100 && (this.timer || this.flushing); i++) {
@@ -282,12 +292,22 @@ export class LiveLab {
     this.pending = { nodes: new Set(), namespaces: false, all: false };
     if (this.closed || !this.sandbox.alive()) return;
     const toRead = new Map<string, { kind: 'host' | 'netns'; unsafe: boolean }>();
+    /** The set of namespaces changed: every node is compared with what was sent. */
+    let moved = false;
     if (d.namespaces || d.all || this.raws.size === 0) {
       // Namespaces first: one deleted since the event must not be read back in as an empty node.
       const listed = await listNamespaces(this.sandbox);
       const names = new Set(listed.map((n) => n.name));
-      for (const name of [...this.raws.keys()]) if (name !== HOST && !names.has(name)) this.raws.delete(name);
-      for (const n of listed) if (!this.raws.has(n.name) || d.all) toRead.set(n.name, { kind: 'netns', unsafe: n.unsafe });
+      for (const name of [...this.raws.keys()]) {
+        if (name !== HOST && !names.has(name)) {
+          this.raws.delete(name);
+          moved = true;
+        }
+      }
+      for (const n of listed) {
+        if (!this.raws.has(n.name)) moved = true;
+        if (!this.raws.has(n.name) || d.all) toRead.set(n.name, { kind: 'netns', unsafe: n.unsafe });
+      }
       if (d.all || !this.raws.has(HOST)) toRead.set(HOST, { kind: 'host', unsafe: false });
     }
     for (const n of d.nodes) {
@@ -303,8 +323,9 @@ export class LiveLab {
     this.current = assembleLab(this.name, ordered);
     this.attachFirewalls();
     // Only namespaces re-read, or linked to one, can differ from what was sent; a change in the set
-    // of namespaces (or a full re-read) compares them all.
-    const full = d.namespaces || d.all || entries.length === 0 || this.nodeJson.size !== this.current.nodes.length;
+    // of namespaces (or a full re-read) compares them all. A listing that found the same set (a
+    // check's fresh look, `observe`) is no change: a 300-namespace lab is not re-serialized for it.
+    const full = moved || d.all || entries.length === 0 || this.nodeJson.size !== this.current.nodes.length;
     this.publishDiff(full ? null : new Set(entries.map(([name]) => name)));
   }
 

@@ -101,6 +101,11 @@ export interface ExecOptions {
   input?: string;
   /** Record the command in the lab's log under this source. */
   logAs?: string;
+  /**
+   * The caller has just seen `node` among the lab's namespaces with a name nslab may pass on (the
+   * server's live view): it is not listed again, one process fewer.
+   */
+  nodeListed?: boolean;
 }
 
 /** Throws UnknownNodeError unless `node` is `host` or a namespace of the lab with a name nslab may pass on. */
@@ -113,7 +118,7 @@ export async function resolveNode(sb: Sandbox, name: string, node: string): Prom
 /** Run argv in a node of a lab: `host` is the lab host, any other name a namespace (including hand-made ones). */
 export async function execInLab(name: string, node: string, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
   const sb = getSandbox(name);
-  await resolveNode(sb, name, node);
+  if (!opts.nodeListed) await resolveNode(sb, name, node);
   // Contained: whatever the command leaves running (setsid, &) ends with it or its timeout.
   // `ip netns exec` (not a bare setns) so /sys shows the namespace's devices: brctl and ethtool read it.
   const full = sb.enterContained(node === 'host' ? argv : ['ip', 'netns', 'exec', node, ...argv]);

@@ -6,6 +6,7 @@ import { walk } from './diagnose-live.ts';
 import type { Check, CheckSpec, Lab, Step } from './format.ts';
 import { describeCheck } from './describe.ts';
 import { expectedEnd, expectedVeths, type ExpectedVeth } from './expect.ts';
+import { stepNodes } from './named-nodes.ts';
 
 export interface ExecResult {
   code: number | null;
@@ -14,7 +15,12 @@ export interface ExecResult {
 }
 
 export interface LabProbe {
-  observe(): Promise<ObservedLab>;
+  /**
+   * The lab's state. `nodes` (the namespaces the caller's checks name, `host` the lab host) must be
+   * read from the kernel now; a probe may take the other namespaces from a view netlink events keep
+   * fresh (the server's live lab) or read them too (the CLI reads the whole lab).
+   */
+  observe(nodes?: readonly string[]): Promise<ObservedLab>;
   exec(node: string, argv: string[]): Promise<ExecResult>;
 }
 
@@ -316,7 +322,7 @@ async function runCheck(spec: CheckSpec, ctx: Ctx): Promise<CheckResult> {
 
 /** Checks one step; `lab` (the step's lab) lets a check know the pairs other steps name. */
 export async function checkStep(step: Step, probe: LabProbe, lab?: Pick<Lab, 'steps'>): Promise<StepResult> {
-  const ctx: Ctx = { lab: await probe.observe(), probe, veths: expectedVeths(lab?.steps ?? [step], lab) };
+  const ctx: Ctx = { lab: await probe.observe(stepNodes(step)), probe, veths: expectedVeths(lab?.steps ?? [step], lab) };
   const checks: CheckResult[] = [];
   for (const spec of step.checks) checks.push(await runCheck(spec, ctx));
   return { step: step.id, title: step.title, ok: checks.every((c) => c.ok), checks };

@@ -7,3 +7,4 @@ export * from './solve.ts';
 export * from './diagnose-live.ts';
 export * from './tools.ts';
 export * from './expect.ts';
+export * from './named-nodes.ts';

@@ -151,13 +151,15 @@ export function progressRunning(name: string): Progress {
 
 /**
  * Checks the lab's current step (and the open ones after it while they pass), or only `step`
- * (from 1), and stores what passed with the lab: the CLI and the web guide share it.
+ * (from 1), and stores what passed with the lab: the CLI and the web guide share it. `through`: how
+ * the lab is looked at (the server's reads only what the checks name); a fresh read of everything
+ * by default.
  */
-export async function checkRunning(name: string, step?: number): Promise<Progress> {
+export async function checkRunning(name: string, step?: number, through: LabProbe = probe(name)): Promise<Progress> {
   const lab = guideOf(name);
   if (step !== undefined && (step < 1 || step > lab.steps.length)) throw new Error(`--step must be 1-${lab.steps.length}`);
   const before = labStore.loadGuide(name)!;
-  const p = await checkProgress(lab, probe(name), before.passed, step === undefined ? undefined : step - 1);
+  const p = await checkProgress(lab, through, before.passed, step === undefined ? undefined : step - 1);
   // Another check (the web guide's auto-check, the CLI) may have stored steps meanwhile: merge.
   const now = labStore.loadGuide(name) ?? before;
   const merged = progressOf(lab, [...now.passed, ...p.passed], p.results);

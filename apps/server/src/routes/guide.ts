@@ -9,6 +9,7 @@ import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
 import { TOKEN_TENANCY, type LabTenancy } from '../classroom/tenancy.ts';
+import { liveProbe } from '../live-probe.ts';
 import * as S from './schemas.ts';
 
 const LabId = Type.Object({ id: S.Name });
@@ -110,7 +111,9 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     { schema: { summary: 'Check one step, or the current step and the open ones after it while they pass; passed steps stay passed', params: S.LabParams, body: StepBody }, config: write },
     async (req) => {
       await guided(req.params.lab);
-      const { results, passed, current, done } = await checkRunning(req.params.lab, req.body.step);
+      // Through the live view: only the namespaces the step's checks name are read again.
+      const live = await opts.registry.get(req.params.lab);
+      const { results, passed, current, done } = await checkRunning(req.params.lab, req.body.step, liveProbe(live));
       opts.hooks?.checked(req, req.params.lab, results);
       return { results, passed, current, done };
     },

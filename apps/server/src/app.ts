@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
+import { runOffThread } from '@nslab/driver';
 import type { Socket } from 'node:net';
 import { installAuth, redactUrl } from './auth.ts';
 import { installRouteTable, setDefaultAccess, type RouteEntry } from './classroom/access.ts';
@@ -107,6 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     installAuth(app, { token: opts.token!, loopback: opts.loopback ?? true });
   }
   const tenancy = classroom ? classroomTenancy(classroom.owners) : TOKEN_TENANCY;
+  classroom?.startHousekeeping((line) => opts.onNotice?.(line));
   // Classroom mode: each student's share of the machine (quotas.ts), and their idle labs stopped
   // and restored on return (idle.ts). Every request naming a lab counts as activity on it.
   const quotas = classroom ? new StudentQuotas(classroom.db, classroom.quotaLimits, registry, terminals, captures) : undefined;

@@ -1,4 +1,5 @@
 export * from './run.ts';
+export * from './spawn-thread.ts';
 export * from './sandbox.ts';
 export * from './execute.ts';
 export * from './observe.ts';

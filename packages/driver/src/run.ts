@@ -39,16 +39,42 @@ export function firstLine(s: string): string {
   return s.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
 }
 
+/** What `collect` needs, every default applied: plain data, so it can cross to the spawner thread. */
+export interface CollectOptions {
+  input?: string | Uint8Array;
+  timeoutMs?: number;
+  maxOutput: number;
+  env: Record<string, string>;
+}
+
+/** Set through setRunner (spawn-thread.ts): run() hands its processes to the spawner thread. */
+let offThread: ((argv: readonly string[], o: CollectOptions) => Promise<RunResult>) | null = null;
+
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (!argv[0]) return Promise.reject(new Error('run: empty argv'));
+  const o: CollectOptions = { input: opts.input, timeoutMs: opts.timeoutMs, maxOutput: opts.maxOutput ?? 16 * 1024 * 1024, env: opts.env ?? { ...CLEAN_ENV } };
+  return offThread ? offThread(argv, o) : collect(spawn, argv, o);
+}
+
+/** Where run() starts its processes from now on: a spawner thread's (the server), or this thread (null). */
+export function setRunner(r: ((argv: readonly string[], o: CollectOptions) => Promise<RunResult>) | null): void {
+  offThread = r;
+}
+
+/**
+ * Starts argv and collects its output, exit and duration. Self-contained (no free names but
+ * `spawn` and the globals every thread has): the spawner thread runs this very function from its
+ * source text, so both threads start processes the same way.
+ */
+export function collect(spawnFn: typeof spawn, argv: readonly string[], opts: CollectOptions): Promise<RunResult> {
   const [cmd, ...args] = argv;
-  if (!cmd) return Promise.reject(new Error('run: empty argv'));
-  const max = opts.maxOutput ?? 16 * 1024 * 1024;
+  const max = opts.maxOutput;
   const started = performance.now();
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(cmd, args, {
-        env: opts.env ?? { ...CLEAN_ENV },
+      child = spawnFn(cmd!, args, {
+        env: opts.env,
         cwd: '/',
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true, // own process group, so a timeout kills the whole tree

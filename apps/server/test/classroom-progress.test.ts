@@ -22,6 +22,7 @@ const rec = (step: string, ok: boolean, s: number, failingCheck: string | null =
   failingCheck,
   hints,
   at: at(s),
+  late: false,
 });
 const STEPS = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
 const MIN = 60_000;

@@ -40,6 +40,16 @@ describe('classroom fair-sharing config', () => {
     expect(classroomOptionsOf(validateClassroomConfig({ idleStopMinutes: 0 }, 'c.yaml')).idleStopMs).toBe(0);
   });
 
+  it('checkRetentionDays reaches the classroom; unset keeps every check', () => {
+    expect(classroomOptionsOf(validateClassroomConfig({ checkRetentionDays: 180 }, 'c.yaml')).checkRetentionDays).toBe(180);
+    const c = Classroom.open({ database: ':memory:' });
+    try {
+      expect(c.checkRetentionDays).toBe(0);
+    } finally {
+      c.close();
+    }
+  });
+
   it.each([
     [{ labsPerStudent: 0 }, 'classroom.labsPerStudent', 'between 1 and 1000'],
     [{ namespacesPerStudent: 'many' }, 'classroom.namespacesPerStudent', 'whole number'],
@@ -47,6 +57,7 @@ describe('classroom fair-sharing config', () => {
     [{ capturesPerStudent: 5000 }, 'classroom.capturesPerStudent', 'between 1 and 1000'],
     [{ idleStopMinutes: -1 }, 'classroom.idleStopMinutes', 'between 0 and 10080'],
     [{ stuckMinutes: 0 }, 'classroom.stuckMinutes', 'between 1 and 1440'],
+    [{ checkRetentionDays: -3 }, 'classroom.checkRetentionDays', 'between 0 and 36500'],
     [{ labPerStudent: 2 }, 'classroom.labPerStudent', 'unknown setting'],
   ])('refuses %j naming the field and the rule', (section, field, rule) => {
     try {

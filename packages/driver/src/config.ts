@@ -60,6 +60,7 @@ export const CLASSROOM_RULES = {
   terminalsPerStudent: { kind: 'number', min: 1, max: 10_000, help: "web terminals open at once over one student's labs (on top of limits.terminalsPerLab)" },
   capturesPerStudent: { kind: 'number', min: 1, max: 1000, help: "packet captures running at once over one student's labs (on top of limits.capturesPerLab)" },
   idleStopMinutes: { kind: 'number', min: 0, max: 7 * 24 * 60, help: "a student's lab with no client and no activity this long is stopped (saved) and started again when they come back; 0: never" },
+  checkRetentionDays: { kind: 'number', min: 0, max: 36_500, help: 'recorded checks older than this are deleted (only those of closed assignments and of labs outside assignments); 0: kept forever' },
 } as const;
 
 export interface ClassroomConfig {
@@ -78,6 +79,7 @@ export interface ClassroomConfig {
   terminalsPerStudent?: number;
   capturesPerStudent?: number;
   idleStopMinutes?: number;
+  checkRetentionDays?: number;
 }
 
 // --- classroom.oidc: sign-in through a school's OpenID Connect provider -------------------------

@@ -18,6 +18,7 @@ import type { Classroom } from './classroom.ts';
 import { stepsOf } from './grid.ts';
 import type { ProgressChange, StudentRow } from './progress.ts';
 import { shownName, userOf } from './principal.ts';
+import { removeLabs } from './lab-removal.ts';
 
 const ClassParams = Type.Object({ class: Type.String({ maxLength: 20 }) });
 const AssignmentParams = Type.Object({ class: Type.String({ maxLength: 20 }), assignment: Type.String({ maxLength: 20, description: 'an assignment id' }) });
@@ -124,6 +125,22 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
     },
   );
 
+  r.delete(
+    '/classes/:class/assignments/:assignment',
+    {
+      schema: { summary: 'Delete an assignment: every student\'s copy is destroyed (running or saved), its checks and grid go with it (export them first)', params: AssignmentParams, body: Empty },
+      config: { access: 'class-instructor', ...mutating },
+    },
+    async (req) => {
+      const a = c.assignments.inClass(Number(req.params.class), req.params.assignment);
+      const copies = c.assignments.labsOf(a.id).map((l) => l.labName);
+      const removed = await removeLabs({ registry: opts.registry, terminals: opts.terminals, owners: c.owners }, copies, `${shownName(me(req))} deleted the assignment this lab was a copy of`);
+      c.assignments.delete(a.id);
+      c.progress.events.emit('assignment-deleted', a.id);
+      return { deleted: a.id, labsRemoved: removed };
+    },
+  );
+
   r.get(
     '/classes/:class/assignments/:assignment/grid',
     { schema: { summary: 'Students × steps: done, failing (which check), stuck, idle', params: AssignmentParams, querystring: GridQuery }, config: { access: 'class-instructor' } },
@@ -208,6 +225,10 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
         a = x;
         send({ type: 'assignment', assignment: publicAssignment(x) });
       };
+      const onDeleted = (id: number) => {
+        if (id !== a.id || socket.readyState !== socket.OPEN) return;
+        socket.send(JSON.stringify({ type: 'error', code: 'ASSIGNMENT_NOT_FOUND', message: `assignment ${id} was deleted` }), () => socket.close(1008, 'ASSIGNMENT_NOT_FOUND'));
+      };
       // Cells turn stuck with no event (time passes): only those rows are computed again, each
       // tick; the whole grid (students who joined the class meanwhile) every FULL_EVERY ticks.
       let tick = 0;
@@ -225,9 +246,11 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
         clearInterval(timer);
         c.progress.events.off('change', onChange);
         c.progress.events.off('assignment', onAssignment);
+        c.progress.events.off('assignment-deleted', onDeleted);
       };
       c.progress.events.on('change', onChange);
       c.progress.events.on('assignment', onAssignment);
+      c.progress.events.on('assignment-deleted', onDeleted);
       socket.on('close', stop);
       // Nothing is read from the instructor: what they send is ignored.
       socket.on('message', () => {});

@@ -142,6 +142,11 @@ export class Assignments {
     return this.get(a.id)!;
   }
 
+  /** Gone, with its students' copy records and checks (the caller removes the copies themselves first). */
+  delete(id: number): void {
+    this.db.prepare('DELETE FROM assignments WHERE id = ?').run(id);
+  }
+
   labOf(assignmentId: number, userId: number): AssignmentLab | null {
     const r = this.db.prepare('SELECT * FROM assignment_labs WHERE assignment_id = ? AND user_id = ?').get(assignmentId, userId) as AssignmentLabRow | undefined;
     return r ? toAssignmentLab(r) : null;

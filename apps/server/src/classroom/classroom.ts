@@ -38,6 +38,10 @@ export interface ClassroomOptions {
   idleStopMs?: number;
   /** How often labs are looked at for idleness (default: a quarter of idleStopMs, at most a minute). */
   idleSweepMs?: number;
+  /** Recorded checks older than this many days are deleted (closed assignments' and labs outside assignments); 0 or unset: kept. */
+  checkRetentionDays?: number;
+  /** How often expired sessions are purged and old checks pruned (default: hourly). */
+  housekeepingMs?: number;
 }
 
 /** The config file's `classroom` section (validated by @nslab/driver's loadConfig) as options. */
@@ -62,6 +66,7 @@ export function classroomOptionsOf(cfg: ClassroomConfig): ClassroomOptions {
     ...(cfg.stuckMinutes !== undefined ? { stuckMinutes: cfg.stuckMinutes } : {}),
     ...(Object.keys(quotas).length ? { quotas } : {}),
     ...(cfg.idleStopMinutes !== undefined ? { idleStopMs: cfg.idleStopMinutes * 60_000 } : {}),
+    ...(cfg.checkRetentionDays !== undefined ? { checkRetentionDays: cfg.checkRetentionDays } : {}),
   };
 }
 
@@ -85,6 +90,9 @@ export class Classroom {
   readonly quotaLimits: StudentQuotaLimits;
   readonly idleStopMs: number;
   readonly idleSweepMs: number;
+  readonly checkRetentionDays: number;
+  readonly housekeepingMs: number;
+  private housekeepingTimer: NodeJS.Timeout | undefined;
   readonly throttle: LoginThrottle;
   readonly session: SessionOptions;
   readonly joinCodeValidMs: number;
@@ -113,6 +121,8 @@ export class Classroom {
     this.quotaLimits = { ...DEFAULT_STUDENT_QUOTAS, ...opts.quotas };
     this.idleStopMs = opts.idleStopMs ?? DEFAULT_IDLE_STOP_MS;
     this.idleSweepMs = opts.idleSweepMs ?? Math.max(1000, Math.min(60_000, Math.round(this.idleStopMs / 4)));
+    this.checkRetentionDays = opts.checkRetentionDays ?? 0;
+    this.housekeepingMs = opts.housekeepingMs ?? 3600_000;
     this.throttle = new LoginThrottle({ ...DEFAULT_THROTTLE, ...opts.loginThrottle });
     this.joinCodeValidMs = opts.joinCodeValidMs ?? DEFAULT_JOIN_CODE_VALID_MS;
     this.signInPerMinute = opts.signInPerMinute ?? DEFAULT_SIGN_IN_PER_MINUTE;
@@ -128,7 +138,33 @@ export class Classroom {
     return new Classroom(openDatabase(opts.database ?? defaultDatabasePath()), opts);
   }
 
+  /**
+   * What a running server does now and then (not the CLI's short-lived classroom): expired and idle
+   * sessions purged, checks past the retention pruned. Returns what was removed.
+   */
+  housekeep(at = Date.now()): { sessions: number; checks: number } {
+    const sessions = this.sessions.purgeExpired(at);
+    const checks = this.checkRetentionDays > 0 ? this.progress.prune(new Date(at - this.checkRetentionDays * 24 * 3600_000).toISOString()) : 0;
+    return { sessions, checks };
+  }
+
+  /** Housekeeping at startup and every housekeepingMs until close. */
+  startHousekeeping(notice?: (line: string) => void): void {
+    if (this.housekeepingTimer) return;
+    const run = () => {
+      try {
+        if (this.db.open) this.housekeep();
+      } catch (e) {
+        notice?.(`nslab: classroom housekeeping failed: ${(e as Error).message}\n`);
+      }
+    };
+    run();
+    this.housekeepingTimer = setInterval(run, this.housekeepingMs);
+    this.housekeepingTimer.unref();
+  }
+
   close(): void {
+    clearInterval(this.housekeepingTimer);
     if (this.db.open) this.db.close();
   }
 }

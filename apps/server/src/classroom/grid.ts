@@ -67,6 +67,7 @@ export class GridBuilder {
       failingCheck: r.failingCheck,
       hints: r.hints,
       at: r.at,
+      late: r.late,
     }));
     return { exportedAt: grid.at, assignment: a, steps: grid.steps, stuckMinutes, students: grid.students, checks };
   }

@@ -146,4 +146,13 @@ CREATE TABLE idle_stops (
 );
 `,
   },
+  // --- assignments: checks run after the window closed (guide-hooks.ts) ---
+  {
+    version: 5,
+    name: 'late checks',
+    sql: `
+ALTER TABLE check_results ADD COLUMN late INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1));
+CREATE INDEX check_results_time ON check_results (checked_at);
+`,
+  },
 ];

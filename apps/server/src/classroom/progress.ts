@@ -21,6 +21,8 @@ export interface CheckRecord {
   /** The hints the learner was shown with this result. */
   hints: string[];
   at: string;
+  /** Run after its assignment closed: kept (and exported) but not counted in the grid. */
+  late: boolean;
 }
 
 interface CheckRow {
@@ -33,6 +35,7 @@ interface CheckRow {
   failing_check: string | null;
   hints: string;
   checked_at: string;
+  late: number;
 }
 
 const toRecord = (r: CheckRow): CheckRecord => ({
@@ -45,6 +48,7 @@ const toRecord = (r: CheckRow): CheckRecord => ({
   failingCheck: r.failing_check,
   hints: JSON.parse(r.hints) as string[],
   at: r.checked_at,
+  late: r.late === 1,
 });
 
 export type { Cell, CellState, StudentRow } from '@nslab/protocol';
@@ -91,18 +95,31 @@ export class Progress {
     this.events.setMaxListeners(0);
   }
 
-  /** The results of one check of `lab` (owned by `userId`), as the server's checker returned them. */
-  record(lab: string, userId: number, assignmentId: number | null, results: readonly StepResult[]): void {
+  /**
+   * The results of one check of `lab` (owned by `userId`), as the server's checker returned them.
+   * `late`: its assignment had closed; the row is history, not progress.
+   */
+  record(lab: string, userId: number, assignmentId: number | null, results: readonly StepResult[], late = false): void {
     const t = now();
-    const insert = this.db.prepare('INSERT INTO check_results (assignment_id, lab_name, user_id, step_id, ok, failing_check, hints, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.db.prepare('INSERT INTO check_results (assignment_id, lab_name, user_id, step_id, ok, failing_check, hints, checked_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const r of results) {
         const failing = r.checks.find((c) => !c.ok);
         const hints = r.checks.flatMap((c) => (c.ok ? [] : c.hints));
-        insert.run(assignmentId, lab, userId, r.step, r.ok ? 1 : 0, failing?.title ?? null, JSON.stringify(hints), t);
+        insert.run(assignmentId, lab, userId, r.step, r.ok ? 1 : 0, failing?.title ?? null, JSON.stringify(hints), t, late ? 1 : 0);
       }
     })();
-    if (assignmentId !== null && results.length > 0) this.changed(assignmentId, userId);
+    if (assignmentId !== null && results.length > 0 && !late) this.changed(assignmentId, userId);
+  }
+
+  /**
+   * Remove check rows older than `before` that no open grid needs: those of no assignment, and
+   * those of assignments that closed before that time too. Returns how many went.
+   */
+  prune(before: string): number {
+    return this.db
+      .prepare('DELETE FROM check_results WHERE checked_at < ? AND (assignment_id IS NULL OR assignment_id IN (SELECT id FROM assignments WHERE closes_at < ?))')
+      .run(before, before).changes;
   }
 
   changed(assignmentId: number, userId: number): void {
@@ -121,7 +138,7 @@ export class Progress {
 
   /** A student's row from their results (any order of time; older than their copy's start are left out). */
   row(student: Student, steps: readonly { id: string }[], lab: AssignmentLab | undefined, results: readonly CheckRecord[], at: number, stuckMs: number): StudentRow {
-    const current = lab ? results.filter((r) => r.userId === student.id && r.at >= lab.startedAt) : [];
+    const current = lab ? results.filter((r) => r.userId === student.id && r.at >= lab.startedAt && !r.late) : [];
     return {
       userId: student.id,
       username: student.username,

@@ -68,8 +68,11 @@ export class Sessions {
     else this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
   }
 
-  purgeExpired(): void {
-    this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now());
+  /** Remove sessions past their end or unused too long (resolve refuses them anyway; this keeps the table small). Returns how many. */
+  purgeExpired(at = Date.now()): number {
+    return this.db
+      .prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?')
+      .run(new Date(at).toISOString(), new Date(at - this.opts.idleMs).toISOString()).changes;
   }
 }
 

@@ -74,6 +74,9 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
   if ((opts.token === undefined) === (opts.classroom === undefined)) throw new Error('buildApp: give either a token (token mode) or a classroom (classroom mode)');
   const classroom = opts.classroom;
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  // Kernel reads and checks' commands are started from a thread of their own: starting a process
+  // blocks its thread until the child has exec'd, which must not hold up terminals and patches.
+  runOffThread();
   const app = Fastify({
     bodyLimit: limits.bodyLimit,
     logger: opts.logger

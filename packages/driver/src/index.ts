@@ -18,3 +18,4 @@ export * from './capture.ts';
 export * from './cgroup.ts';
 export * from './sandbox-limits.ts';
 export * from './config.ts';
+export * from './trace/index.ts';

@@ -2,3 +2,4 @@ export * from './types.ts';
 export * from './decode.ts';
 export * from './nft-trace.ts';
 export * from './journey.ts';
+export * from './arm.ts';

@@ -35,7 +35,7 @@ const MARKER_OFFSETS: Record<string, number[]> = {
 /**
  * The trace table for a probe's marker: its chains run before conntrack and every other table
  * (priority -350) and set nftrace on the probe only, so `nft monitor trace` shows the rules that
- * one packet meets. The same text replaces a table of that name left by an earlier trace.
+ * one packet meets. The name is new for every trace, so no table of the lab's is ever touched.
  */
 export function traceRuleset(table: string, marker: string): string {
   if (!isTraceTableName(table)) throw new Error(`${JSON.stringify(table)} is not a trace table name`);
@@ -44,8 +44,6 @@ export function traceRuleset(table: string, marker: string): string {
   const rules = offsets.map((o) => `    @th,${o * 8},128 0x${marker} meta nftrace set 1`).join('\n');
   const chain = (name: string, hook: string) => `  chain ${name} {\n    type filter hook ${hook} priority -350; policy accept;\n${rules}\n  }`;
   return [
-    `add table inet ${table}`,
-    `delete table inet ${table}`,
     `table inet ${table} {`,
     `  comment "${TRACE_TABLE_COMMENT}"`,
     chain('pre', 'prerouting'),

@@ -1,0 +1,3 @@
+export * from './collector.ts';
+export * from './lock.ts';
+export * from './trace.ts';

@@ -1,0 +1,294 @@
+// `nslab trace`: send one probe carrying a unique marker through a lab and watch it. Collectors are
+// armed in the namespaces the diagnosis walker predicts (all of them in a small lab): a capture of
+// every interface of the namespace (tcpdump on `any`, cooked v2: interface and direction from the
+// kernel, link-layer sender, nanosecond kernel timestamps), a temporary nftables trace table that
+// marks only the probe, and `nft monitor` reading what the rules did to it. Then the probe goes, the
+// collectors stop, and the model turns what they saw into a journey. Everything runs inside the
+// lab's sandbox, bounded and timed; the trace table goes with the collector that reads it, whatever
+// ends the trace (see collector.ts), and a trace left by a dead process is swept by the next one.
+import { randomBytes } from 'node:crypto';
+import {
+  armedNodes,
+  buildJourney,
+  checkIp,
+  checkNodeName,
+  decodeSll2,
+  diagnose,
+  HOST,
+  LINKTYPE_LINUX_SLL2,
+  NftTraceReader,
+  parseIp,
+  pcapFormat,
+  pcapRecord,
+  traceRuleset,
+  traceTableName,
+  type Diagnosis,
+  type Journey,
+  type ObservedLab,
+  type PcapFormat,
+  type ProbeSpec,
+  type Sighting,
+} from '@nslab/model';
+import { getSandbox, type Sandbox } from '../sandbox.ts';
+import { mapLimit, observeLab } from '../observe.ts';
+import { run } from '../run.ts';
+import { PcapFramer } from '../pcap.ts';
+import { Collector } from './collector.ts';
+import { removeTraceRecord, staleTrace, takeTraceLock } from './lock.ts';
+
+export class TraceInputError extends Error {
+  readonly code = 'INVALID_INPUT';
+  constructor(readonly field: 'lab' | 'from' | 'to' | 'protocol' | 'port', readonly rule: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'TraceInputError';
+  }
+}
+
+export interface TraceRequest {
+  from: string;
+  to: string;
+  protocol?: 'icmp' | 'tcp' | 'udp';
+  port?: number;
+}
+
+export interface TraceOptions {
+  /** The diagnosis of the path (the server and CLI read the firewalls for it); else the plain walk. */
+  diagnose?: (lab: ObservedLab) => Promise<Diagnosis>;
+  /** Labs with at most this many nodes are armed whole (default 12). */
+  armAllUpTo?: number;
+  /** Called with the stages' times (ms), for the benchmark. */
+  onTiming?: (stage: string, ms: number) => void;
+}
+
+/** Pcap bytes kept per namespace: a probe and its ARP are a few hundred; a flood is cut here. */
+const MAX_CAPTURE_BYTES = 4 * 1024 * 1024;
+const MAX_MONITOR_BYTES = 1024 * 1024;
+const SNAPLEN = 512;
+const START_TIMEOUT_MS = 5000;
+const STEP_TIMEOUT_MS = 5000;
+/** After the probe program ends: the last packets reach the collectors. */
+const SETTLE_MS = 150;
+const STOP_GRACE_MS = 3000;
+/** How long the probe may wait for its answer. */
+const PROBE_TIMEOUT_MS = 4000;
+
+/** Only the packets a probe can be (or need: ARP), so a busy lab costs the capture little. */
+const CAPTURE_FILTER = 'arp or icmp or udp or tcp';
+
+function checkRequest(req: TraceRequest): void {
+  if (req.from !== HOST) {
+    const why = checkNodeName(req.from);
+    if (why) throw new TraceInputError('from', 'node-name', `${JSON.stringify(req.from)} ${why}`);
+  }
+  if (/^[0-9.]+$/.test(req.to) || req.to.includes(':')) {
+    const why = checkIp(req.to);
+    if (why) throw new TraceInputError('to', 'ip', why);
+    if (parseIp(req.to)?.family !== 4) throw new TraceInputError('to', 'family', `${req.to} is IPv6: nslab traces IPv4 only`);
+  } else if (req.to !== HOST) {
+    const why = checkNodeName(req.to);
+    if (why) throw new TraceInputError('to', 'node-name', `${JSON.stringify(req.to)} is neither a node name nor an IPv4 address: ${why}`);
+  }
+  const protocol = req.protocol ?? 'icmp';
+  if (!['icmp', 'tcp', 'udp'].includes(protocol)) throw new TraceInputError('protocol', 'enum', `${JSON.stringify(protocol)} is not icmp, tcp or udp`);
+  if (protocol === 'icmp' && req.port !== undefined) throw new TraceInputError('port', 'unexpected', 'an ICMP probe has no port (use tcp or udp)');
+  if (protocol !== 'icmp' && (req.port === undefined || !Number.isInteger(req.port) || req.port < 1 || req.port > 65535)) {
+    throw new TraceInputError('port', 'range', `a ${protocol} probe needs a port from 1 to 65535${req.port !== undefined ? `, not ${JSON.stringify(req.port)}` : ''}`);
+  }
+}
+
+/** argv in a node of the sandbox, contained (whatever it leaves running ends with it). */
+function inNode(sb: Sandbox, node: string, argv: string[]): string[] {
+  return sb.enterContained(node === HOST ? argv : ['nsenter', `--net=/run/netns/${node}`, '--', ...argv]);
+}
+
+/** Remove what a trace whose process died left: its trace table, by its exact name, in each node it armed. */
+export async function sweepStaleTrace(lab: string): Promise<boolean> {
+  const rec = staleTrace(lab);
+  if (!rec) return false;
+  const sb = getSandbox(lab);
+  if (/^nslab_trace_[0-9a-f]{8}$/.test(rec.table)) {
+    await mapLimit(rec.nodes.filter((n) => n === HOST || checkNodeName(n) === null), 8, (n) =>
+      run(inNode(sb, n, ['nft', 'delete', 'table', 'inet', rec.table]), { timeoutMs: STEP_TIMEOUT_MS, maxOutput: 4096 }));
+  }
+  removeTraceRecord(lab);
+  return true;
+}
+
+function probeArgv(spec: ProbeSpec, markerText: string, target: string): { argv: string[]; input?: string } {
+  switch (spec.protocol) {
+    case 'icmp':
+      // ping repeats the pattern after its 16-byte timestamp: the marker sits at payload offset 16.
+      return { argv: ['ping', '-n', '-c', '1', '-W', '2', '-p', spec.marker, target] };
+    case 'udp':
+      return { argv: ['socat', '-u', 'STDIN', `UDP4-SENDTO:${target}:${spec.port}`], input: markerText };
+    case 'tcp':
+      // A SYN carrying the marker as its data, with a sequence number of ours: the answer (SYN-ACK
+      // or RST) has no payload, but acknowledges that number.
+      return { argv: ['hping3', '-n', '-c', '1', '-S', '-p', String(spec.port), '-M', String(spec.tcpSeq), '-d', String(markerText.length), '--sign', markerText, target] };
+  }
+}
+
+export async function traceLab(name: string, req: TraceRequest, opts: TraceOptions = {}): Promise<Journey> {
+  const why = checkNodeName(name);
+  if (why) throw new TraceInputError('lab', 'lab-name', `${JSON.stringify(name)} ${why}`);
+  checkRequest(req);
+  const t0 = performance.now();
+  const lap = (stage: string, since: number) => opts.onTiming?.(stage, performance.now() - since);
+  const sb = getSandbox(name);
+  await sweepStaleTrace(name);
+
+  let t = performance.now();
+  const lab = await observeLab(sb);
+  lap('observe', t);
+  const fromNode = lab.nodes.find((n) => n.name === req.from && !n.unsafeName);
+  if (!fromNode) throw new TraceInputError('from', 'unknown-node', `lab "${name}" has no node "${req.from}" (nodes: ${lab.nodes.filter((n) => !n.unsafeName).map((n) => n.name).join(', ')})`);
+  if (!parseIp(req.to) && !lab.nodes.some((n) => n.name === req.to && !n.unsafeName)) {
+    throw new TraceInputError('to', 'unknown-node', `lab "${name}" has no node "${req.to}", and it is not an IP address`);
+  }
+  t = performance.now();
+  const diagnosis = opts.diagnose ? await opts.diagnose(lab) : diagnose(lab, req.from, req.to);
+  lap('diagnose', t);
+  const target = diagnosis.target?.address ?? (parseIp(req.to) ? req.to : undefined);
+  if (!target) throw new TraceInputError('to', 'no-address', `${req.to} has no IPv4 address to send the probe to`);
+  const armed = armedNodes(lab, diagnosis, req.from, opts.armAllUpTo);
+
+  const table = traceTableName(randomBytes(4).toString('hex'));
+  const markerText = randomBytes(8).toString('hex');
+  const protocol = req.protocol ?? 'icmp';
+  const spec: ProbeSpec = {
+    protocol,
+    ...(req.port !== undefined ? { port: req.port } : {}),
+    marker: Buffer.from(markerText, 'ascii').toString('hex'),
+    ...(protocol === 'tcp' ? { tcpSeq: randomBytes(4).readUInt32BE(0) } : {}),
+  };
+  const marker = Buffer.from(markerText, 'ascii');
+  const vxlanPorts = new Set([4789, 8472]);
+  for (const n of lab.nodes) for (const i of n.interfaces) if (i.kind === 'vxlan' && typeof i.details?.dstport === 'number') vxlanPorts.add(i.details.dstport);
+
+  const release = takeTraceLock(name, table, armed);
+  const warnings: string[] = [];
+  const captures: { node: string; c: Collector; framer: PcapFramer; records: Buffer[]; header?: Buffer; bad?: string }[] = [];
+  const monitors: { node: string; c: Collector; reader: NftTraceReader; buf: string; added: boolean; deleted: boolean }[] = [];
+  try {
+    t = performance.now();
+    // nft monitor first: its watchdog owns the removal of the trace table.
+    for (const node of armed) {
+      const m = { node, reader: new NftTraceReader(node), buf: '', added: false, deleted: false } as (typeof monitors)[number];
+      m.c = new Collector(sb, node, ['nft', 'monitor'], {
+        maxBytes: MAX_MONITOR_BYTES,
+        cleanup: ['nft', 'delete', 'table', 'inet', table],
+        onData: (b) => {
+          m.buf += b.toString('utf8');
+          const lines = m.buf.split('\n');
+          m.buf = lines.pop()!.slice(-4096);
+          for (const l of lines) {
+            if (l.startsWith('trace id ')) m.reader.push(l);
+            else if (l.startsWith(`add table inet ${table}`)) m.added = true;
+            else if (l.startsWith(`delete table inet ${table}`)) m.deleted = true;
+          }
+        },
+      });
+      monitors.push(m);
+      const cap = { node, framer: new PcapFramer(), records: [] as Buffer[] } as (typeof captures)[number];
+      cap.c = new Collector(sb, node, ['tcpdump', '-Z', 'tcpdump', '-p', '-n', '-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-B', '1024', '-s', String(SNAPLEN), '--time-stamp-precision=nano', '-w', '-', '--', CAPTURE_FILTER], {
+        maxBytes: MAX_CAPTURE_BYTES,
+        onData: (b) => {
+          if (cap.bad) return;
+          try {
+            const chunk = cap.framer.push(b);
+            if (chunk.header) cap.header = chunk.header;
+            cap.records.push(...chunk.records);
+          } catch (e) {
+            cap.bad = (e as Error).message;
+          }
+        },
+      });
+      captures.push(cap);
+    }
+    // Per namespace: its capture listening (tcpdump says so once its socket is bound; the trace
+    // fails without it), then its trace table loaded (the monitor started with the capture, well
+    // before it is listening).
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    const ruleset = traceRuleset(table, spec.marker);
+    const loads = await mapLimit(captures, 8, async (cap) => {
+      while (!/listening on /.test(cap.c.stderr)) {
+        if (cap.c.ended || Date.now() > deadline) {
+          throw new Error(`the capture in ${cap.node} did not start: ${cap.c.stderr.trim().split('\n').at(-1) || (cap.c.ended ? 'tcpdump exited' : 'no answer in 5 s')}`);
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return run(inNode(sb, cap.node, ['nft', '-f', '-']), { input: ruleset, timeoutMs: STEP_TIMEOUT_MS, maxOutput: 16 * 1024 });
+    });
+    loads.forEach((r, k) => {
+      if (r.code !== 0) warnings.push(`no firewall trace in ${armed[k]}: nft said ${(r.stderr.trim().split('\n')[0] ?? '').slice(0, 200) || `exit ${r.code}`}`);
+    });
+    lap('armed', t);
+    t = performance.now();
+    // The monitor printing our table's creation proves it was listening before the probe.
+    const until = Date.now() + 1000;
+    while (monitors.some((m, k) => loads[k]!.code === 0 && !m.added) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    lap('nft', t);
+
+    t = performance.now();
+    const p = probeArgv(spec, markerText, target);
+    const probe = await run(inNode(sb, req.from, p.argv), { timeoutMs: PROBE_TIMEOUT_MS, maxOutput: 64 * 1024, ...(p.input !== undefined ? { input: p.input } : {}) });
+    lap('probe', t);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+
+    t = performance.now();
+    const early = [...captures.map((c) => ({ node: c.node, c: c.c, what: 'capture' })), ...monitors.map((m) => ({ node: m.node, c: m.c, what: 'nft monitor' }))];
+    early.forEach((x) => {
+      if (x.c.ended && !x.c.truncated) warnings.push(`the ${x.what} in ${x.node} ended during the trace (killed?): what it would have seen is missing`);
+    });
+    await Promise.all(early.map((x) => x.c.finish(STOP_GRACE_MS)));
+    lap('stop', t);
+
+    // ---- what they saw ----
+    t = performance.now();
+    for (const m of monitors) {
+      if (m.deleted) warnings.push(`the trace table in ${m.node} was deleted during the trace: its firewall evidence is missing`);
+      if (m.c.truncated) warnings.push(`the nft monitor in ${m.node} wrote more than ${MAX_MONITOR_BYTES} bytes: the rest was not read`);
+    }
+    const sightings: Sighting[] = [];
+    for (const cap of captures) {
+      if (cap.bad) warnings.push(`the capture in ${cap.node} was not pcap (${cap.bad}): the rest was not read`);
+      if (cap.c.truncated) warnings.push(`the capture in ${cap.node} passed ${MAX_CAPTURE_BYTES} bytes (a flood?): the rest was not read`);
+      const f: PcapFormat | null = cap.header ? pcapFormat(cap.header) : null;
+      if (!f || f.linktype !== LINKTYPE_LINUX_SLL2) {
+        if (cap.header) warnings.push(`the capture in ${cap.node} is not in the cooked v2 format nslab asked for`);
+        continue;
+      }
+      const node = lab.nodes.find((n) => n.name === cap.node);
+      const byIndex = new Map((node?.interfaces ?? []).filter((i) => !i.unsafeName).map((i) => [i.ifindex, i.name]));
+      const ctx = { node: cap.node, ifname: (i: number) => byIndex.get(i), marker, vxlanPorts };
+      for (const rec of cap.records) {
+        const r = pcapRecord(rec, f);
+        const s = r && decodeSll2(r, ctx);
+        if (s) sightings.push(s);
+      }
+    }
+    const journey = buildJourney({
+      lab,
+      from: req.from,
+      to: req.to,
+      target,
+      probe: spec,
+      sightings,
+      nft: monitors.flatMap((m) => m.reader.traces()),
+      diagnosis,
+      probeOk: probe.code === 0,
+      probeOutput: (probe.stdout + probe.stderr).slice(0, 2000),
+      armed,
+      warnings,
+    });
+    lap('journey', t);
+    opts.onTiming?.('total', performance.now() - t0);
+    return journey;
+  } finally {
+    await Promise.all([...captures.map((c) => c.c.finish(STOP_GRACE_MS)), ...monitors.map((m) => m.c.finish(STOP_GRACE_MS))]);
+    // A watchdog that had to be killed did not remove its table: remove it here, by its name.
+    const leftover = monitors.filter((m) => m.c.code === null).map((m) => m.node);
+    await mapLimit(leftover, 8, (node) => run(inNode(sb, node, ['nft', 'delete', 'table', 'inet', table]), { timeoutMs: STEP_TIMEOUT_MS, maxOutput: 4096 }));
+    release();
+  }
+}

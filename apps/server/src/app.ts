@@ -19,6 +19,7 @@ import { classroomTenancy, TOKEN_TENANCY } from './classroom/tenancy.ts';
 import { StudentQuotas } from './classroom/quotas.ts';
 import { IdleLabs } from './classroom/idle.ts';
 import { idleRoutes } from './classroom/idle-routes.ts';
+import { manageRoutes } from './classroom/manage-routes.ts';
 import { installErrorHandler } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -188,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       if (classroom) await api.register(classroomRoutes, { classroom });
       if (classroom) await api.register(assignmentRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
       if (classroom) await api.register(idleRoutes, { classroom });
+      if (classroom) await api.register(manageRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());

@@ -159,7 +159,7 @@ describe('permission matrix (from the route table)', () => {
     for (const r of routes) expect(EXPECTED[r.access], `${r.method} ${r.url}`).toBeDefined();
     // Classroom routes are there, and the lab ones.
     const urls = routes.map((r) => `${r.method} ${r.url}`);
-    for (const u of ['POST /api/v1/auth/login', 'POST /api/v1/auth/join', 'POST /api/v1/classes/:class/roster', 'GET /api/v1/labs/:lab/events', 'GET /api/v1/labs/:lab/nodes/:node/terminal', 'GET /api/v1/labs/:lab/export', 'GET /api/v1/labs/:lab/diagnose', 'GET /api/v1/labs/:lab/log', 'GET /api/v1/labs/:lab/captures/:id/events', 'GET /api/v1/classes/:class/assignments/:assignment/live', 'GET /api/v1/classes/:class/assignments/:assignment/grid', 'POST /api/v1/assignments/:assignment/start', 'GET /api/v1/labs/:lab/terminals/:session/watch']) {
+    for (const u of ['POST /api/v1/auth/login', 'POST /api/v1/auth/join', 'POST /api/v1/classes/:class/roster', 'GET /api/v1/labs/:lab/events', 'GET /api/v1/labs/:lab/nodes/:node/terminal', 'GET /api/v1/labs/:lab/export', 'GET /api/v1/labs/:lab/diagnose', 'GET /api/v1/labs/:lab/log', 'GET /api/v1/labs/:lab/captures/:id/events', 'GET /api/v1/classes/:class/assignments/:assignment/live', 'GET /api/v1/classes/:class/assignments/:assignment/grid', 'POST /api/v1/assignments/:assignment/start', 'GET /api/v1/labs/:lab/terminals/:session/watch', 'GET /api/v1/labs/:lab/idle-stop', 'DELETE /api/v1/labs/:lab/idle-stop', 'DELETE /api/v1/classes/:class/assignments/:assignment', 'POST /api/v1/users/:user/disable', 'POST /api/v1/users/:user/enable', 'DELETE /api/v1/users/:user', 'DELETE /api/v1/classes/:class/students/:student', 'DELETE /api/v1/classes/:class']) {
       expect(urls).toContain(u);
     }
   });

@@ -14,6 +14,8 @@ export interface User {
   role: Role;
   mustChangePassword: boolean;
   createdAt: string;
+  /** When an admin or an instructor of theirs disabled the account (no sign-in, no session); null: enabled. */
+  disabledAt: string | null;
 }
 
 interface UserRow {
@@ -24,6 +26,7 @@ interface UserRow {
   password_hash: string | null;
   must_change_password: number;
   created_at: string;
+  disabled_at: string | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -33,6 +36,7 @@ const toUser = (r: UserRow): User => ({
   role: r.role,
   mustChangePassword: r.must_change_password === 1,
   createdAt: r.created_at,
+  disabledAt: r.disabled_at ?? null,
 });
 
 export const USERNAME_MAX = 32;
@@ -167,6 +171,27 @@ export class Accounts {
   async setPassword(id: number, password: string, field = 'password'): Promise<void> {
     checkPassword(password, field);
     this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = 0, updated_at = ? WHERE id = ?').run(await hashPassword(password), now(), id);
+  }
+
+  /** Disable (no sign-in; the caller ends the sessions) or enable an account. */
+  setDisabled(id: number, disabled: boolean): User {
+    this.db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?').run(disabled ? now() : null, now(), id);
+    return this.byId(id)!;
+  }
+
+  /** What keeps an account from being deleted: classes, join codes or assignments it made (others rely on them). */
+  inUse(id: number): string | null {
+    const n = (sql: string) => (this.db.prepare(sql).get(id) as { n: number }).n;
+    const classes = n('SELECT COUNT(*) AS n FROM classes WHERE created_by = ?');
+    const assignments = n('SELECT COUNT(*) AS n FROM assignments WHERE created_by = ?');
+    const codes = n('SELECT COUNT(*) AS n FROM join_codes WHERE created_by = ?');
+    if (classes + assignments + codes === 0) return null;
+    return [classes ? `${classes} class${classes === 1 ? '' : 'es'}` : '', assignments ? `${assignments} assignment${assignments === 1 ? '' : 's'}` : '', codes ? `${codes} join code${codes === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  }
+
+  /** Gone, with its sessions, memberships, lab records and checks (the caller removes the labs first). */
+  delete(id: number): void {
+    this.db.prepare('DELETE FROM users WHERE id = ?').run(id);
   }
 
   /** A new generated password, to hand on once; the user must change it at the next sign-in. */

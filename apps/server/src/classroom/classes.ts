@@ -101,6 +101,28 @@ export class Classes {
     return (this.db.prepare('SELECT u.id, u.username, u.display_name, m.role, m.joined_at FROM class_members m JOIN users u ON u.id = m.user_id WHERE m.class_id = ? ORDER BY m.role, u.username').all(id) as { id: number; username: string; display_name: string; role: 'instructor' | 'student'; joined_at: string }[]).map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, role: r.role, joinedAt: r.joined_at }));
   }
 
+  /** Whether `instructorId` teaches a class `studentId` is a student of. */
+  teachesStudent(instructorId: number, studentId: number): boolean {
+    return (
+      this.db
+        .prepare("SELECT 1 FROM class_members s JOIN class_members i ON i.class_id = s.class_id WHERE s.user_id = ? AND s.role = 'student' AND i.user_id = ? AND i.role = 'instructor'")
+        .get(studentId, instructorId) !== undefined
+    );
+  }
+
+  /** Out of the class, with their copies' records of its assignments (the caller removes the labs first). */
+  removeStudent(classId: number, userId: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM assignment_labs WHERE user_id = ? AND assignment_id IN (SELECT id FROM assignments WHERE class_id = ?)').run(userId, classId);
+      this.db.prepare("DELETE FROM class_members WHERE class_id = ? AND user_id = ? AND role = 'student'").run(classId, userId);
+    })();
+  }
+
+  /** Gone, with its members, join codes, assignments and their checks (the caller removes the copies first). */
+  delete(id: number): void {
+    this.db.prepare('DELETE FROM classes WHERE id = ?').run(id);
+  }
+
   addStudent(classId: number, userId: number): void {
     this.db.prepare("INSERT INTO class_members (class_id, user_id, role, joined_at) VALUES (?, ?, 'student', ?) ON CONFLICT (class_id, user_id) DO NOTHING").run(classId, userId, now());
   }

@@ -30,6 +30,8 @@ function signIn(deps: GuardDeps, req: FastifyRequest): Extract<Principal, { kind
   const sessionId = bearerToken(req) ?? readCookie(req, SESSION_COOKIE);
   const userId = deps.sessions.resolve(sessionId);
   const user = userId === null ? null : deps.accounts.byId(userId);
+  // A disabled account's sessions are ended when it is disabled; this holds for one made meanwhile.
+  if (user?.disabledAt) return null;
   return user && sessionId ? { kind: 'user', user, sessionId } : null;
 }
 

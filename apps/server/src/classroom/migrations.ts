@@ -155,4 +155,12 @@ ALTER TABLE check_results ADD COLUMN late INTEGER NOT NULL DEFAULT 0 CHECK (late
 CREATE INDEX check_results_time ON check_results (checked_at);
 `,
   },
+  // --- disabled accounts (manage-routes.ts) ---
+  {
+    version: 6,
+    name: 'disabled accounts',
+    sql: `
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+`,
+  },
 ];

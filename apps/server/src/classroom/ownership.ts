@@ -43,6 +43,11 @@ export class LabOwners {
     this.db.prepare('DELETE FROM labs WHERE name = ?').run(name);
   }
 
+  /** The kernel names of every lab `userId` owns. */
+  ownedBy(userId: number): string[] {
+    return (this.db.prepare('SELECT name FROM labs WHERE owner_id = ? ORDER BY name').all(userId) as { name: string }[]).map((r) => r.name);
+  }
+
   of(name: string): LabOwner | null {
     const r = this.db.prepare('SELECT l.owner_id, u.username, l.display_name FROM labs l JOIN users u ON u.id = l.owner_id WHERE l.name = ?').get(name) as { owner_id: number; username: string; display_name: string } | undefined;
     return r ? { ownerId: r.owner_id, owner: r.username, displayName: r.display_name } : null;

@@ -47,7 +47,7 @@ const UserBody = Type.Object(
 const UserParams = Type.Object({ user: Str(64) });
 
 function publicUser(u: User) {
-  return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, mustChangePassword: u.mustChangePassword };
+  return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, mustChangePassword: u.mustChangePassword, disabled: u.disabledAt !== null };
 }
 
 function publicCode(c: JoinCode) {
@@ -70,6 +70,8 @@ export async function classroomRoutes(app: FastifyInstance, opts: { classroom: C
   const maxAgeS = Math.floor(c.session.maxMs / 1000);
 
   const startSession = (req: FastifyRequest, reply: FastifyReply, user: User) => {
+    // After the password (or the provider) said who it is: a guesser learns nothing from this.
+    if (user.disabledAt) throw new ApiError(403, 'ACCOUNT_DISABLED', `username: the account "${user.username}" is disabled; ask your instructor`, 'username');
     const id = c.sessions.create(user.id);
     void reply.header('set-cookie', sessionCookie(req, id, maxAgeS, c.secureCookies)).header('cache-control', 'no-store');
   };

@@ -26,12 +26,15 @@ export async function walk(probe: Pick<LabProbe, 'exec'>, lab: ObservedLab, from
   for (let round = 0; round < 4; round++) {
     const met = [...new Set(d.path.map((h) => h.node))].filter((n) => !read.has(n) && lab.nodes.some((x) => x.name === n && !x.unsafeName));
     if (met.length === 0) break;
-    for (const n of met) {
-      const r = await probe.exec(n, ['iptables-save']).catch(() => undefined);
+    // Reads only: every node's two at once (a check's answer waits for the slowest, not the sum).
+    const rules = await Promise.all(
+      met.map((n) => Promise.all([probe.exec(n, ['iptables-save']).catch(() => undefined), probe.exec(n, ['nft', '-j', 'list', 'ruleset']).catch(() => undefined)])),
+    );
+    met.forEach((n, k) => {
+      const [r, nft] = rules[k]!;
       read.set(n, r && r.code === 0 ? rulesFromSave(r.stdout).filter((rule) => checkIptablesRule(rule) === null) : []);
-      const nft = await probe.exec(n, ['nft', '-j', 'list', 'ruleset']).catch(() => undefined);
       if (nft && nft.code === 0) suspects.push(...nftSuspects(nft.stdout, n === 'host' ? 'the lab host' : n));
-    }
+    });
     lab = { ...lab, nodes: lab.nodes.map((n) => (read.has(n.name) ? { ...n, iptables: read.get(n.name)! } : n)) };
     const nat: NatTables = {};
     for (const [n, rules] of read) nat[n] = rules.filter((r) => r.startsWith('-t nat ')).map((r) => r.slice('-t nat '.length)).join('\n');

@@ -163,7 +163,8 @@ export async function checkRunning(name: string, step?: number, through: LabProb
   // Another check (the web guide's auto-check, the CLI) may have stored steps meanwhile: merge.
   const now = labStore.loadGuide(name) ?? before;
   const merged = progressOf(lab, [...now.passed, ...p.passed], p.results);
-  labStore.saveGuide(name, { lab: now.lab, passed: merged.passed });
+  // Written only when a step passed: most checks change nothing, and a write holds the server's loop.
+  if (merged.passed.join('\0') !== now.passed.join('\0')) labStore.saveGuide(name, { lab: now.lab, passed: merged.passed });
   return merged;
 }
 

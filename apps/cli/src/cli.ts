@@ -32,6 +32,7 @@ import { captureCmd, CaptureUsageError } from './capture.ts';
 import { formatCapabilities, formatLabList, formatProgress, formatTools } from './lab-report.ts';
 import { execCmd, ExecUsageError } from './exec.ts';
 import { userCmd, UserUsageError } from './user.ts';
+import { traceCmd, TraceUsageError } from './trace.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -53,6 +54,8 @@ Usage:
                                                                    output streamed, piped input forwarded (-i: the
                                                                    terminal too), -t a pty, signals forwarded, its exit status
   nslab diagnose <NAME> <FROM> <TO> [--json]                       why can't FROM reach TO (a node or an address)? then the real ping
+  nslab trace <NAME> <FROM> <TO> [--icmp | --tcp PORT | --udp PORT] [--json]
+                                                                   follow one probe through the lab: every hop, what changed, why
   nslab capture <NAME> <NODE> <IF> [-f FILTER] [-w FILE] [-c N] [-s SECONDS] [-e]
                                                                    tcpdump inside the lab: lines on stdout, pcap to FILE
   nslab export <NAME> --format yaml|clab|sh                        the live lab as a topology file or a bash script
@@ -91,6 +94,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'export': return await exportLab(rest, io);
       case 'diagnose': return await diagnoseCmd(rest, io);
       case 'capture': return await captureCmd(rest, io);
+      case 'trace': return await traceCmd(rest, io);
       case 'doctor': return await doctor(rest, io);
       case 'serve': return await serveCmd(rest, io);
       case 'lab': return await labCmd(rest, io);
@@ -110,7 +114,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 }
 
 function report(e: unknown, io: Io): number {
-  if (e instanceof UsageError || e instanceof CaptureUsageError || e instanceof ExecUsageError || e instanceof ExecInputError || e instanceof UserUsageError) {
+  if (e instanceof UsageError || e instanceof CaptureUsageError || e instanceof ExecUsageError || e instanceof ExecInputError || e instanceof UserUsageError || e instanceof TraceUsageError) {
     io.err(`nslab: ${e.message}\n\n${USAGE}`);
     return 2;
   }

@@ -30,6 +30,7 @@ import { terminalRoutes } from './routes/terminal.ts';
 import { guideRoutes } from './routes/guide.ts';
 import { diagnoseRoutes } from './routes/diagnose.ts';
 import { captureRoutes } from './routes/captures.ts';
+import { traceRoutes } from './routes/trace.ts';
 import { CaptureManager } from './captures.ts';
 import { TerminalManager, terminalGraceMs } from './terminals.ts';
 
@@ -112,7 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     installAuth(app, { token: opts.token!, loopback: opts.loopback ?? true });
   }
   const tenancy = classroom ? classroomTenancy(classroom.owners) : TOKEN_TENANCY;
-  classroom?.startHousekeeping((line) => opts.onNotice?.(line));
+  classroom?.startHousekeeping((line) => opts.onNotice?.(line), (id) => terminals.get(id) !== undefined);
   // Classroom mode: each student's share of the machine (quotas.ts), and their idle labs stopped
   // and restored on return (idle.ts). Every request naming a lab counts as activity on it.
   const quotas = classroom ? new StudentQuotas(classroom.db, classroom.quotaLimits, registry, terminals, captures) : undefined;
@@ -184,7 +185,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
     async (api) => {
       await api.register(labRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy });
       await api.register(eventRoutes, { registry });
-      await api.register(terminalRoutes, { registry, terminals, ...(quotas ? { admitTerminal: (lab: string) => quotas.checkTerminal(lab) } : {}) });
+      await api.register(terminalRoutes, { registry, terminals, ...(quotas ? { admitTerminal: (lab: string) => quotas.checkTerminal(lab) } : {}), ...(classroom ? { ownership: classroom.terminalOwners } : {}) });
       await api.register(guideRoutes, { registry, mutationRate: limits.mutationsPerMinute, tenancy, ...(classroom ? { hooks: classroomGuideHooks(classroom) } : {}) });
       if (classroom) await api.register(classroomRoutes, { classroom });
       if (classroom) await api.register(assignmentRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
@@ -192,6 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       if (classroom) await api.register(manageRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
+      await api.register(traceRoutes, { registry, mutationRate: limits.mutationsPerMinute });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());
       // The web app asks who is signed in to learn the mode too; the token holder has no account.
       if (!classroom) api.get('/auth/me', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => ({ mode: 'token' }));

@@ -10,6 +10,7 @@ import { defaultDatabasePath, openDatabase, type Db } from './db.ts';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
 import { IdleStops } from './idle-stops.ts';
 import { LabOwners } from './ownership.ts';
+import { TerminalOwners } from './terminal-owners.ts';
 import { OidcLogin } from './oidc.ts';
 import { DEFAULT_STUDENT_QUOTAS, type StudentQuotaLimits } from './quotas.ts';
 import { DEFAULT_SESSION, Sessions, type SessionOptions } from './sessions.ts';
@@ -82,6 +83,7 @@ export class Classroom {
   readonly classes: Classes;
   readonly owners: LabOwners;
   readonly idleStops: IdleStops;
+  readonly terminalOwners: TerminalOwners;
   readonly assignments: Assignments;
   readonly progress: Progress;
   readonly grids: GridBuilder;
@@ -113,6 +115,7 @@ export class Classroom {
     this.classes = new Classes(db);
     this.owners = new LabOwners(db);
     this.idleStops = new IdleStops(db);
+    this.terminalOwners = new TerminalOwners(db, this.owners);
     this.assignments = new Assignments(db);
     this.progress = new Progress(db);
     this.grids = new GridBuilder(this.assignments, this.progress, this.classes);
@@ -148,12 +151,19 @@ export class Classroom {
     return { sessions, checks };
   }
 
-  /** Housekeeping at startup and every housekeepingMs until close. */
-  startHousekeeping(notice?: (line: string) => void): void {
+  /**
+   * Housekeeping at startup and every housekeepingMs until close. `liveTerminals` (the server's
+   * shells now) lets the later runs forget the owners of shells that ended; never the first run,
+   * which comes before a restart adopts its shells.
+   */
+  startHousekeeping(notice?: (line: string) => void, isLiveTerminal?: (sessionId: string) => boolean): void {
     if (this.housekeepingTimer) return;
+    let first = true;
     const run = () => {
       try {
         if (this.db.open) this.housekeep();
+        if (this.db.open && isLiveTerminal && !first) this.terminalOwners.keepOnly(isLiveTerminal);
+        first = false;
       } catch (e) {
         notice?.(`nslab: classroom housekeeping failed: ${(e as Error).message}\n`);
       }

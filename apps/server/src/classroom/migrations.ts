@@ -163,4 +163,17 @@ CREATE INDEX check_results_time ON check_results (checked_at);
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
 `,
   },
+  // --- who opened each terminal, kept across a restart's adoption (terminal-owners.ts) ---
+  {
+    version: 7,
+    name: 'terminal owners',
+    sql: `
+CREATE TABLE terminal_owners (
+  session_id TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  lab_name TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -33,7 +33,13 @@ function viewerName(req: FastifyRequest): string {
 
 const READ_ONLY_NOTE = Buffer.from('\r\n\x1b[1;33m[nslab] read-only: what you type is not sent to this terminal\x1b[0m\r\n', 'utf8');
 
-export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager; admitTerminal?: (lab: string) => void }): Promise<void> {
+/** Classroom mode: whose shell each terminal is (a reattach is only for the account that opened it). */
+export interface TerminalOwnership {
+  opened(req: FastifyRequest, session: TerminalSession): void;
+  mayReattach(req: FastifyRequest, session: TerminalSession): boolean;
+}
+
+export async function terminalRoutes(app: FastifyInstance, opts: { registry: LabRegistry; terminals: TerminalManager; admitTerminal?: (lab: string) => void; ownership?: TerminalOwnership }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/labs/:lab/terminals', { schema: { summary: 'The lab\'s open terminals (to watch one read-only)', params: S.LabParams }, config: { access: 'lab-read' } }, async (req) => {
@@ -148,7 +154,8 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
         const lab = await opts.registry.get(labName);
         if (req.query.session) {
           const s = opts.terminals.get(req.query.session);
-          if (!s || s.lab !== labName || s.node !== node) return fail('SESSION_NOT_FOUND', 'that terminal session has ended; open a new one');
+          // Another account's shell is answered as one that ended.
+          if (!s || s.lab !== labName || s.node !== node || (opts.ownership && !opts.ownership.mayReattach(req, s))) return fail('SESSION_NOT_FOUND', 'that terminal session has ended; open a new one');
           session = s;
         } else {
           if (node !== HOST && !lab.state.nodes.some((n) => n.name === node && !n.unsafeName)) {
@@ -156,6 +163,7 @@ export async function terminalRoutes(app: FastifyInstance, opts: { registry: Lab
           }
           if (!slot) return fail('LIMIT_TERMINALS', `this server allows at most ${max} terminals per lab`);
           session = await opts.terminals.create(slot, node, lab.sandbox, size);
+          opts.ownership?.opened(req, session);
         }
         if (socket.readyState !== socket.OPEN) {
           // Gone while its shell started: a new shell has nobody to come back for it.

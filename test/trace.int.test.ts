@@ -1,0 +1,275 @@
+// `nslab trace` on the real kernel: a probe with a marker followed through veth pairs, a bridge, a
+// router, NAT and a firewall; each journey checked against what the kernel must have done, and
+// after each trace (and after the tracing process is killed mid-trace) no trace table, capture,
+// monitor or watchdog is left in the lab.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseTopology, type Journey } from '@nslab/model';
+import { cgroupPids, deployLab, destroyLab, execInLab, getSandbox, inspectLab, listLabs, run, traceLab } from '@nslab/driver';
+import { runTrace } from '../apps/cli/src/trace.ts';
+import { nslab } from './helpers.ts';
+
+const PAIR = `
+nodes:
+  ns1:
+    interfaces:
+      eth0: { addresses: [10.1.5.10/24] }
+  ns2:
+    interfaces:
+      eth0: { addresses: [10.1.5.11/24] }
+links:
+  - endpoints: ["ns1:eth0", "ns2:eth0"]
+`;
+
+/** a and c on bridge br0 with router r; r routes to b. */
+const ROUTED = `
+bridges:
+  br0: {}
+nodes:
+  a:
+    interfaces:
+      eth0: { addresses: [10.1.0.10/24] }
+    routes: [{ to: default, via: 10.1.0.1 }]
+  c:
+    interfaces:
+      eth0: { addresses: [10.1.0.11/24] }
+  r:
+    interfaces:
+      eth0: { addresses: [10.1.0.1/24] }
+      eth1: { addresses: [10.2.0.1/24] }
+    sysctls: { net.ipv4.ip_forward: 1 }
+  b:
+    interfaces:
+      eth0: { addresses: [10.2.0.10/24] }
+    routes: [{ to: default, via: 10.2.0.1 }]
+links:
+  - endpoints: ["a:eth0", "br0:p-a"]
+  - endpoints: ["c:eth0", "br0:p-c"]
+  - endpoints: ["r:eth0", "br0:p-r"]
+  - endpoints: ["r:eth1", "b:eth0"]
+`;
+
+const mine: string[] = [];
+async function deploy(name: string, yaml: string): Promise<string> {
+  const full = `tr-int-${name}`;
+  if (listLabs().some((l) => l.name === full)) await destroyLab(full);
+  await deployLab(full, parseTopology(yaml).topology, { source: 'cli' });
+  mine.push(full);
+  return full;
+}
+
+async function inLab(lab: string, node: string, ...argv: string[]): Promise<void> {
+  const r = await execInLab(lab, node, argv, { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} in ${node}: ${r.stderr}`);
+}
+
+const NS = ['host', 'a', 'b', 'c', 'r', 'ns1', 'ns2'];
+
+/** Every process of the lab: its cgroups hold them all (a uid scan misses the nested user namespace's). */
+function labPids(lab: string): number[] {
+  const sb = getSandbox(lab);
+  if (!sb.cgroups) throw new Error('this test needs the lab cgroups to see the lab processes');
+  return cgroupPids(sb.cgroups);
+}
+
+/** Trace tables and collector processes left in a lab (both must be none). */
+async function leftovers(lab: string): Promise<{ tables: string[]; procs: string[] }> {
+  const sb = getSandbox(lab);
+  const observed = await inspectLab(lab);
+  const tables: string[] = [];
+  for (const n of observed.nodes.map((x) => x.name).filter((x) => NS.includes(x))) {
+    const r = await run(sb.enterNetns(n, ['nft', 'list', 'tables']), { timeoutMs: 5000 });
+    for (const t of r.stdout.split('\n')) if (t.includes('nslab_trace')) tables.push(`${n}: ${t}`);
+  }
+  const procs = labPids(lab).flatMap((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      return /tcpdump|nft monitor|nslab-trace/.test(cmd) || readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'nslab-trace' ? [cmd] : [];
+    } catch {
+      return [];
+    }
+  });
+  return { tables, procs };
+}
+
+async function expectClean(lab: string): Promise<void> {
+  // A collector's watchdog may take a moment to be reaped by the lab's init.
+  let l = await leftovers(lab);
+  for (let i = 0; i < 20 && (l.tables.length || l.procs.length); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    l = await leftovers(lab);
+  }
+  expect(l).toEqual({ tables: [], procs: [] });
+}
+
+const where = (j: Journey, leg: string) => j.events.filter((e) => e.leg === leg).map((e) => `${e.at.node}:${e.at.interface} ${e.at.direction}`);
+
+describe('nslab trace on the real kernel', () => {
+  let pair: string;
+  let routed: string;
+  beforeAll(async () => {
+    pair = await deploy('pair', PAIR);
+    routed = await deploy('routed', ROUTED);
+  });
+  afterAll(async () => {
+    for (const l of mine) await destroyLab(l).catch(() => {});
+  });
+
+  it('veth pair: ARP first, then the ping seen twice each way, delivered and replied', async () => {
+    const j = await traceLab(pair, { from: 'ns1', to: 'ns2' });
+    expect(j.reliable).toBe(true);
+    expect(j.events[0]).toMatchObject({ leg: 'arp', type: 'arp request', at: { node: 'ns1', interface: 'eth0', direction: 'out' } });
+    expect(where(j, 'request')).toEqual(['ns1:eth0 out', 'ns2:eth0 in']);
+    expect(where(j, 'reply')).toEqual(['ns2:eth0 out', 'ns1:eth0 in']);
+    expect(j.events.find((e) => e.leg === 'request' && e.at.direction === 'in')!.from).toEqual({ node: 'ns1', interface: 'eth0' });
+    expect(j).toMatchObject({ delivered: true, replied: true });
+    await expectClean(pair);
+  });
+
+  it('bridge: the ARP broadcast is flooded, the ping goes out of the one port the fdb names', async () => {
+    const j = await runTrace(routed, { from: 'a', to: 'c' });
+    const arpOut = j.events.filter((e) => e.leg === 'arp' && e.type === 'arp request' && e.at.node === 'host' && e.at.direction === 'out');
+    expect(arpOut.map((e) => e.at.interface).sort()).toEqual(['p-c', 'p-r']);
+    expect(arpOut.every((e) => e.flooded)).toBe(true);
+    const out = j.events.filter((e) => e.leg === 'request' && e.at.node === 'host' && e.at.direction === 'out');
+    expect(out.map((e) => e.at.interface)).toEqual(['p-c']);
+    expect(out[0]!.flooded).toBeUndefined();
+    const cMac = (await inspectLab(routed)).nodes.find((n) => n.name === 'c')!.interfaces.find((i) => i.name === 'eth0')!.mac;
+    expect(out[0]!.why[0]).toMatchObject({ kind: 'fdb' });
+    expect(out[0]!.why[0]!.text).toContain('p-c');
+    const fdb = (await inspectLab(routed)).bridges.find((b) => b.name === 'br0')!.fdb.find((f) => f.mac === cMac);
+    expect(fdb?.port).toBe('p-c');
+    expect(j).toMatchObject({ delivered: true, replied: true, reliable: true });
+    await expectClean(routed);
+  });
+
+  it('router: MAC rewritten, TTL-1, the route named', async () => {
+    const j = await runTrace(routed, { from: 'a', to: 'b' });
+    expect(where(j, 'request')).toEqual(['a:eth0 out', 'host:p-a in', 'host:p-r out', 'r:eth0 in', 'r:eth1 out', 'b:eth0 in']);
+    const hop = j.events.find((e) => e.leg === 'request' && e.at.node === 'r' && e.at.direction === 'out')!;
+    expect(hop.changes.map((c) => c.field).sort()).toEqual(['ethernet.dst', 'ethernet.src', 'ipv4.ttl']);
+    expect(hop.changes.find((c) => c.field === 'ipv4.ttl')).toMatchObject({ from: '64', to: '63' });
+    expect(hop.why.find((w) => w.kind === 'route')?.detail).toBe('10.2.0.0/24 dev eth1');
+    const first = j.events.find((e) => e.leg === 'request')!;
+    expect(first.why[0]?.detail).toBe('default via 10.1.0.1 dev eth0');
+    expect(j).toMatchObject({ delivered: true, replied: true, reliable: true });
+  });
+
+  it('CLI: prints the event list with changes and why, and names the field of a bad argument', async () => {
+    const ok = await nslab('trace', routed, 'a', 'b');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/r:eth1 out +r:eth0 +request +icmp echo-request/);
+    expect(ok.stdout).toContain('changed: TTL 64 -> 63: r forwarded it');
+    expect(ok.stdout).toContain('why: 10.2.0.10 matches route 10.2.0.0/24 dev eth1 (forwarded)');
+    const bad = await nslab('trace', routed, 'a', 'b', '--tcp', '99999');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--tcp: port "99999" must be a number from 1 to 65535');
+    const unknown = await nslab('trace', routed, 'nope', 'b');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/from: lab "tr-int-routed" has no node "nope".*\[unknown-node\]/);
+  });
+
+  it('NAT: SNAT and DNAT shown at the router, the reply translated back', async () => {
+    await inLab(routed, 'r', 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth1', '-j', 'MASQUERADE');
+    await inLab(routed, 'r', 'iptables', '-t', 'nat', '-A', 'PREROUTING', '-d', '10.9.0.99', '-j', 'DNAT', '--to-destination', '10.2.0.10');
+    try {
+      const j = await runTrace(routed, { from: 'a', to: '10.9.0.99' });
+      const hop = j.events.find((e) => e.leg === 'request' && e.at.node === 'r' && e.at.direction === 'out')!;
+      expect(hop.changes.find((c) => c.kind === 'snat')).toMatchObject({ from: '10.1.0.10', to: '10.2.0.1' });
+      expect(hop.changes.find((c) => c.kind === 'dnat')).toMatchObject({ from: '10.9.0.99', to: '10.2.0.10' });
+      const back = j.events.find((e) => e.leg === 'reply' && e.at.node === 'r' && e.at.direction === 'out')!;
+      expect(back.changes.find((c) => c.kind === 'dnat')).toMatchObject({ from: '10.2.0.1', to: '10.1.0.10' });
+      expect(back.changes.find((c) => c.kind === 'snat')).toMatchObject({ from: '10.2.0.10', to: '10.9.0.99' });
+      expect(j.events.at(-1)).toMatchObject({ leg: 'reply', at: { node: 'a', direction: 'in' } });
+      expect(j).toMatchObject({ delivered: true, replied: true });
+      // The nat rules that did it, from the nft trace.
+      expect(j.events.flatMap((e) => e.why).some((w) => w.kind === 'nat' && /masquerade/i.test(w.text))).toBe(true);
+    } finally {
+      await inLab(routed, 'r', 'iptables', '-t', 'nat', '-F');
+    }
+    await expectClean(routed);
+  });
+
+  it('iptables DROP: the journey ends at the rule, the rule named', async () => {
+    await inLab(routed, 'r', 'iptables', '-A', 'FORWARD', '-d', '10.2.0.10', '-j', 'DROP');
+    try {
+      const j = await runTrace(routed, { from: 'a', to: 'b' });
+      expect(j.delivered).toBe(false);
+      expect(j.drop).toMatchObject({ node: 'r', interface: 'eth0', leg: 'request' });
+      const rule = j.drop!.evidence.find((e) => e.kind === 'rule')!;
+      expect(rule.node).toBe('r');
+      expect(rule.text).toMatch(/filter FORWARD: rule ".*10\.2\.0\.10.*drop" drops it/);
+      expect(j.drop!.evidence.find((e) => e.kind === 'diagnosis')?.detail).toBe('filtered');
+      expect(where(j, 'request').at(-1)).toBe('r:eth0 in');
+    } finally {
+      await inLab(routed, 'r', 'iptables', '-F', 'FORWARD');
+    }
+    await expectClean(routed);
+  });
+
+  it('a down link: the journey ends at the last node that saw it, with the diagnosis naming the far end', async () => {
+    await inLab(routed, 'b', 'ip', 'link', 'set', 'eth0', 'down');
+    try {
+      const j = await runTrace(routed, { from: 'a', to: 'b' });
+      expect(j.delivered).toBe(false);
+      expect(j.drop?.node).toBe('r');
+      const d = j.drop!.evidence.find((e) => e.kind === 'diagnosis')!;
+      expect(d).toMatchObject({ node: 'b', detail: 'peer-down' });
+    } finally {
+      await inLab(routed, 'b', 'ip', 'link', 'set', 'eth0', 'up');
+    }
+  });
+
+  it('lo down: pinging its own address never leaves ns1, and the diagnosis says lo-down', async () => {
+    const j = await traceLab(pair, { from: 'ns1', to: '10.1.5.10' });
+    expect(j.delivered).toBe(false);
+    expect(j.drop).toMatchObject({ node: 'ns1', leg: 'request' });
+    expect(j.drop!.evidence.find((e) => e.kind === 'diagnosis')).toMatchObject({ node: 'ns1', detail: 'lo-down' });
+    expect(j.events.filter((e) => e.leg === 'request')).toEqual([]);
+    await expectClean(pair);
+  });
+
+  it('a learner deleting the trace table and flooding during the trace gets an unreliable journey, not a hang', async () => {
+    // The learner's own shell loop, in the lab: delete any nslab_trace table it sees, and flood pings.
+    const script = 'end=$((SECONDS+6)); ping -f -w 6 10.1.0.1 >/dev/null 2>&1 & while [ $SECONDS -lt $end ]; do for t in $(nft list tables | grep -o "nslab_trace_[0-9a-f]*"); do nft delete table inet $t; done; done';
+    const learner = execInLab(routed, 'r', ['bash', '-c', script], { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const j = await runTrace(routed, { from: 'a', to: 'b' });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(j.reliable).toBe(false);
+    expect(j.warnings.join('\n')).toMatch(/trace table in r was deleted during the trace|no firewall trace in r/);
+    await learner;
+    await expectClean(routed);
+  });
+
+  it('killing the tracing process mid-trace leaves nothing behind, and the next trace works', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('@nslab/driver').then((d) => d.traceLab(${JSON.stringify(pair)}, { from: 'ns1', to: '10.1.5.99' }))`], { cwd: process.cwd(), stdio: 'ignore' });
+    // A probe nobody answers (ping waits 2 s): wait until its captures run in the lab, then SIGKILL it.
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && !labPids(pair).some((p) => { try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tcpdump'; } catch { return false; } })) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const comms = () => labPids(pair).map((p) => { try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { return ''; } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(comms()).toContain('nslab-trace');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await expectClean(pair);
+    const j = await traceLab(pair, { from: 'ns1', to: 'ns2' });
+    expect(j).toMatchObject({ delivered: true, replied: true });
+    await expectClean(pair);
+  });
+
+  it('udp and tcp probes are followed too (the TCP answer matched by its ack)', async () => {
+    const u = await traceLab(pair, { from: 'ns1', to: 'ns2', protocol: 'udp', port: 5555 });
+    expect(where(u, 'request')).toEqual(['ns1:eth0 out', 'ns2:eth0 in']);
+    // Nobody listens: the port-unreachable error quotes the probe and comes back.
+    expect(u.events.some((e) => e.leg === 'error' && e.at.node === 'ns1' && e.at.direction === 'in')).toBe(true);
+    const t = await traceLab(pair, { from: 'ns1', to: 'ns2', protocol: 'tcp', port: 5555 });
+    expect(where(t, 'request')).toEqual(['ns1:eth0 out', 'ns2:eth0 in']);
+    expect(t.events.find((e) => e.leg === 'reply')?.type).toBe('tcp RST');
+    await expectClean(pair);
+  });
+});

@@ -12,7 +12,7 @@ export const ROOT = join(import.meta.dirname, '..');
  * Uid bases, one per bench, 100M apart: a lab's range is base + slot * 65536, so each bench can
  * have ~1500 labs before it reaches the next bench's uids. One table, so no two benches share one.
  */
-export const BENCH_UID_BASE = { terminal: 1_700_000_000, server: 2_000_000_000, class: 2_500_000_000, capture: 3_000_000_000, counters: 3_600_000_000 } as const;
+export const BENCH_UID_BASE = { terminal: 1_700_000_000, server: 2_000_000_000, class: 2_500_000_000, capture: 3_000_000_000, trace: 3_300_000_000, counters: 3_600_000_000 } as const;
 
 /**
  * Point the driver (it reads these at call time) and every server this bench starts (they inherit

@@ -97,8 +97,8 @@ export class Classes {
     return this.db.prepare("SELECT 1 FROM class_members WHERE class_id = ? AND user_id = ? AND role = 'instructor'").get(id, user.id) !== undefined;
   }
 
-  members(id: number): { id: number; username: string; displayName: string; role: 'instructor' | 'student'; joinedAt: string }[] {
-    return (this.db.prepare('SELECT u.id, u.username, u.display_name, m.role, m.joined_at FROM class_members m JOIN users u ON u.id = m.user_id WHERE m.class_id = ? ORDER BY m.role, u.username').all(id) as { id: number; username: string; display_name: string; role: 'instructor' | 'student'; joined_at: string }[]).map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, role: r.role, joinedAt: r.joined_at }));
+  members(id: number): { id: number; username: string; displayName: string; role: 'instructor' | 'student'; joinedAt: string; disabled: boolean }[] {
+    return (this.db.prepare('SELECT u.id, u.username, u.display_name, u.disabled_at, m.role, m.joined_at FROM class_members m JOIN users u ON u.id = m.user_id WHERE m.class_id = ? ORDER BY m.role, u.username').all(id) as { id: number; username: string; display_name: string; disabled_at: string | null; role: 'instructor' | 'student'; joined_at: string }[]).map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, role: r.role, joinedAt: r.joined_at, disabled: r.disabled_at !== null }));
   }
 
   /** Whether `instructorId` teaches a class `studentId` is a student of. */

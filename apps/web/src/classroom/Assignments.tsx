@@ -139,6 +139,21 @@ export function AssignmentRow({ classId, a, onChanged, confirm, setError }: { cl
               Close
             </button>
           )}
+          <button
+            type="button"
+            className="small danger"
+            onClick={() =>
+              confirm({
+                title: `Delete ${a.title}?`,
+                body: "Every student's copy of this lab is destroyed, running or stopped, and the recorded checks and grid go with it. Export the progress first if you need it.",
+                confirm: 'Delete assignment',
+                danger: true,
+                onConfirm: () => act(classroomApi.deleteAssignment(classId, a.id)),
+              })
+            }
+          >
+            Delete
+          </button>
         </div>
       </td>
     </tr>

@@ -3,7 +3,7 @@
 // server refuses an instructor's changes to them with 403 READ_ONLY).
 import { useCallback, useEffect, useState } from 'react';
 import { api, type LabSummary } from '../api.ts';
-import { labPath, linkClick } from '../router.ts';
+import { labPath, linkClick, navigate } from '../router.ts';
 import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { ClassroomTopbar } from './AccountBar.tsx';
 import { Assignments } from './Assignments.tsx';
@@ -258,7 +258,9 @@ function Roster({ classId, onAdded }: { classId: string; onAdded(): void }) {
   );
 }
 
-function Members({ members, labs }: { members: Member[]; labs: LabSummary[] }) {
+function Members({ classId, members, labs, confirm, onChanged }: { classId: string; members: Member[]; labs: LabSummary[]; confirm(r: ConfirmRequest): void; onChanged(): void }) {
+  const [error, setError] = useState<string | null>(null);
+  const act = (p: Promise<unknown>) => void p.then(() => (setError(null), onChanged()), (e) => setError(formError(e, []).message));
   const byStudent = labsByStudent(labs, members);
   const students = members.filter((m) => m.role === 'student');
   const instructors = members.filter((m) => m.role === 'instructor');
@@ -270,6 +272,7 @@ function Members({ members, labs }: { members: Member[]; labs: LabSummary[] }) {
       <p className="muted">
         Taught by {instructors.map((i) => i.displayName).join(', ')}. A student's lab opens read-only for you: you see its graph and command log; only the student changes it.
       </p>
+      <FormMessage message={error} />
       {students.length === 0 ? (
         <p className="muted">No students yet: hand out a join code, or add a roster.</p>
       ) : (
@@ -286,8 +289,54 @@ function Members({ members, labs }: { members: Member[]; labs: LabSummary[] }) {
             {students.map((m) => {
               const own = byStudent.get(m.username) ?? [];
               return (
-                <tr key={m.id} data-student={m.username}>
-                  <th scope="row">{m.displayName}</th>
+                <tr key={m.id} data-student={m.username} className={m.disabled ? 'cr-dim' : ''}>
+                  <th scope="row">
+                    {m.displayName}
+                    {m.disabled && (
+                      <>
+                        {' '}
+                        <span className="pill state-down">disabled</span>
+                      </>
+                    )}
+                    <div className="row-actions cr-member-actions">
+                      {m.disabled ? (
+                        <button type="button" className="small" onClick={() => act(classroomApi.enableUser(m.username))}>
+                          Enable
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          className="small"
+                          onClick={() =>
+                            confirm({
+                              title: `Disable ${m.displayName}?`,
+                              body: `${m.username} is signed out and cannot sign in until enabled again. Their running labs are stopped (saved, nothing is deleted).`,
+                              confirm: 'Disable',
+                              danger: true,
+                              onConfirm: () => act(classroomApi.disableUser(m.username)),
+                            })
+                          }
+                        >
+                          Disable
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="small danger"
+                        onClick={() =>
+                          confirm({
+                            title: `Remove ${m.displayName} from the class?`,
+                            body: `Their copies of this class's assignments are destroyed. Their own labs stay theirs, and you no longer see them.`,
+                            confirm: 'Remove',
+                            danger: true,
+                            onConfirm: () => act(classroomApi.removeStudent(classId, m.username)),
+                          })
+                        }
+                      >
+                        Remove
+                      </button>
+                    </div>
+                  </th>
                   <td className="mono">{m.username}</td>
                   <td title={m.joinedAt}>{new Date(m.joinedAt).toLocaleDateString()}</td>
                   <td>
@@ -323,6 +372,7 @@ function Members({ members, labs }: { members: Member[]; labs: LabSummary[] }) {
 export function ClassPage({ id, user }: { id: string; user: Account }) {
   const { data, labs, error, refresh } = useClass(id);
   const [confirmReq, setConfirmReq] = useState<ConfirmRequest | null>(null);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
   useEffect(() => {
     document.title = `${data?.class.name ?? 'Class'} · nslab`;
   }, [data?.class.name]);
@@ -345,7 +395,27 @@ export function ClassPage({ id, user }: { id: string; user: Account }) {
             <div className="section-head">
               <h1>{data.class.name}</h1>
               <span className="muted">created {new Date(data.class.createdAt).toLocaleDateString()}</span>
+              <button
+                type="button"
+                className="small danger cr-delete-class"
+                onClick={() =>
+                  setConfirmReq({
+                    title: `Delete the class ${data.class.name}?`,
+                    body: "Its assignments, join codes and recorded checks are deleted, and every student's copy of its assignments is destroyed. The students' accounts and their own labs stay.",
+                    confirm: 'Delete class',
+                    danger: true,
+                    onConfirm: () =>
+                      void classroomApi.deleteClass(id).then(
+                        () => navigate('/'),
+                        (e) => setDeleteError(formError(e, []).message),
+                      ),
+                  })
+                }
+              >
+                Delete class
+              </button>
             </div>
+            <FormMessage message={deleteError} />
             {error && <FormMessage message={error.message} />}
             <div className="cr-columns cr-wide-left">
               <div className="cr-column">
@@ -354,7 +424,7 @@ export function ClassPage({ id, user }: { id: string; user: Account }) {
                 <Roster classId={id} onAdded={() => void refresh()} />
               </div>
               <div className="cr-column">
-                <Members members={data.members} labs={labs} />
+                <Members classId={id} members={data.members} labs={labs} confirm={setConfirmReq} onChanged={() => void refresh()} />
               </div>
             </div>
           </>

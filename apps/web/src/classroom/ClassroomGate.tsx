@@ -49,7 +49,7 @@ function LabGate({ name, user, children }: { name: string; user: Account; childr
   // An instructor looks at a student's lab: the server refuses their changes (403 READ_ONLY).
   const watching = !!lab && user.role === 'instructor' && lab.owner !== undefined && lab.owner !== user.username;
   // Before the lab screen renders: it takes its title and its editor's lock from here.
-  if (lab) setLabView(name, { displayName: labLabel(lab), readOnly: watching ? `Read-only: this is ${lab.owner}'s lab; only the student changes it.` : null, mine: lab.owner === user.username });
+  if (lab) setLabView(name, { displayName: labLabel(lab), readOnly: watching ? `Read-only: this is ${lab.owner}'s lab; only the student changes it.` : null, mine: lab.owner === user.username, ...(lab.owner !== undefined ? { owner: lab.owner } : {}) });
   if (lab === undefined) return <p className="loading">Loading the lab…</p>;
   if (lab === null) return <Missing what={`lab ${JSON.stringify(name)}`} />;
   return (

@@ -85,6 +85,7 @@ export function UsersPage({ user }: { user: Account }) {
       </main>
     );
   }
+  const act = (p: Promise<unknown>) => void p.then(() => (setError(null), void refresh()), (e) => setError(formError(e, []).message));
   const reset = (u: Account) =>
     setConfirmReq({
       title: `Reset the password of ${u.username}?`,
@@ -140,13 +141,57 @@ export function UsersPage({ user }: { user: Account }) {
                       </td>
                       <td>
                         <span className={`pill cr-role cr-role-${u.role}`}>{ROLE_WORD[u.role]}</span>
+                        {u.disabled && (
+                          <>
+                            {' '}
+                            <span className="pill state-down">disabled</span>
+                          </>
+                        )}
                       </td>
                       <td>
                         <div className="row-actions">
                           {u.id !== user.id && (
-                            <button type="button" className="small" onClick={() => reset(u)}>
-                              Reset password
-                            </button>
+                            <>
+                              <button type="button" className="small" onClick={() => reset(u)}>
+                                Reset password
+                              </button>
+                              {u.disabled ? (
+                                <button type="button" className="small" onClick={() => act(classroomApi.enableUser(u.username))}>
+                                  Enable
+                                </button>
+                              ) : (
+                                <button
+                                  type="button"
+                                  className="small"
+                                  onClick={() =>
+                                    setConfirmReq({
+                                      title: `Disable ${u.username}?`,
+                                      body: `${u.displayName} is signed out and cannot sign in until enabled again. Their running labs are stopped (saved, nothing is deleted).`,
+                                      confirm: 'Disable',
+                                      danger: true,
+                                      onConfirm: () => act(classroomApi.disableUser(u.username)),
+                                    })
+                                  }
+                                >
+                                  Disable
+                                </button>
+                              )}
+                              <button
+                                type="button"
+                                className="small danger"
+                                onClick={() =>
+                                  setConfirmReq({
+                                    title: `Delete the account ${u.username}?`,
+                                    body: `Every lab ${u.displayName} owns is destroyed, running or stopped, with their recorded checks. This cannot be undone. An account that made classes or assignments cannot be deleted: disable it instead.`,
+                                    confirm: 'Delete account',
+                                    danger: true,
+                                    onConfirm: () => act(classroomApi.deleteUser(u.username)),
+                                  })
+                                }
+                              >
+                                Delete
+                              </button>
+                            </>
                           )}
                         </div>
                       </td>

@@ -67,8 +67,11 @@ function WatchView({ lab, session }: { lab: string; session: string }) {
   );
 }
 
-/** The watch panel for `lab` (a student's copy): pick one of its open terminals and watch it. */
-export function WatchTerminal({ lab, student, onClose }: { lab: string; student: string; onClose(): void }) {
+/**
+ * The watch panel for `lab` (a student's copy): pick one of its open terminals and watch it
+ * (`node`: one in that namespace first, as a double-click on it in the read-only lab asks).
+ */
+export function WatchTerminal({ lab, student, node: wanted, onClose }: { lab: string; student: string; node?: string; onClose(): void }) {
   const [shells, setShells] = useState<Shell[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [session, setSession] = useState<string | null>(null);
@@ -81,14 +84,15 @@ export function WatchTerminal({ lab, student, onClose }: { lab: string; student:
         if (!live) return;
         setShells(t);
         setError(null);
-        setSession((cur) => (cur && t.some((s) => s.session === cur) ? cur : (t.find((s) => s.attached) ?? t[0])?.session ?? null));
+        const onNode = wanted === undefined ? t : t.filter((s) => s.node === wanted);
+        setSession((cur) => (cur && t.some((s) => s.session === cur) ? cur : (onNode.find((s) => s.attached) ?? onNode[0] ?? null)?.session ?? null));
       },
       (e) => live && setError(formError(e, []).message),
     );
     return () => {
       live = false;
     };
-  }, [lab, ask]);
+  }, [lab, ask, wanted]);
   return (
     <section className="cr-watch card" aria-label={`${student}'s terminal, read-only`}>
       <div className="cr-watch-head">
@@ -114,6 +118,11 @@ export function WatchTerminal({ lab, student, onClose }: { lab: string; student:
       </div>
       {error && <p className="error-note">{error}</p>}
       {shells && shells.length === 0 && <p className="muted">{student} has no terminal open in this lab. Refresh once they open one.</p>}
+      {shells && shells.length > 0 && !session && wanted !== undefined && (
+        <p className="muted">
+          {student} has no terminal open in <span className="mono">{wanted}</span>; pick another above, or Refresh once they open one.
+        </p>
+      )}
       {session && <WatchView key={session} lab={lab} session={session} />}
     </section>
   );

@@ -12,6 +12,8 @@ export interface Account {
   displayName: string;
   role: Role;
   mustChangePassword: boolean;
+  /** Disabled by an admin or an instructor: cannot sign in. */
+  disabled?: boolean;
 }
 
 export interface ClassInfo {
@@ -28,6 +30,8 @@ export interface Member {
   displayName: string;
   role: 'instructor' | 'student';
   joinedAt: string;
+  /** The account is disabled (cannot sign in). */
+  disabled?: boolean;
 }
 
 export interface JoinCode {
@@ -114,6 +118,12 @@ export const classroomApi = {
   startAssignment: (id: number) => request<{ name: string; assignment: number; started: boolean }>('POST', `/assignments/${seg(String(id))}/start`, {}),
   terminals: (lab: string) =>
     request<{ terminals: { session: string; node: string; attached: boolean; watchers: number }[] }>('GET', `/labs/${seg(lab)}/terminals`).then((r) => r.terminals),
+  deleteAssignment: (classId: string, id: number) => request<{ deleted: number; labsRemoved: string[] }>('DELETE', assignmentPath(classId, id), {}),
+  removeStudent: (classId: string, username: string) => request<{ removed: string; labsRemoved: string[] }>('DELETE', `/classes/${seg(classId)}/students/${seg(username)}`, {}),
+  deleteClass: (classId: string) => request<{ deleted: number; labsRemoved: string[] }>('DELETE', `/classes/${seg(classId)}`, {}),
+  disableUser: (username: string) => request<{ user: Account; labsStopped: string[] }>('POST', `/users/${seg(username)}/disable`, {}),
+  enableUser: (username: string) => request<{ user: Account }>('POST', `/users/${seg(username)}/enable`, {}),
+  deleteUser: (username: string) => request<{ deleted: string; labsRemoved: string[] }>('DELETE', `/users/${seg(username)}`, {}),
   /** Whether the lab was stopped while idle; asking does not start it. */
   idleStop: (lab: string) => request<{ idleStop: IdleStop | null }>('GET', `/labs/${seg(lab)}/idle-stop`).then((r) => r.idleStop),
   /** Its owner takes the notice once the lab runs again (the request itself starts it first). */

@@ -10,6 +10,8 @@ export interface LabView {
   readOnly: string | null;
   /** The signed-in account owns it (its idle stops are theirs to be told about). */
   mine: boolean;
+  /** Its owner's username (classroom labs have one). */
+  owner?: string;
 }
 
 const views = new Map<string, LabView>();
@@ -17,7 +19,7 @@ const listeners = new Set<() => void>();
 
 export function setLabView(name: string, view: LabView): void {
   const cur = views.get(name);
-  if (cur && cur.displayName === view.displayName && cur.readOnly === view.readOnly && cur.mine === view.mine) return;
+  if (cur && cur.displayName === view.displayName && cur.readOnly === view.readOnly && cur.mine === view.mine && cur.owner === view.owner) return;
   views.set(name, view);
   for (const l of listeners) l();
 }

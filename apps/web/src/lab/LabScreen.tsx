@@ -29,6 +29,7 @@ import { LayoutToggles, Workspace, useWorkspacePanes } from '../workspace/Worksp
 import { labView, useLabView } from '../classroom/lab-view.ts';
 import { useIdleReturn } from './idle-return.ts';
 import { IdleNotice } from './IdleNotice.tsx';
+import { WatchTerminal } from '../classroom/WatchTerminal.tsx';
 
 const STATUS_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', destroyed: 'destroyed', error: 'not available' } as const;
 
@@ -45,7 +46,13 @@ export function LabScreen({ name }: { name: string }) {
     if (readOnly) e.lock(readOnly);
     return e;
   }, [name, store]);
-  const title = useLabView(name)?.displayName ?? name;
+  const view = useLabView(name);
+  const title = view?.displayName ?? name;
+  // An instructor in a student's lab cannot open a shell there: a namespace's terminal is the
+  // student's, watched read-only.
+  const [watchNode, setWatchNode] = useState<string | null>(null);
+  const readOnlyView = !!view?.readOnly;
+  const terminalFor = useCallback((node: string) => (readOnlyView ? setWatchNode(node) : openTerminal(name, node)), [readOnlyView, name]);
   useEffect(() => {
     store.connect();
     return () => store.close();
@@ -92,13 +99,13 @@ export function LabScreen({ name }: { name: string }) {
       store,
       editor,
       select,
-      openTerminal: (node: string) => openTerminal(name, node),
+      openTerminal: terminalFor,
       confirm: setConfirmReq,
       connect: (from: string, to?: string) => setConnectReq(to ? { from, to } : { from }),
       notify,
       diagnose: (from?: string) => setDiagnoseReq({ ...(from !== undefined ? { from } : {}), n: Date.now() }),
     }),
-    [name, store, editor, select, notify],
+    [name, store, editor, select, notify, terminalFor],
   );
 
   const deleteSelection = useCallback(() => {
@@ -217,7 +224,7 @@ export function LabScreen({ name }: { name: string }) {
                 connectMode={connectMode}
                 onSelect={select}
                 onConnect={(from, to) => setConnectReq({ from, to })}
-                onOpenTerminal={(node) => openTerminal(name, node)}
+                onOpenTerminal={terminalFor}
                 onReady={onReady}
                 highlight={highlight}
                 loopbackMatters={loMatters}
@@ -272,6 +279,11 @@ export function LabScreen({ name }: { name: string }) {
                 )}
                 <ErrorNote error={keyAct.error} />
               </div>
+              {watchNode !== null && (
+                <div className="lab-watch">
+                  <WatchTerminal key={watchNode} lab={name} student={view?.owner ?? 'The student'} node={watchNode} onClose={() => setWatchNode(null)} />
+                </div>
+              )}
             </div>
           }
         />

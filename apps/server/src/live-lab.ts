@@ -42,6 +42,20 @@ function peerNodes(n: ObservedNode): Set<string> {
   return out;
 }
 
+/**
+ * What the saved topology is made from (observedToTopology reads the nodes and the links): the lab's
+ * state without the interfaces' counters and the neighbour entries a topology never keeps (only
+ * PERMANENT ones are saved), as text to compare.
+ */
+export function topologyInputs(lab: ObservedLab): string {
+  const nodes = lab.nodes.map((n) => ({
+    ...n,
+    interfaces: n.interfaces.map(({ stats: _counters, ...i }) => i),
+    neighbours: n.neighbours.filter((e) => e.state.includes('PERMANENT')),
+  }));
+  return JSON.stringify([lab.name, nodes, lab.links]);
+}
+
 const HISTORY = 1000;
 /** A command line that may change a node's iptables. */
 const FIREWALL_TOOL = /(^|[\s/;&|(])(iptables|iptables-restore|iptables-nft|iptables-legacy|xtables-\w+|nft)(\s|$)/;
@@ -89,6 +103,8 @@ export class LiveLab {
   private nodeJson = new Map<string, string>();
   private saveTimer: NodeJS.Timeout | undefined;
   private savedYaml: string | null = null;
+  /** topologyInputs() of the state last written (or found already written): unchanged, no YAML is made. */
+  private savedInputs: string | null = null;
   private anchorTimer: NodeJS.Timeout | undefined;
   /** Why the lab ended, for terminals and captures to pass on (set when it ends by itself). */
   endReason: string | undefined;
@@ -447,6 +463,11 @@ export class LiveLab {
    */
   private saveTopology(): void {
     if (this.closed || !this.sandbox.alive()) return;
+    // Most patches are an ARP entry's state or new counters, which no topology holds: the YAML (tens
+    // of ms of the event loop per lab, every couple of seconds in a busy class) is made only when
+    // what it is made from changed.
+    const inputs = topologyInputs(this.current);
+    if (inputs === this.savedInputs) return;
     const t = { ...observedToTopology(this.current), name: this.name, requires: this.requires };
     for (const n of t.nodes) {
       // A line whose effect the kernel's state now holds is the model's from here on: replayed,
@@ -456,10 +477,14 @@ export class LiveLab {
       else this.execLines.delete(n.name);
     }
     const yaml = toNativeYaml(t);
-    if (yaml === this.savedYaml) return;
+    if (yaml === this.savedYaml) {
+      this.savedInputs = inputs;
+      return;
+    }
     try {
       labStore.saveTopology(this.name, yaml);
       this.savedYaml = yaml;
+      this.savedInputs = inputs;
     } catch (e) {
       if (isStorageFull(e)) throw e;
       /* data dir unavailable otherwise (gone, read-only): the lab still runs */

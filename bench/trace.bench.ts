@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseTopology } from '../packages/model/src/index.ts';
 import { cgroupPids, deployLab, destroyLab, findSandbox, getSandbox, run, traceLab } from '../packages/driver/src/index.ts';
+import { buildApp } from '../apps/server/src/app.ts';
 import { isolateBench, numEnv } from './harness.ts';
 import { fmtMs, median, table } from './stats.ts';
 
@@ -60,8 +61,23 @@ async function leftovers(lab: string, nodes: string[]): Promise<string[]> {
   return out;
 }
 
+const TOKEN = `bench-trace-${process.pid}`;
+const { app } = await buildApp({ token: TOKEN, logger: false });
+
+/** What clicking Trace costs: POST /labs/:lab/trace, through the server's live view of the lab. */
+async function viaServer(name: string): Promise<{ ms: number; ok: boolean }> {
+  const t = performance.now();
+  const r = await app.inject({ method: 'POST', url: `/api/v1/labs/${name}/trace`, headers: { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' }, payload: { from: 'a', to: 'b' } });
+  const ms = performance.now() - t;
+  if (r.statusCode !== 200) throw new Error(`trace through the server: ${r.statusCode} ${r.body.slice(0, 300)}`);
+  const j = r.json() as { delivered: boolean; replied: boolean; reliable: boolean };
+  return { ms, ok: j.delivered && j.replied && j.reliable };
+}
+
 interface Row {
   lab: string;
+  /** POST /labs/:lab/trace (the web app's Trace), ms per run. */
+  server: number[];
   armed: number;
   totals: number[];
   stages: Map<string, number[]>;
@@ -76,7 +92,7 @@ async function measure(label: string, extra: number): Promise<Row> {
   if (findSandbox(name)) await destroyLab(name);
   log(`deploying ${name} (${extra + 4} namespaces)...`);
   await deployLab(name, parseTopology(topology(extra)).topology, { source: 'cli' });
-  const row: Row = { lab: label, armed: 0, totals: [], stages: new Map(), childCpu: [], selfCpu: [], ok: true, left: [] };
+  const row: Row = { lab: label, server: [], armed: 0, totals: [], stages: new Map(), childCpu: [], selfCpu: [], ok: true, left: [] };
   try {
     // One untimed trace: the neighbours are resolved, as in a lab someone has been using.
     await traceLab(name, { from: 'a', to: 'b' });
@@ -94,6 +110,14 @@ async function measure(label: string, extra: number): Promise<Row> {
       row.ok &&= j.delivered && j.replied && j.reliable && j.events.filter((e) => e.leg === 'request').length === 6;
       log(`  ${label} run ${k + 1}: ${stages.get('total')!.toFixed(0)} ms, armed ${j.armed.length}, ${j.events.length} events`);
     }
+    // The server's first call starts its live view of the lab (a full read, once, as opening the lab page does).
+    await viaServer(name);
+    for (let k = 0; k < RUNS; k++) {
+      const v = await viaServer(name);
+      row.server.push(v.ms);
+      row.ok &&= v.ok;
+      log(`  ${label} server run ${k + 1}: ${v.ms.toFixed(0)} ms`);
+    }
     row.left = await leftovers(name, ['host', 'a', 'r1', 'r2', 'b']);
   } finally {
     await destroyLab(name);
@@ -106,10 +130,11 @@ const stageNames = ['observe', 'diagnose', 'armed', 'nft', 'probe', 'stop', 'jou
 console.log(`\n### Packet journey (pnpm bench:trace)\n`);
 console.log(`${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; ${RUNS} traces each (median; max in brackets), ICMP, 3-hop path a -> r1 -> r2 -> b.\n`);
 console.log(table(
-  ['lab', 'armed', 'request -> journey', ...stageNames, 'CPU of started processes', 'CPU of nslab', 'journey right', 'left behind'],
+  ['lab', 'armed', 'Trace clicked -> journey (server, live view)', 'request -> journey (traceLab, reads the lab)', ...stageNames, 'CPU of started processes', 'CPU of nslab', 'journey right', 'left behind'],
   rows.map((r) => [
     r.lab,
     String(r.armed),
+    `${fmtMs(median(r.server))} (${fmtMs(Math.max(...r.server))})`,
     `${fmtMs(median(r.totals))} (${fmtMs(Math.max(...r.totals))})`,
     ...stageNames.map((s) => fmtMs(median(r.stages.get(s) ?? [0]))),
     fmtMs(median(r.childCpu)),
@@ -118,3 +143,4 @@ console.log(table(
     r.left.length ? r.left.join(', ') : 'nothing',
   ]),
 ));
+await app.close();

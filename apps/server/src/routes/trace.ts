@@ -6,9 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
 import { walk } from '@nslab/labs';
-import { execInLab, listLabs, sweepStaleTrace, traceLab, TraceBusyError, TraceInputError } from '@nslab/driver';
+import { listLabs, sweepStaleTrace, traceLab, TraceBusyError, TraceInputError } from '@nslab/driver';
 import { Journey, TraceBody } from '@nslab/protocol';
 import { ApiError } from '../errors.ts';
+import { liveProbe } from '../live-probe.ts';
 import type { LabRegistry } from '../registry.ts';
 import { LabParams } from './schemas.ts';
 
@@ -31,11 +32,14 @@ export async function traceRoutes(app: FastifyInstance, opts: { registry: LabReg
     const lab = await opts.registry.get(req.params.lab);
     if (busy.has(lab.name)) throw new ApiError(409, 'TRACE_BUSY', `lab "${lab.name}" is already being traced: one trace at a time per lab`);
     busy.add(lab.name);
-    const limits = opts.registry.limits;
     const { from, to } = req.body;
+    // The live view (kept current by netlink events) with the probe's ends read now, as a guide
+    // check does: a trace in a 300-namespace lab reads no more than one in a 3-namespace lab.
+    const probe = liveProbe(lab);
     try {
       return await traceLab(lab.name, { from, to, ...(req.body.protocol ? { protocol: req.body.protocol } : {}), ...(req.body.port !== undefined ? { port: req.body.port } : {}) }, {
-        diagnose: (observed) => walk({ exec: (node, argv) => execInLab(lab.name, node, argv, { timeoutMs: Math.min(15_000, limits.execTimeoutMs) }) }, observed, from, to),
+        observe: (ends) => probe.observe(ends.filter((n) => lab.state.nodes.some((m) => m.name === n))),
+        diagnose: (observed) => walk(probe, observed, from, to),
       });
     } catch (e) {
       if (e instanceof TraceInputError) throw new ApiError(400, 'INVALID_INPUT', e.message, e.field);

@@ -9,6 +9,7 @@ import { explain, type Explained } from '../errors.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { copyText } from '../guide/Markdown.tsx';
 import { useLab } from '../lab/context.ts';
+import { askTrace } from '../trace/trace-store.ts';
 import { resolve } from '../selection.ts';
 import {
   checkFrom,
@@ -353,6 +354,9 @@ export function DiagnosePanel({
               </details>
             )}
           </div>
+          <button type="button" className="diag-trace" onClick={() => askTrace(name, d.from, d.to)} title="Send one real packet on this path and follow it hop by hop (the dock's Trace tab)">
+            Trace this packet ({where(d.from)} → {d.to})
+          </button>
           {forward.length > 0 && (
             <>
               <h3>The way there</h3>

@@ -12,6 +12,7 @@ import type { EditorState } from '../edit/editor.ts';
 import { useLab } from './context.ts';
 import { focusCanvas } from './shortcuts.ts';
 import { UndoNote } from '../edit/UndoNote.tsx';
+import { askTrace } from '../trace/trace-store.ts';
 
 type Adding = 'namespace' | 'bridge' | null;
 
@@ -114,6 +115,9 @@ export function Toolbar({ lab, canvas, connectMode, onConnectMode, editorState, 
         <div className="group" aria-label="Diagnose">
           <button type="button" disabled={!lab || locked} onClick={() => diagnose()} title="Why can't a node reach another? Walks a ping and finds the first broken hop">
             Why can't it reach…?
+          </button>
+          <button type="button" disabled={!lab} onClick={() => askTrace(name)} title="Send one real packet and follow it hop by hop: what changed at each hop and why">
+            Trace
           </button>
         </div>
         <div className="group" aria-label="View">

@@ -7,6 +7,7 @@ import { displayName } from '../names.ts';
 import { useAction } from '../ui/useAction.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { useLab } from '../lab/context.ts';
+import { askTrace } from '../trace/trace-store.ts';
 import { InterfaceEditor } from './InterfaceEditor.tsx';
 import { EditLock } from '../edit/EditLock.tsx';
 import { requestDeletion } from '../edit/request-deletion.ts';
@@ -153,6 +154,9 @@ export function NamespacePanel({ node }: { node: ObservedNode }) {
             </button>
             <button type="button" onClick={() => diagnose(host ? 'host' : node.name)} title="Walk a ping from here and find the first broken hop">
               Why can't it reach…?
+            </button>
+            <button type="button" onClick={() => askTrace(lab, host ? 'host' : node.name)} title="Send one real packet from here and follow it hop by hop">
+              Trace a packet from here
             </button>
             {!host && (
               <button type="button" className="danger" onClick={remove} disabled={act.busy}>

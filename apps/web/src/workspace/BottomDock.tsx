@@ -11,6 +11,9 @@ import { TerminalDock } from '../terminal/TerminalDock.tsx';
 import { CaptureDock } from '../capture/CaptureDock.tsx';
 import { useLabTerminals } from '../terminal/terminal-store.ts';
 import { useLabCaptures } from '../capture/capture-store.ts';
+import { TracePanel } from '../trace/TracePanel.tsx';
+import { useTrace } from '../trace/trace-store.ts';
+import { roomForTrace } from '../trace/dock-room.ts';
 import { recallDockTab, rememberDockTab, type DockTab } from './pane-memory.ts';
 import type { Pane } from './usePane.ts';
 
@@ -18,11 +21,13 @@ const TABS: { id: DockTab; title: string }[] = [
   { id: 'commands', title: 'Commands' },
   { id: 'terminals', title: 'Terminals' },
   { id: 'captures', title: 'Captures' },
+  { id: 'trace', title: 'Trace' },
 ];
 
 export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEntry[]; pane: Pane }): JSX.Element {
   const terms = useLabTerminals(lab);
   const caps = useLabCaptures(lab);
+  const trace = useTrace(lab);
   const [tab, setTabState] = useState<DockTab>(() => recallDockTab() ?? (terms.terminals.length > 0 ? 'terminals' : 'commands'));
   const setTab = (t: DockTab) => {
     setTabState(t);
@@ -36,12 +41,13 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
   // A terminal opened (double-click, inspector, a guide's button) or focused, or "Capture…" pressed
   // in the inspector: that tab comes forward in this very render, so the terminal's own effect
   // (which focuses it) finds it visible.
-  const [seen, setSeen] = useState({ focus: terms.focusRequest, target: caps.target });
+  const [seen, setSeen] = useState({ focus: terms.focusRequest, target: caps.target, trace: trace.ask?.n });
   let wanted: DockTab | null = null;
-  if (seen.focus !== terms.focusRequest || seen.target !== caps.target) {
+  if (seen.focus !== terms.focusRequest || seen.target !== caps.target || seen.trace !== trace.ask?.n) {
     if (seen.focus !== terms.focusRequest) wanted = 'terminals';
-    else if (caps.target) wanted = 'captures';
-    setSeen({ focus: terms.focusRequest, target: caps.target });
+    else if (caps.target && seen.target !== caps.target) wanted = 'captures';
+    else if (trace.ask && seen.trace !== trace.ask.n) wanted = 'trace';
+    setSeen({ focus: terms.focusRequest, target: caps.target, trace: trace.ask?.n });
     if (wanted && wanted !== tab) setTabState(wanted);
   }
   const [bring, setBring] = useState(0);
@@ -50,6 +56,8 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
     if (bring === 0) return;
     rememberDockTab(tab);
     pane.setOpen(true, false);
+    // A journey needs more than a terminal's height: the dock grows to it (the graph keeps its width).
+    if (tab === 'trace') roomForTrace(pane);
     // Only when something asked to be shown.
   }, [bring]);
 
@@ -70,6 +78,7 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
     commands: String(log.length),
     terminals: String(terms.terminals.length),
     captures: String(caps.tabs.length),
+    trace: trace.running ? '…' : trace.journey ? String(trace.journey.events.length) : '',
   };
   const title = TABS.find((t) => t.id === tab)!.title.toLowerCase();
   const onTabKey = (e: KeyboardEvent, i: number) => {
@@ -97,7 +106,7 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
               onKeyDown={(e) => onTabKey(e, i)}
             >
               {t.title}
-              <span className="bottom-dock-count">{count[t.id]}</span>
+              {count[t.id] !== '' && <span className="bottom-dock-count">{count[t.id]}</span>}
               {t.id === 'commands' && failed > 0 && (
                 <span className="bottom-dock-failed" title={`${failed} failed`}>
                   {failed} failed
@@ -133,6 +142,9 @@ export function BottomDock({ lab, log, pane }: { lab: string; log: CommandLogEnt
               No captures yet. Select a namespace or a veth pair, then press <strong>Capture…</strong> beside an interface in the inspector.
             </p>
           )}
+        </div>
+        <div className="bottom-dock-panel" role="tabpanel" id="dock-panel-trace" aria-labelledby="dock-tab-trace" data-active={tab === 'trace'} inert={tab !== 'trace'}>
+          <TracePanel lab={lab} />
         </div>
       </div>
     </section>

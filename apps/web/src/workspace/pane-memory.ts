@@ -43,8 +43,8 @@ export function rememberPane(id: PaneId, m: PaneMemory): void {
   }
 }
 
-export type DockTab = 'commands' | 'terminals' | 'captures';
-const DOCK_TABS: readonly DockTab[] = ['commands', 'terminals', 'captures'];
+export type DockTab = 'commands' | 'terminals' | 'captures' | 'trace';
+const DOCK_TABS: readonly DockTab[] = ['commands', 'terminals', 'captures', 'trace'];
 
 export function recallDockTab(): DockTab | undefined {
   try {

@@ -20,6 +20,7 @@ import type { TerminalManager } from '../terminals.ts';
 import { checkUsername, type User } from './accounts.ts';
 import type { Classroom } from './classroom.ts';
 import { removeLabs, stopLabs } from './lab-removal.ts';
+import { classQuotaRoutes } from './class-quotas.ts';
 import { shownName, userOf } from './principal.ts';
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -38,6 +39,8 @@ export async function manageRoutes(app: FastifyInstance, opts: { classroom: Clas
   const c = opts.classroom;
   const labs = { registry: opts.registry, terminals: opts.terminals, owners: c.owners };
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
+  // A class's own student quotas: managed with the class.
+  await app.register(classQuotaRoutes, { classroom: c, mutationRate: opts.mutationRate });
   const publicUser = (u: User) => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role, disabled: u.disabledAt !== null });
 
   /** The account the caller may manage, or the 404 of one that does not exist. */

@@ -176,4 +176,19 @@ CREATE TABLE terminal_owners (
 );
 `,
   },
+  // --- per-class student quotas (quotas.ts, class-quotas.ts); NULL: the server's ---
+  {
+    version: 8,
+    name: 'class quotas',
+    sql: `
+CREATE TABLE class_quotas (
+  class_id INTEGER PRIMARY KEY REFERENCES classes (id) ON DELETE CASCADE,
+  labs INTEGER,
+  namespaces INTEGER,
+  terminals INTEGER,
+  captures INTEGER,
+  updated_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -4,7 +4,9 @@
 // count for the lab's owner when that owner is a student (instructors and admins are not held),
 // and every check runs synchronously where the per-lab cap is taken, so racing requests cannot
 // all pass. The kernel still holds each lab to its own limits; a namespace made by hand in a
-// terminal counts at the next check (the API cannot refuse what a shell does).
+// terminal counts at the next check (the API cannot refuse what a shell does). A class may set its
+// own values (class_quotas): a student is held to the largest their classes give, key by key, the
+// server's where a class says nothing (a student in two classes is not held to the stricter).
 import { labStore, listLabs } from '@nslab/driver';
 import { parseTopology, type Topology } from '@nslab/model';
 import { ApiError } from '../errors.ts';
@@ -47,6 +49,19 @@ export class StudentQuotas {
     return u?.role === 'student' ? u.id : null;
   }
 
+  /** The quotas `studentId` is held to: per key, the largest of their classes' values, else the server's. */
+  limitsFor(studentId: number): StudentQuotaLimits {
+    const r = this.db
+      .prepare("SELECT MAX(q.labs) AS labs, MAX(q.namespaces) AS namespaces, MAX(q.terminals) AS terminals, MAX(q.captures) AS captures FROM class_quotas q JOIN class_members m ON m.class_id = q.class_id WHERE m.user_id = ? AND m.role = 'student'")
+      .get(studentId) as Partial<Record<keyof StudentQuotaLimits, number | null>> | undefined;
+    return {
+      labs: r?.labs ?? this.limits.labs,
+      namespaces: r?.namespaces ?? this.limits.namespaces,
+      terminals: r?.terminals ?? this.limits.terminals,
+      captures: r?.captures ?? this.limits.captures,
+    };
+  }
+
   /** The student's labs running here or being deployed (recorded ones, and new ones by their prefix). */
   runningLabsOf(studentId: number): string[] {
     const owned = new Set((this.db.prepare('SELECT name FROM labs WHERE owner_id = ?').all(studentId) as { name: string }[]).map((r) => r.name));
@@ -76,11 +91,12 @@ export class StudentQuotas {
     const student = this.studentOf(lab);
     if (student === null) return;
     const others = this.runningLabsOf(student).filter((n) => n !== lab);
-    if (others.length >= this.limits.labs) {
+    const max = this.limitsFor(student).labs;
+    if (others.length >= max) {
       throw new ApiError(
         429,
         'QUOTA_LABS',
-        `student quota: at most ${this.limits.labs} running labs per student (you have ${others.length}: ${others.map(display).join(', ')}); stop one (its topology is kept) or destroy one first`,
+        `student quota: at most ${max} running labs per student (you have ${others.length}: ${others.map(display).join(', ')}); stop one (its topology is kept) or destroy one first`,
       );
     }
     const adding = topology.nodes.filter((n) => n.kind === 'netns').length;
@@ -96,11 +112,12 @@ export class StudentQuotas {
 
   private checkNamespaces(student: number, labs: string[], adding: number): void {
     const have = labs.reduce((a, n) => a + this.namespacesIn(n), 0);
-    if (have + adding > this.limits.namespaces) {
+    const max = this.limitsFor(student).namespaces;
+    if (have + adding > max) {
       throw new ApiError(
         403,
         'QUOTA_NAMESPACES',
-        `student quota: at most ${this.limits.namespaces} namespaces over all of a student's running labs (you have ${have}, this would add ${adding}); delete namespaces, or stop or destroy a lab first`,
+        `student quota: at most ${max} namespaces over all of a student's running labs (you have ${have}, this would add ${adding}); delete namespaces, or stop or destroy a lab first`,
         'nodes',
       );
     }
@@ -111,8 +128,9 @@ export class StudentQuotas {
     const student = this.studentOf(lab);
     if (student === null) return;
     const open = this.runningLabsOf(student).reduce((a, n) => a + this.terminals.count(n), 0);
-    if (open >= this.limits.terminals) {
-      throw new ApiError(429, 'QUOTA_TERMINALS', `student quota: at most ${this.limits.terminals} terminals open at once over all of a student's labs (you have ${open}); close a terminal (exit its shell or its tab's × button) first`);
+    const max = this.limitsFor(student).terminals;
+    if (open >= max) {
+      throw new ApiError(429, 'QUOTA_TERMINALS', `student quota: at most ${max} terminals open at once over all of a student's labs (you have ${open}); close a terminal (exit its shell or its tab's × button) first`);
     }
   }
 
@@ -121,8 +139,9 @@ export class StudentQuotas {
     const student = this.studentOf(lab);
     if (student === null) return;
     const running = this.runningLabsOf(student).reduce((a, n) => a + this.captures.busy(n), 0);
-    if (running >= this.limits.captures) {
-      throw new ApiError(429, 'QUOTA_CAPTURES', `student quota: at most ${this.limits.captures} packet captures running at once over all of a student's labs (you have ${running}); stop one first`);
+    const max = this.limitsFor(student).captures;
+    if (running >= max) {
+      throw new ApiError(429, 'QUOTA_CAPTURES', `student quota: at most ${max} packet captures running at once over all of a student's labs (you have ${running}); stop one first`);
     }
   }
 }

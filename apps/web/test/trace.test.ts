@@ -1,12 +1,12 @@
 // Trace mode's pure parts: stepping (step / back / play / tick), the hop a step shows, which header
 // fields changed at a router, the form's rules, and where a sighting sits on the graph.
 import { describe, expect, it } from 'vitest';
-import type { Headers, JourneyEvent } from '@nslab/model';
+import type { Headers, Ipv4Header, JourneyEvent } from '@nslab/model';
 import { changedFields, copiesAt, formProblems, headerLayers, hopAt, initialStep, placeOnGraph, step, traceBody, whyTarget, type StepState } from '../src/trace/journey-view.ts';
 import { traceDockHeight } from '../src/trace/dock-room.ts';
 import { bridgeLab } from './fixtures.ts';
 
-const ip = (ttl: number, src = '10.1.0.10'): Headers['ipv4'] => ({ src, dst: '10.2.0.10', ttl, id: 7, protocol: 1, length: 84 });
+const ip = (ttl: number, src = '10.1.0.10'): Ipv4Header => ({ src, dst: '10.2.0.10', ttl, id: 7, protocol: 1, length: 84 });
 const icmp: Headers['icmp'] = { type: 8, code: 0, name: 'echo-request', id: 1, seq: 1 };
 function ev(leg: JourneyEvent['leg'], node: string, iface: string, direction: 'in' | 'out', headers: Headers, extra: Partial<JourneyEvent> = {}): JourneyEvent {
   return { t: 0, leg, type: leg === 'arp' ? 'arp request' : 'icmp echo-request', at: { node, interface: iface, direction }, headers, changes: [], why: [], ...extra };

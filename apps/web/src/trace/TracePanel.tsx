@@ -17,6 +17,7 @@ import {
   initialStep,
   legWords,
   outcomeWords,
+  placeShort,
   placeWords,
   previousValue,
   step,
@@ -239,7 +240,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
       {journey.reliable && journey.warnings.length > 0 && <p className="trace-warnings">{journey.warnings.join(' · ')}</p>}
       <div className="trace-controls" role="group" aria-label="Step through the journey">
         <button type="button" onClick={() => dispatch({ kind: 'first' })} disabled={s.index < 0} aria-label="Back to the start" title="Back to the start (Home)">
-          ⏮
+          |◀
         </button>
         <button type="button" onClick={() => dispatch({ kind: 'back' })} disabled={s.index < 0} aria-label="Back" title="Back one step (←)">
           ◀ Back
@@ -251,7 +252,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
           Step ▶
         </button>
         <button type="button" onClick={() => dispatch({ kind: 'last' })} disabled={last} aria-label="To the end" title="To the end (End)">
-          ⏭
+          ▶|
         </button>
         <label className="trace-speed">
           Speed
@@ -270,7 +271,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
       <div className="trace-body">
         <ol className="trace-events" ref={list} aria-label="Events">
           <li className="trace-events-head" aria-hidden>
-            <span>time</span>
+            <span>ms</span>
             <span>at</span>
             <span>from</span>
             <span>type</span>
@@ -282,9 +283,9 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
               aria-current={i === s.index ? 'step' : undefined}
               onClick={() => dispatch({ kind: 'go', index: i })}
             >
-              <span className="mono">{timeWords(e.t)}</span>
-              <span className="mono">{placeWords(e.at)}</span>
-              <span className="mono muted">{e.from ? placeWords(e.from) : '—'}</span>
+              <span className="mono" title={timeWords(e.t)}>{(e.t / 1e6).toFixed(3)}</span>
+              <span className="mono" title={placeWords(e.at)}>{placeShort(e.at)}</span>
+              <span className="mono muted">{e.from ? placeShort(e.from) : '—'}</span>
               <span>
                 <span className={`trace-leg leg-${e.leg}`}>{legWords(e.leg)}</span> {e.type}
                 {e.flooded ? <span className="trace-flood"> flooded</span> : null}
@@ -295,7 +296,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
           {journey.drop && (
             <li className={`trace-event dropped${last ? ' current' : ''}`}>
               <span />
-              <span className="mono">{placeWords({ node: journey.drop.node, interface: journey.drop.interface ?? '—' })}</span>
+              <span className="mono">{placeShort({ node: journey.drop.node, interface: journey.drop.interface ?? '—' })}</span>
               <span />
               <span>✕ dropped ({journey.drop.leg})</span>
             </li>
@@ -337,6 +338,7 @@ function HopPanel({ journey, index, lab }: { journey: Journey; index: number; la
       <h3>
         {hop.node === 'host' ? 'lab host' : hop.node} <span className={`trace-leg leg-${e.leg}`}>{legWords(e.leg)}</span> <span className="muted">{e.type}</span>
       </h3>
+      {last && journey.drop && <DropEvidence journey={journey} />}
       <table className="trace-headers">
         <thead>
           <tr>
@@ -408,7 +410,6 @@ function HopPanel({ journey, index, lab }: { journey: Journey; index: number; la
           </ul>
         </div>
       )}
-      {last && journey.drop && <DropEvidence journey={journey} />}
     </section>
   );
 }

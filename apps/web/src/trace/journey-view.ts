@@ -231,6 +231,11 @@ export function placeWords(p: { node: string; interface: string; direction?: 'in
   return `${node} · ${p.interface}${p.direction ? (p.direction === 'in' ? ' ←in' : ' out→') : ''}`;
 }
 
+/** The event list's short form: "r:eth1 out". */
+export function placeShort(p: { node: string; interface: string; direction?: 'in' | 'out' }): string {
+  return `${p.node}:${p.interface}${p.direction ? ` ${p.direction}` : ''}`;
+}
+
 /** Milliseconds since the first sighting, three decimals. */
 export function timeWords(tNs: number): string {
   return `${(tNs / 1e6).toFixed(3)} ms`;

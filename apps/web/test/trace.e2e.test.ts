@@ -1,0 +1,201 @@
+// Trace mode in a real browser, on a real server and kernel: a routed lab (a -> r -> b). A ping from
+// a to b traced from the toolbar, stepped through with the keyboard: the router hop shows both MACs
+// rewritten and TTL 64 -> 63 highlighted, the route named, the envelope on r's way out, the reply leg.
+// Then r drops it (iptables FORWARD DROP): traced from the diagnosis column, the journey ends with the
+// ✕ at r and the rule named. Screenshots at 1440x900 and 1280x720 with the graph's width checked.
+// Runs as root.
+/// <reference types="node" />
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBuilt, launchChromium, openPage, root, web } from './e2e.ts';
+import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
+import { buildApp, type NslabApp } from '../../server/src/app.ts';
+
+const TOKEN = `t-token-${Math.random().toString(36).slice(2)}`;
+const AUTH = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' };
+const LAB = `tw-${process.pid.toString(36)}`;
+const SHOTS = join(root, '.scratch/trace-web');
+
+const TOPOLOGY = `
+name: ${LAB}
+nodes:
+  a:
+    interfaces:
+      eth0: { addresses: [10.1.0.10/24] }
+    routes: [{ to: default, via: 10.1.0.1 }]
+  r:
+    interfaces:
+      eth0: { addresses: [10.1.0.1/24] }
+      eth1: { addresses: [10.2.0.1/24] }
+    sysctls: { net.ipv4.ip_forward: 1 }
+  b:
+    interfaces:
+      eth0: { addresses: [10.2.0.10/24] }
+    routes: [{ to: default, via: 10.2.0.1 }]
+links:
+  - endpoints: ["a:eth0", "r:eth0"]
+  - endpoints: ["r:eth1", "b:eth0"]
+`;
+
+let s: NslabApp;
+let browser: Browser;
+let page: Page;
+let base = '';
+const consoleErrors: string[] = [];
+
+async function exec(node: string, argv: string[]): Promise<void> {
+  const r = await s.app.inject({ method: 'POST', url: `/api/v1/labs/${LAB}/nodes/${node}/exec`, headers: AUTH, payload: { argv } });
+  expect(r.statusCode, r.body).toBe(200);
+  expect(r.json().code, r.body).toBe(0);
+}
+
+const panel = () => page.getByRole('region', { name: 'Trace a packet' });
+const hop = () => panel().getByRole('region', { name: 'Hop' });
+const current = () => panel().locator('.trace-event[aria-current="step"]');
+const cell = (field: string, side: 'in' | 'out') => hop().locator(`tr[data-field="${field}"] td[data-side="${side}"]`);
+
+/** Steps with → until the current event's "at" reads `at`, and its type `type`. */
+async function stepTo(at: string, type: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const text = (await current().count()) ? await current().innerText() : '';
+    if (text.includes(at) && text.includes(type)) return;
+    await page.keyboard.press('ArrowRight');
+  }
+  throw new Error(`never reached ${at} ${type}`);
+}
+
+/** The graph's share of the window's width. */
+const graphShare = () => page.evaluate(() => document.querySelector('.ws-canvas')!.getBoundingClientRect().width / window.innerWidth);
+
+beforeAll(async () => {
+  ensureBuilt();
+  mkdirSync(SHOTS, { recursive: true });
+  for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
+  s = await buildApp({ token: TOKEN, webRoot: join(web, 'dist') });
+  base = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  const r = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: LAB, yaml: TOPOLOGY } });
+  expect(r.statusCode, r.body).toBe(201);
+  browser = await launchChromium();
+  page = await openPage(browser, { width: 1440, height: 900 }, consoleErrors);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await s?.app.close();
+  if (findSandbox(LAB)) await destroyLab(LAB);
+});
+
+describe('Trace mode, in a real browser', () => {
+  it('opens from the toolbar in the dock; a namespace the lab does not have is refused under To', async () => {
+    await page.goto(`${base}/labs/${LAB}?token=${TOKEN}`);
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await page.getByRole('toolbar', { name: 'Lab tools' }).getByRole('button', { name: 'Trace', exact: true }).click();
+    await panel().waitFor();
+    expect(await page.getByRole('tab', { name: /^Trace/ }).getAttribute('aria-selected')).toBe('true');
+    await panel().getByLabel('From').selectOption('a');
+    const to = panel().getByLabel('To', { exact: true });
+    await to.fill('10.2.0.300');
+    await panel().locator('.field-hint[data-field="to"]').filter({ hasText: /^Not an IP address/ }).waitFor();
+    expect(await panel().getByRole('button', { name: 'Trace', exact: true }).isDisabled()).toBe(true);
+    await to.fill('ghost');
+    await panel().getByRole('button', { name: 'Trace', exact: true }).click();
+    // The server's answer, next to the field it names.
+    await panel().locator('.field-hint[data-field="to"]').filter({ hasText: 'has no node "ghost"' }).waitFor({ timeout: 15_000 });
+    expect(await to.getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('traces a ping a -> b: busy while it runs, then the journey with both legs and the ARP first', async () => {
+    await panel().getByLabel('To', { exact: true }).fill('b');
+    await panel().getByRole('button', { name: 'Trace', exact: true }).click();
+    await panel().locator('.trace-busy').filter({ hasText: 'Tracing a → b' }).waitFor();
+    expect(await panel().getByRole('button', { name: 'Tracing…' }).isDisabled()).toBe(true);
+    await panel().locator('.trace-outcome').filter({ hasText: 'Delivered to b' }).waitFor({ timeout: 20_000 });
+    expect(await panel().locator('.trace-outcome').innerText()).toContain('the reply came back');
+    const types = await panel().locator('.trace-event').allInnerTexts();
+    expect(types[0]).toMatch(/ARP\s+arp request/);
+    expect(types.some((t) => /reply\s+icmp echo-reply/.test(t))).toBe(true);
+    expect(types.some((t) => /request\s+icmp echo-request/.test(t))).toBe(true);
+    expect(await panel().locator('.trace-unreliable').count()).toBe(0);
+  });
+
+  it('steps to the router with the keyboard: both MACs rewritten and TTL 64 -> 63 highlighted, the route named, the envelope on the way out', async () => {
+    await panel().locator('.trace-journey').focus();
+    await stepTo('r:eth1 out', 'echo-request');
+    expect(await hop().locator('h3').textContent()).toMatch(/^r\s+request/);
+    expect(await cell('ipv4.ttl', 'in').innerText()).toBe('64');
+    expect(await cell('ipv4.ttl', 'out').textContent()).toBe('63 (was 64)');
+    expect(await hop().locator('tr.changed').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-field')).sort())).toEqual(['ethernet.dst', 'ethernet.src', 'ipv4.ttl']);
+    expect(await cell('ipv4.src', 'out').getAttribute('class')).not.toContain('changed');
+    const macIn = await cell('ethernet.src', 'in').innerText();
+    const macOut = (await cell('ethernet.src', 'out').innerText()).split(' ')[0];
+    expect(macOut).not.toBe(macIn);
+    expect(await hop().getByRole('list', { name: 'Why' }).innerText()).toContain('matches route 10.2.0.0/24 dev eth1');
+    expect(await hop().getByRole('list', { name: 'What changed' }).innerText()).toMatch(/TTL 64 -> 63/);
+    // The envelope sits on r's eth1 wire, over the graph.
+    expect(await page.locator('.trace-layer .trace-envelope').first().getAttribute('data-at')).toBe('r:eth1');
+    await page.screenshot({ path: join(SHOTS, 'trace-router-1440x900.png') });
+    expect(await graphShare()).toBeGreaterThanOrEqual(0.5);
+
+    // Back goes back; the "why" link selects r in the inspector.
+    await page.keyboard.press('ArrowLeft');
+    expect(await current().innerText()).not.toContain('r:eth1 out');
+    await page.keyboard.press('ArrowRight');
+    await hop().getByRole('button', { name: 'show r in the inspector' }).click();
+    await page.getByRole('complementary', { name: 'Inspector' }).getByRole('heading', { name: 'r', exact: true }).waitFor();
+
+    // The reply leg, stepped to as well: translated back through r.
+    await panel().locator('.trace-journey').focus();
+    await stepTo('a:eth0 in', 'echo-reply');
+    expect(await hop().locator('h3').textContent()).toMatch(/^a\s+reply/);
+  });
+
+  it('fits 1280x720 with the graph keeping half the width', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await panel().locator('.trace-journey').focus();
+    await page.keyboard.press('Home');
+    await stepTo('r:eth1 out', 'echo-request');
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(SHOTS, 'trace-router-1280x720.png') });
+    expect(await graphShare()).toBeGreaterThanOrEqual(0.5);
+    expect(await cell('ipv4.ttl', 'out').isVisible()).toBe(true);
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it('an iptables DROP at r, traced from the diagnosis: the journey ends with the ✕ at r and the rule named', async () => {
+    await exec('r', ['iptables', '-A', 'FORWARD', '-d', '10.2.0.10', '-j', 'DROP']);
+    await page.getByRole('treeitem', { name: /^a( |$)/ }).click().catch(async () => {
+      await page.getByRole('button', { name: 'Show Outline' }).click();
+      await page.getByRole('treeitem', { name: /^a( |$)/ }).click();
+    });
+    const inspector = page.getByRole('complementary', { name: 'Inspector' });
+    await inspector.getByRole('heading', { name: 'a', exact: true }).waitFor();
+    await inspector.getByRole('button', { name: "Why can't it reach…?" }).click();
+    const diag = page.getByRole('region', { name: "Why can't it reach?" });
+    await diag.getByLabel('To', { exact: true }).fill('b');
+    await diag.getByRole('button', { name: 'Diagnose' }).click();
+    await diag.getByRole('button', { name: /^Trace this packet \(a → b\)/ }).click({ timeout: 20_000 });
+    await panel().waitFor();
+    expect(await panel().getByLabel('From').inputValue()).toBe('a');
+    expect(await panel().getByLabel('To', { exact: true }).inputValue()).toBe('b');
+    await diag.getByRole('button', { name: 'Close the diagnosis' }).click();
+    await panel().getByRole('button', { name: 'Trace', exact: true }).click();
+    await panel().locator('.trace-outcome').filter({ hasText: 'Dropped at r' }).waitFor({ timeout: 20_000 });
+    await panel().locator('.trace-journey').focus();
+    await page.keyboard.press('End');
+    await page.locator('.trace-layer .trace-drop').waitFor();
+    expect(await page.locator('.trace-layer .trace-drop').getAttribute('data-at')).toBe('r');
+    const evidence = hop().locator('.trace-drop-evidence');
+    expect(await evidence.locator('h4').innerText()).toMatch(/Dropped at r · eth0 \(request\)/);
+    expect(await evidence.locator('li[data-kind="rule"]').innerText()).toMatch(/filter FORWARD: rule ".*10\.2\.0\.10.*drop" drops it/);
+    expect(await panel().locator('.trace-event.dropped').innerText()).toContain('dropped');
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(SHOTS, 'trace-drop-1440x900.png') });
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(SHOTS, 'trace-drop-1280x720.png') });
+    expect(await graphShare()).toBeGreaterThanOrEqual(0.5);
+    expect(consoleErrors.filter((e) => e.startsWith('page error'))).toEqual([]);
+  });
+});

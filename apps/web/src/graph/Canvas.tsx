@@ -3,6 +3,7 @@
 // update at 300 namespaces, and nothing on the canvas goes through a React render.
 import { useEffect, useRef } from 'react';
 import cytoscape, { type Core, type EventObject, type NodeSingular, type Position as CyPosition } from 'cytoscape';
+import type { ObservedLab } from '@nslab/model';
 import type { Position, ServerMessage } from '@nslab/protocol';
 import { api } from '../api.ts';
 import type { LabState, LabStore } from '../live/lab-store.ts';
@@ -68,6 +69,19 @@ function fitAll(cy: Core, animate: boolean): void {
   const target = { zoom: cy.zoom(), pan: { ...cy.pan() } };
   cy.viewport(before);
   cy.animate(target, { duration: 200 });
+}
+
+/**
+ * A User Timing measure (`nslab:<name>`) around `fn`: the bench reads where a first render's time goes
+ * from the page's performance timeline, with nothing to switch on.
+ */
+function timed<T>(name: string, fn: () => T): T {
+  const start = performance.now();
+  try {
+    return fn();
+  } finally {
+    performance.measure(`nslab:${name}`, { start, end: performance.now() });
+  }
 }
 
 /** Is every node of `ids` inside the visible part of the canvas? */
@@ -164,20 +178,26 @@ export function Canvas(props: CanvasProps) {
     const runLayout = () => {
       const eles = cy.elements().not('.ghost');
       if (eles.nodes().empty()) return;
-      arrange(eles);
+      timed('layout', () => arrange(eles));
       save(eles.nodes().filter(savable).map((n) => n.id()));
       restyle(cy.edges()); // end-label offsets follow the edges' new directions
-      fitAll(cy, false);
+      timed('fit', () => fitAll(cy, false));
     };
 
     const sync = (state: LabState, cause: ServerMessage | null) => {
-      if (!state.lab) return;
-      const next = labElements(state.lab, state.positions, propsRef.current.loopbackMatters);
+      const lab = state.lab;
+      if (!lab) return;
+      if (shown.length === 0) timed('first-sync', () => syncLab(lab, state.positions, cause));
+      else syncLab(lab, state.positions, cause);
+    };
+    const syncLab = (lab: ObservedLab, positions: LabState['positions'], cause: ServerMessage | null) => {
+      const next = labElements(lab, positions, propsRef.current.loopbackMatters);
       const diff = diffElements(shown, next);
       const firstRender = shown.length === 0;
       shown = next;
       let placedNew: string[] = [];
       let layoutAll = false;
+      const add = performance.now();
       cy.batch(() => {
         for (const id of diff.removed) cy.getElementById(id).remove();
         if (diff.added.length > 0) {
@@ -248,11 +268,12 @@ export function Canvas(props: CanvasProps) {
           }
         }
       });
+      if (firstRender) performance.measure('nslab:add', { start: add, end: performance.now() });
       if (layoutAll) runLayout();
       else if (placedNew.length > 0) save(placedNew);
       // Placed or moved nodes (here or in another tab) change their edges' directions.
       if (!layoutAll && (diff.added.length > 0 || (cause?.type === 'patch' && cause.positions))) restyle(cy.edges());
-      if (firstRender && !layoutAll) fitAll(cy, false);
+      if (firstRender && !layoutAll) timed('fit', () => fitAll(cy, false));
       // Something new appeared off screen (a namespace added here, or typed in a terminal): show it.
       else if (!firstRender && diff.added.some((e) => e.group === 'nodes') && !inView(cy, diff.added.filter((e) => e.group === 'nodes').map((e) => e.data.id))) fitAll(cy, true);
       applySelection();

@@ -180,18 +180,9 @@ export class LiveLab {
     let tick = 0;
     // Refusals counted before this server watched the lab are not news.
     lab.checkLimits();
-    // The read of the anchor's /proc entry runs off the event loop (sixty labs are 240 reads a
-    // second); a tick finding the last one still under way skips.
-    let looking = false;
     lab.anchorTimer = setInterval(() => {
-      if (looking) return;
-      looking = true;
-      void lab.sandbox.aliveAsync().then((alive) => {
-        looking = false;
-        if (lab.closed) return;
-        if (!alive) lab.close(true, `lab ${lab.name} ended: its sandbox was stopped outside this server`);
-        else if (++tick % LIMIT_CHECK_TICKS === 0) lab.checkLimits();
-      });
+      if (!lab.sandbox.alive()) lab.close(true, `lab ${lab.name} ended: its sandbox was stopped outside this server`);
+      else if (++tick % LIMIT_CHECK_TICKS === 0) lab.checkLimits();
     }, ANCHOR_CHECK_MS);
     // Not what keeps a server process alive.
     lab.anchorTimer.unref();

@@ -19,17 +19,6 @@ export function isAlive(pid: number, startTime: number): boolean {
   return processStartTime(pid) === startTime;
 }
 
-/** isAlive without blocking the event loop (the read runs on libuv's pool): for checks on a timer. */
-export async function isAliveAsync(pid: number, startTime: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[0] !== 'Z' && rest[0] !== 'X' && Number(rest[19]) === startTime;
-  } catch {
-    return false;
-  }
-}
-
 export function nsInode(pid: number | 'self', ns: 'user' | 'net' | 'mnt'): string | null {
   try {
     return readlinkSync(`/proc/${pid}/ns/${ns}`);

@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST, checkNodeName } from '@nslab/model';
-import { firstChild, isAlive, isAliveAsync, liveUids, nsInode, pidsWithUidIn, pidsWithUidInAsync, processStartTime } from './proc.ts';
+import { firstChild, isAlive, liveUids, nsInode, pidsWithUidIn, pidsWithUidInAsync, processStartTime } from './proc.ts';
 import { CommandError, run, runChecked, spawnDetached } from './run.ts';
 import { labsDir, slotsDir } from './state-dir.ts';
 import { writeFileAtomic } from './lab-store.ts';
@@ -91,11 +91,6 @@ export class Sandbox {
 
   alive(): boolean {
     return isAlive(this.record.pid, this.record.startTime);
-  }
-
-  /** alive() off the event loop: the server asks it of every lab four times a second. */
-  aliveAsync(): Promise<boolean> {
-    return isAliveAsync(this.record.pid, this.record.startTime);
   }
 
   /** What a process started by the server runs first: join the lab's groups (and the rlimit fallback). */

@@ -129,8 +129,8 @@ describe('on the graph', () => {
     expect(copiesAt(events, 2)).toEqual([1, 2]);
     expect(copiesAt(events, 3)).toEqual([3]);
   });
-  it('the dock grows to about 45% of the column for a journey, within bounds', () => {
-    expect(traceDockHeight(800)).toBe(360);
+  it('the dock grows to half the column for a journey, within bounds', () => {
+    expect(traceDockHeight(800)).toBe(400);
     expect(traceDockHeight(500)).toBe(275);
   });
 });

@@ -52,6 +52,24 @@ export function TraceOverlay({ journey, index, lab, ms }: { journey: Journey; in
       cancelAnimationFrame(frame);
     };
   }, [cy]);
+  // A new journey whose path is partly out of view: the whole lab is fitted, as the Fit button does
+  // (once; the learner's own pan and zoom are theirs afterwards). Fitting the path alone zooms a
+  // two-node journey far in.
+  useEffect(() => {
+    if (!cy) return;
+    const ids = new Set<string>([journey.from]);
+    for (const e of journey.events) {
+      const p = placeOnGraph(lab, e.at.node, e.at.interface);
+      ids.add(p.self);
+      if (p.peer) ids.add(p.peer);
+    }
+    const els = cy.collection(cy.nodes().filter((n) => ids.has(n.id())));
+    if (els.empty()) return;
+    const bb = els.boundingBox({});
+    const ext = cy.extent();
+    if (bb.x1 < ext.x1 || bb.y1 < ext.y1 || bb.x2 > ext.x2 || bb.y2 > ext.y2) cy.animate({ fit: { eles: cy.elements(), padding: 30 }, duration: 250 });
+    // Once per journey.
+  }, [cy, journey]);
   if (!cy) return null;
   const events = journey.events;
   const last = index >= events.length - 1;

@@ -425,13 +425,28 @@ function DropEvidence({ journey }: { journey: Journey }): JSX.Element {
       <ul>
         {d.evidence.map((x, i) => (
           <li key={i} data-kind={x.kind}>
-            <span className="trace-change-kind">{x.kind}</span> {x.text}
-            {x.detail && (
-              <>
-                {' '}
-                <code>{x.detail}</code>
-              </>
+            <span className="trace-change-kind">{x.kind}</span>{' '}
+            {x.text.length > 140 || (x.kind === 'probe' && x.text.length > 60) ? (
+              <details>
+                <summary>{x.kind === 'probe' ? 'what the probe printed' : `${x.text.slice(0, 80)}…`}</summary>
+                <pre>{x.text}</pre>
+              </details>
+            ) : (
+              x.text
             )}
+            {x.detail && !x.text.includes(x.detail) &&
+              (x.detail.length > 60 || x.detail.includes('\n') ? (
+                // Command output (the probe's ping) is evidence to open, not to read first.
+                <details>
+                  <summary>{x.kind === 'probe' ? 'the probe’s output' : 'details'}</summary>
+                  <pre>{x.detail}</pre>
+                </details>
+              ) : (
+                <>
+                  {' '}
+                  <code>{x.detail}</code>
+                </>
+              ))}
           </li>
         ))}
       </ul>

@@ -1,5 +1,6 @@
-// Trace mode in a real browser, on a real server and kernel: a routed lab (a -> r -> b). A ping from
-// a to b traced from the toolbar, stepped through with the keyboard: the router hop shows both MACs
+// Trace mode in a real browser, on a real server and kernel: a routed lab (a -> r -> b). A server
+// error shown under To; a trace already running (409 TRACE_BUSY) explained. A ping from a to b traced
+// from the toolbar, stepped through with the keyboard, then played with space: the router hop shows both MACs
 // rewritten and TTL 64 -> 63 highlighted, the route named, the envelope on r's way out, the reply leg.
 // Then r drops it (iptables FORWARD DROP): traced from the diagnosis column, the journey ends with the
 // ✕ at r and the rule named. Screenshots at 1440x900 and 1280x720 with the graph's width checked.
@@ -106,6 +107,18 @@ describe('Trace mode, in a real browser', () => {
     expect(await to.getAttribute('aria-invalid')).toBe('true');
   });
 
+  it('a trace already running (the API, another tab) is explained, with Try again', async () => {
+    await panel().getByLabel('To', { exact: true }).fill('b');
+    const other = s.app.inject({ method: 'POST', url: `/api/v1/labs/${LAB}/trace`, headers: AUTH, payload: { from: 'b', to: 'a' } });
+    await page.waitForTimeout(150);
+    await panel().getByRole('button', { name: 'Trace', exact: true }).click();
+    await panel().locator('.trace-error.busy').filter({ hasText: 'already being traced' }).waitFor({ timeout: 15_000 });
+    await panel().getByRole('button', { name: 'Try again' }).waitFor();
+    expect((await other).statusCode).toBe(200);
+    // That trace filled the neighbour caches: emptied, so the next journey starts with its ARP.
+    for (const node of ['a', 'r', 'b']) await exec(node, ['ip', 'neigh', 'flush', 'all']);
+  });
+
   it('traces a ping a -> b: busy while it runs, then the journey with both legs and the ARP first', async () => {
     await panel().getByLabel('To', { exact: true }).fill('b');
     await panel().getByRole('button', { name: 'Trace', exact: true }).click();
@@ -149,6 +162,16 @@ describe('Trace mode, in a real browser', () => {
     await panel().locator('.trace-journey').focus();
     await stepTo('a:eth0 in', 'echo-reply');
     expect(await hop().locator('h3').textContent()).toMatch(/^a\s+reply/);
+
+    // Space plays from the start at the chosen speed, to the last event, and stops there.
+    await panel().getByLabel('Speed').selectOption('4');
+    await panel().locator('.trace-journey').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press(' ');
+    await panel().getByRole('button', { name: 'Pause' }).waitFor();
+    const n = await panel().locator('.trace-event').count();
+    await panel().locator('.trace-position').filter({ hasText: `step ${n} / ${n}` }).waitFor({ timeout: 20_000 });
+    await panel().getByRole('button', { name: 'Play' }).waitFor();
   });
 
   it('fits 1280x720 with the graph keeping half the width', async () => {

@@ -36,6 +36,10 @@ async function newPage(): Promise<Page> {
     // Signed out at first (401) is expected; nothing else may log an error.
     if (m.type() === 'error' && !/status of 401\b/.test(m.text())) problems.push(m.text());
   });
+  // For whoever reads a failing run: what the page asked about the idle stop, and the answers.
+  page.on('response', (r) => {
+    if (r.url().includes('/idle-stop')) void r.text().then((t) => process.stderr.write(`${new Date().toISOString()} ${r.request().method()} ${r.url()} -> ${r.status()} ${t.slice(0, 300)}\n`), () => {});
+  });
   return page;
 }
 
@@ -133,7 +137,8 @@ describe('a lab stopped while its student was away', () => {
   it('back in the same browser tab: the page says it was stopped and started again, and the terminal tab gets a new shell', async () => {
     await page.goto(`${base}/labs/${lab}`);
     const notice = page.locator('.idle-notice[data-phase="restored"]');
-    await notice.waitFor({ timeout: 20_000 });
+    // Starting the lab again is a deploy: slow on a loaded machine.
+    await notice.waitFor({ timeout: 45_000 });
     const text = (await notice.innerText()).replace(/\s+/g, ' ');
     expect(text).toMatch(/Your lab was stopped at \d{1,2}:\d\d( [AP]M)? after 1 minute with nobody using it, and it has been started again as you left it/);
     expect(text).toContain('Terminals opened again: n1.');
@@ -159,7 +164,7 @@ describe('a lab stopped while its student was away', () => {
     const fresh = await newPage();
     await signIn(fresh);
     await fresh.goto(`${base}/labs/${lab}`);
-    await fresh.locator('.idle-notice[data-phase="restored"]').waitFor({ timeout: 20_000 });
+    await fresh.locator('.idle-notice[data-phase="restored"]').waitFor({ timeout: 45_000 });
     await waitForScreen(fresh, /root@n1:\/# /);
     expect(await terminals(fresh)).toEqual([{ node: 'n1', status: 'open' }]);
     await type(fresh, 'echo after-the-stop\n');

@@ -298,6 +298,28 @@ function Members({ classId, members, labs, confirm, onChanged }: { classId: stri
                         <span className="pill state-down">disabled</span>
                       </>
                     )}
+                  </th>
+                  <td className="mono">{m.username}</td>
+                  <td title={m.joinedAt}>{new Date(m.joinedAt).toLocaleDateString()}</td>
+                  <td>
+                    {own.length === 0 ? (
+                      <span className="muted">none</span>
+                    ) : (
+                      <ul className="cr-lab-links">
+                        {own.map((l) => (
+                          <li key={l.name}>
+                            {l.state === 'running' ? (
+                              <a href={labPath(l.name)} onClick={linkClick(labPath(l.name))} className="mono" title={`${l.name}: open read-only`}>
+                                {labLabel(l)}
+                              </a>
+                            ) : (
+                              <span className="mono">{labLabel(l)}</span>
+                            )}{' '}
+                            <span className={`pill ${l.state === 'running' ? 'state-up' : 'state-down'}`}>{l.state}</span>
+                          </li>
+                        ))}
+                      </ul>
+                    )}
                     <div className="row-actions cr-member-actions">
                       {m.disabled ? (
                         <button type="button" className="small" onClick={() => act(classroomApi.enableUser(m.username))}>
@@ -336,28 +358,6 @@ function Members({ classId, members, labs, confirm, onChanged }: { classId: stri
                         Remove
                       </button>
                     </div>
-                  </th>
-                  <td className="mono">{m.username}</td>
-                  <td title={m.joinedAt}>{new Date(m.joinedAt).toLocaleDateString()}</td>
-                  <td>
-                    {own.length === 0 ? (
-                      <span className="muted">none</span>
-                    ) : (
-                      <ul className="cr-lab-links">
-                        {own.map((l) => (
-                          <li key={l.name}>
-                            {l.state === 'running' ? (
-                              <a href={labPath(l.name)} onClick={linkClick(labPath(l.name))} className="mono" title={`${l.name}: open read-only`}>
-                                {labLabel(l)}
-                              </a>
-                            ) : (
-                              <span className="mono">{labLabel(l)}</span>
-                            )}{' '}
-                            <span className={`pill ${l.state === 'running' ? 'state-up' : 'state-down'}`}>{l.state}</span>
-                          </li>
-                        ))}
-                      </ul>
-                    )}
                   </td>
                 </tr>
               );

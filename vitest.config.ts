@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'],
+          // Speed is the benchmarks' business: on a loaded 2-core machine a few scrypt hashes
+          // (classroom accounts) took longer than vitest's default 5 s.
+          testTimeout: 30_000,
         },
       },
       {

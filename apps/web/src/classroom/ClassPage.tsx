@@ -10,6 +10,7 @@ import { Assignments } from './Assignments.tsx';
 import { labLabel, labsByStudent } from './class-labs.ts';
 import { classroomApi, type Account, type JoinCode, type Member } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
+import { AccountToggle } from './AccountToggle.tsx';
 import { formError } from './form-error.ts';
 import { codeStatus, joinLink, optionalWhole, relativeTime } from './join-codes.ts';
 import { OneTimePasswords } from './OneTimePasswords.tsx';
@@ -321,27 +322,7 @@ function Members({ classId, members, labs, confirm, onChanged }: { classId: stri
                       </ul>
                     )}
                     <div className="row-actions cr-member-actions">
-                      {m.disabled ? (
-                        <button type="button" className="small" onClick={() => act(classroomApi.enableUser(m.username))}>
-                          Enable
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          className="small"
-                          onClick={() =>
-                            confirm({
-                              title: `Disable ${m.displayName}?`,
-                              body: `${m.username} is signed out and cannot sign in until enabled again. Their running labs are stopped (saved, nothing is deleted).`,
-                              confirm: 'Disable',
-                              danger: true,
-                              onConfirm: () => act(classroomApi.disableUser(m.username)),
-                            })
-                          }
-                        >
-                          Disable
-                        </button>
-                      )}
+                      <AccountToggle username={m.username} title={m.displayName} who={m.username} disabled={m.disabled === true} act={act} confirm={confirm} />
                       <button
                         type="button"
                         className="small danger"

@@ -7,6 +7,7 @@ import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { ClassroomTopbar, ROLE_WORD } from './AccountBar.tsx';
 import { classroomApi, type Account } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
+import { AccountToggle } from './AccountToggle.tsx';
 import { formError } from './form-error.ts';
 import { OneTimePasswords } from './OneTimePasswords.tsx';
 import type { Credential } from './one-time-passwords.ts';
@@ -155,27 +156,7 @@ export function UsersPage({ user }: { user: Account }) {
                               <button type="button" className="small" onClick={() => reset(u)}>
                                 Reset password
                               </button>
-                              {u.disabled ? (
-                                <button type="button" className="small" onClick={() => act(classroomApi.enableUser(u.username))}>
-                                  Enable
-                                </button>
-                              ) : (
-                                <button
-                                  type="button"
-                                  className="small"
-                                  onClick={() =>
-                                    setConfirmReq({
-                                      title: `Disable ${u.username}?`,
-                                      body: `${u.displayName} is signed out and cannot sign in until enabled again. Their running labs are stopped (saved, nothing is deleted).`,
-                                      confirm: 'Disable',
-                                      danger: true,
-                                      onConfirm: () => act(classroomApi.disableUser(u.username)),
-                                    })
-                                  }
-                                >
-                                  Disable
-                                </button>
-                              )}
+                              <AccountToggle username={u.username} title={u.username} who={u.displayName} disabled={u.disabled === true} act={act} confirm={setConfirmReq} />
                               <button
                                 type="button"
                                 className="small danger"

@@ -50,6 +50,27 @@ links:
   - endpoints: ["r:eth1", "b:eth0"]
 `;
 
+/** Two hosts on an underlay, a pod behind each; the VXLAN overlay (VNI 42) is made by the test. */
+const UNDERLAY = `
+nodes:
+  hostA:
+    interfaces:
+      eth0: { addresses: [192.168.1.1/24] }
+  hostB:
+    interfaces:
+      eth0: { addresses: [192.168.1.2/24] }
+  podA:
+    interfaces:
+      eth0: { addresses: [10.0.0.1/24] }
+  podB:
+    interfaces:
+      eth0: { addresses: [10.0.0.2/24] }
+links:
+  - endpoints: ["hostA:eth0", "hostB:eth0"]
+  - endpoints: ["podA:eth0", "hostA:veth-a"]
+  - endpoints: ["podB:eth0", "hostB:veth-b"]
+`;
+
 const mine: string[] = [];
 async function deploy(name: string, yaml: string): Promise<string> {
   const full = `tr-int-${name}`;
@@ -271,5 +292,30 @@ describe('nslab trace on the real kernel', () => {
     expect(where(t, 'request')).toEqual(['ns1:eth0 out', 'ns2:eth0 in']);
     expect(t.events.find((e) => e.leg === 'reply')?.type).toBe('tcp RST');
     await expectClean(pair);
+  });
+
+  it('VXLAN: the pod frame is wrapped (VNI 42, UDP 4789) on the underlay and unwrapped on the far host', async () => {
+    const lab = await deploy('vxlan', UNDERLAY);
+    for (const [me, other, pod] of [['hostA', '192.168.1.2', 'veth-a'], ['hostB', '192.168.1.1', 'veth-b']] as const) {
+      const local = me === 'hostA' ? '192.168.1.1' : '192.168.1.2';
+      await inLab(lab, me, 'ip', 'link', 'add', 'name', 'vxlan42', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'remote', other, 'local', local, 'dev', 'eth0');
+      await inLab(lab, me, 'ip', 'link', 'add', 'name', 'br0', 'type', 'bridge');
+      await inLab(lab, me, 'ip', 'link', 'set', 'dev', 'vxlan42', 'master', 'br0');
+      await inLab(lab, me, 'ip', 'link', 'set', 'dev', pod, 'master', 'br0');
+      for (const dev of ['vxlan42', 'br0']) await inLab(lab, me, 'ip', 'link', 'set', 'dev', dev, 'up');
+    }
+    const j = await traceLab(lab, { from: 'podA', to: 'podB' });
+    expect(j).toMatchObject({ delivered: true, replied: true, reliable: true });
+    const wrapped = j.events.find((e) => e.leg === 'request' && e.changes.some((c) => c.kind === 'encapsulated'))!;
+    expect(wrapped.at).toMatchObject({ node: 'hostA', interface: 'eth0', direction: 'out' });
+    expect(wrapped.changes.find((c) => c.kind === 'encapsulated')).toMatchObject({ field: 'vxlan.vni', to: '42' });
+    expect(wrapped.changes.find((c) => c.kind === 'encapsulated')!.text).toContain('192.168.1.1 -> 192.168.1.2, UDP 4789');
+    const unwrapped = j.events.find((e) => e.leg === 'request' && e.changes.some((c) => c.kind === 'decapsulated'))!;
+    expect(unwrapped.at.node).toBe('hostB');
+    expect(j.events.indexOf(unwrapped)).toBeGreaterThan(j.events.indexOf(wrapped));
+    // The request reaches podB and the reply comes back the same way, wrapped on hostB's underlay.
+    expect(where(j, 'request').at(-1)).toBe('podB:eth0 in');
+    expect(j.events.some((e) => e.leg === 'reply' && e.at.node === 'hostB' && e.at.interface === 'eth0' && e.at.direction === 'out' && e.changes.some((c) => c.kind === 'encapsulated'))).toBe(true);
+    await expectClean(lab);
   });
 });

@@ -300,7 +300,8 @@ describe("the instructor's live view, with two students", () => {
     expect(await instructor.locator('.cr-watch .cr-watch-term').count()).toBe(0);
     await instructor.locator('tr[data-student="ada"]').getByRole('button', { name: 'Watch terminal' }).click();
     const watch = instructor.locator('.cr-watch');
-    expect(await watch.locator('h2').textContent()).toBe("Ada Lovelace's terminal in ns1");
+    // The heading names the namespace once the student's terminal list has answered.
+    await expect.poll(() => watch.locator('h2').textContent(), { timeout: 10_000 }).toBe("Ada Lovelace's terminal in ns1");
     await watch.locator('.cr-readonly-pill', { hasText: 'read-only' }).waitFor();
     await instructor.waitForFunction(() => /hello-from-42/.test(document.querySelector('.cr-watch .xterm-rows')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await ada.waitForFunction(() => /instructor .*is watching this terminal \(read-only\)/.test(document.querySelector('.nslab-term-pane[data-active="true"] .xterm-rows')?.textContent ?? ''), undefined, { timeout: 10_000 });

@@ -115,6 +115,9 @@ describe('the veth-pair guided lab with the mouse only', () => {
       expect(await page.getByRole('textbox', { name: 'New namespace' }).inputValue()).toBe(ns);
       await page.getByRole('button', { name: 'Add', exact: true }).click();
       await drawnAt(ns);
+      // The form closes when the server's answer arrives, which can be after the kernel's event drew
+      // the node: clicking + Namespace before that would close the still-open form instead.
+      await page.getByRole('textbox', { name: 'New namespace' }).waitFor({ state: 'detached' });
     }
     await waitForProgress(1);
   });

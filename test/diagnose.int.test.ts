@@ -7,22 +7,11 @@ import { join } from 'node:path';
 import { splitShellWords } from '@nslab/model';
 import type { LiveDiagnosis } from '@nslab/labs';
 import { destroyLab, listLabs } from '@nslab/driver';
-import { hostNetworkSnapshot, nslab } from './helpers.ts';
+import { hostNetworkSnapshot, nslab, PAIR } from './helpers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nslab-diag-'));
 let n = 0;
 
-const PAIR = `
-nodes:
-  ns1:
-    interfaces:
-      eth0: { addresses: [10.1.5.10/24] }
-  ns2:
-    interfaces:
-      eth0: { addresses: [10.1.5.11/24] }
-links:
-  - endpoints: ["ns1:eth0", "ns2:eth0"]
-`;
 const BRIDGE = `
 bridges:
   br0: {}

@@ -54,3 +54,16 @@ export function hostNetworkSnapshot(): string {
 export function hostCommand(argv: string[]): string {
   return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
 }
+
+/** Two namespaces joined by one veth pair (eth0 each end), 10.1.5.10 and 10.1.5.11: diagnosis and trace tests start here. */
+export const PAIR = `
+nodes:
+  ns1:
+    interfaces:
+      eth0: { addresses: [10.1.5.10/24] }
+  ns2:
+    interfaces:
+      eth0: { addresses: [10.1.5.11/24] }
+links:
+  - endpoints: ["ns1:eth0", "ns2:eth0"]
+`;

@@ -8,19 +8,8 @@ import { readFileSync } from 'node:fs';
 import { parseTopology, type Journey } from '@nslab/model';
 import { cgroupPids, deployLab, destroyLab, execInLab, getSandbox, inspectLab, listLabs, run, traceLab } from '@nslab/driver';
 import { runTrace } from '../apps/cli/src/trace.ts';
-import { nslab } from './helpers.ts';
+import { nslab, PAIR } from './helpers.ts';
 
-const PAIR = `
-nodes:
-  ns1:
-    interfaces:
-      eth0: { addresses: [10.1.5.10/24] }
-  ns2:
-    interfaces:
-      eth0: { addresses: [10.1.5.11/24] }
-links:
-  - endpoints: ["ns1:eth0", "ns2:eth0"]
-`;
 
 /** a and c on bridge br0 with router r; r routes to b. */
 const ROUTED = `

@@ -1,14 +1,21 @@
 // Guided labs on a live sandbox (start, check, solve), shared by the CLI and the server. Kept out
 // of the package index so the browser can import the pure parts without the driver.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyTopology, parseTopology, requiredCapabilities, type Topology } from '@nslab/model';
+import { emptyTopology, parseTopology, requiredCapabilities, type Journey, type Topology } from '@nslab/model';
+import { walk } from './diagnose-live.ts';
+import { answerStep, emptyGuideTraces, withTrace, type GuideTraces, type StepAnswer } from './guide-trace.ts';
+import { rightAnswer } from './trace-question.ts';
 import { checkProgress, progressOf, type LabProbe, type Progress } from './check.ts';
 import type { Lab } from './format.ts';
 import { catalogIds, loadLab } from './load.ts';
+import { isUploadId, UploadedLabStore } from './store.ts';
 import { runCommands, solveStep } from './solve.ts';
 import { BASE_TOOLS, KNOWN_TOOLS, labTools } from './tools.ts';
 import {
   CAPABILITY_HELP,
+  dataDir,
   deployLab,
   destroyLab,
   detectCapabilities,
@@ -19,10 +26,26 @@ import {
   missingCapabilities,
   MissingCapabilityError,
   missingTools,
+  traceLab,
+  writeFileAtomic,
 } from '@nslab/driver';
+import type { Step } from './format.ts';
 
 export function labsDir(): string {
   return process.env.NSLAB_LABS_DIR ?? join(installRoot(), 'labs');
+}
+
+/**
+ * A guided lab by id: the catalog's (a folder of labs/), or an uploaded one (`upload/...`, kept by
+ * UploadedLabStore): a lab started from either is checked and guided the same way.
+ */
+export function guidedLab(id: string): Lab {
+  return isUploadId(id) ? new UploadedLabStore().load(id) : loadLab(labsDir(), id);
+}
+
+/** Whether `id` names a guided lab there is (catalog or upload). */
+export function guidedLabExists(id: string): boolean {
+  return isUploadId(id) ? new UploadedLabStore().has(id) : catalogIds(labsDir()).includes(id);
 }
 
 export function startingTopology(lab: Lab): Topology {
@@ -114,13 +137,78 @@ export function probe(name: string): LabProbe {
   return {
     observe: () => inspectLab(name),
     exec: (node, argv) => execInLab(name, node, argv, { timeoutMs: 15_000 }),
+    guideTraces: () => ({ lab: name, record: loadGuideTraces(name) }),
   };
+}
+
+// ---------- trace steps: the traces a guided lab's learner ran, and their answers ----------
+
+/** Beside guide.json (the lab's data folder: it goes when the lab's data does). */
+const tracesFile = (name: string) => join(dataDir(), 'labs', name, 'guide-traces.json');
+
+/** The recorded traces and answers of a guided lab (null for a lab not started from the catalog). */
+export function loadGuideTraces(name: string): GuideTraces | null {
+  if (!labStore.loadGuide(name)) return null;
+  try {
+    const r = JSON.parse(readFileSync(tracesFile(name), 'utf8')) as GuideTraces;
+    return Array.isArray(r.traces) && typeof r.answers === 'object' && r.answers !== null ? r : emptyGuideTraces();
+  } catch {
+    return emptyGuideTraces();
+  }
+}
+
+function saveGuideTraces(name: string, rec: GuideTraces): void {
+  writeFileAtomic(tracesFile(name), JSON.stringify(rec), `the recorded traces of lab "${name}"`);
+}
+
+/**
+ * Keeps a journey the trace engine just produced on `name` for its guide's trace steps (nothing for
+ * a lab not started from the catalog). Only nslab's own trace paths call this: the server's trace
+ * route and `nslab trace`.
+ */
+export function recordGuideTrace(name: string, journey: Journey): void {
+  const rec = loadGuideTraces(name);
+  if (!rec || journey.lab !== name) return;
+  saveGuideTraces(name, withTrace(rec, journey, randomBytes(6).toString('hex'), new Date().toISOString()));
+}
+
+/**
+ * The learner's answer to trace step `step` (from 1), judged against their newest matching trace;
+ * a right one passes the step (its progress stored as a check stores it). Throws AnswerError for an
+ * answer that cannot be judged (no trace, the trace already used, a bad shape).
+ */
+export async function answerRunning(name: string, step: number, answer: unknown, through: LabProbe = probe(name)): Promise<{ answer: StepAnswer } & Progress> {
+  const lab = guideOf(name);
+  const s = lab.steps[step - 1];
+  if (!s) throw new Error(`--step must be 1-${lab.steps.length}`);
+  const r = answerStep(loadGuideTraces(name) ?? emptyGuideTraces(), name, s, answer, new Date().toISOString());
+  saveGuideTraces(name, r.rec);
+  return { answer: r.answer, ...(await checkRunning(name, step, through)) };
+}
+
+/** Traces the lab as `nslab trace` does and records the journey for the guide. */
+export async function traceForGuide(name: string, req: { from: string; to: string; protocol?: 'icmp' | 'tcp' | 'udp'; port?: number }): Promise<Journey> {
+  const j = await traceLab(name, req, { diagnose: (observed) => walk({ exec: (node, argv) => execInLab(name, node, argv, { timeoutMs: 15_000 }) }, observed, req.from, req.to) });
+  recordGuideTrace(name, j);
+  return j;
+}
+
+/** A step's reference solution on a running lab: its commands, then for a trace step the trace and the answer its journey calls for. */
+export async function solveLabStep(name: string, step: Step): Promise<void> {
+  await solveStep(step, labExec(name));
+  const t = step.trace;
+  if (!t) return;
+  const j = await traceForGuide(name, { from: t.from, to: t.to, protocol: t.protocol, ...(t.port !== undefined ? { port: t.port } : {}) });
+  const lab = guideOf(name);
+  const index = lab.steps.findIndex((x) => x.id === step.id);
+  if (index < 0) return; // a step of another lab: nothing to answer in this lab's guide
+  await answerRunning(name, index + 1, rightAnswer(t.ask, j).answer);
 }
 
 export const labExec = (name: string) => (node: string, argv: string[]) => execInLab(name, node, argv, { timeoutMs: 30_000, logAs: 'lab' });
 
 export async function startLab(id: string, name: string): Promise<Lab> {
-  const lab = loadLab(labsDir(), id);
+  const lab = guidedLab(id);
   const report = await detectCapabilities();
   const missing = missingCapabilities(report, requiredCapabilities(startingTopology(lab)));
   if (missing.length) throw new MissingCapabilityError(missing, report);
@@ -141,7 +229,7 @@ export async function startLab(id: string, name: string): Promise<Lab> {
 export function guideOf(name: string): Lab {
   const g = labStore.loadGuide(name);
   if (!g) throw new Error(`lab "${name}" was not started from the catalog (nslab lab start <lab> --name ${name})`);
-  return loadLab(labsDir(), g.lab);
+  return guidedLab(g.lab);
 }
 
 /** The guide's progress as stored with the lab (nothing is checked). */
@@ -157,6 +245,9 @@ export function progressRunning(name: string): Progress {
  */
 export async function checkRunning(name: string, step?: number, through: LabProbe = probe(name)): Promise<Progress> {
   const lab = guideOf(name);
+  const view = through;
+  // Trace steps read the lab's recorded traces, whichever way the lab itself is looked at.
+  through = { observe: (n) => view.observe(n), exec: (node, argv) => view.exec(node, argv), guideTraces: () => ({ lab: name, record: loadGuideTraces(name) }) };
   if (step !== undefined && (step < 1 || step > lab.steps.length)) throw new Error(`--step must be 1-${lab.steps.length}`);
   const before = labStore.loadGuide(name)!;
   const p = await checkProgress(lab, through, before.passed, step === undefined ? undefined : step - 1);
@@ -172,8 +263,9 @@ export async function solveRunning(name: string, step?: number): Promise<string[
   const lab = guideOf(name);
   const steps = step === undefined ? lab.steps : [lab.steps[step - 1]].filter((s) => s !== undefined);
   if (steps.length === 0) throw new Error(`--step must be 1-${lab.steps.length}`);
-  for (const s of steps) await solveStep(s, labExec(name));
+  for (const s of steps) await solveLabStep(name, s);
   return steps.map((s) => s.id);
 }
 
 export { catalogIds, loadLab, runCommands };
+export * from './store.ts';

@@ -4,7 +4,7 @@
 // monitor or watchdog is left in the lab.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { parseTopology, type Journey } from '@nslab/model';
 import { cgroupPids, deployLab, destroyLab, execInLab, getSandbox, inspectLab, listLabs, run, traceLab } from '@nslab/driver';
 import { runTrace } from '../apps/cli/src/trace.ts';
@@ -269,6 +269,54 @@ describe('nslab trace on the real kernel', () => {
     await expectClean(pair);
     const j = await traceLab(pair, { from: 'ns1', to: 'ns2' });
     expect(j).toMatchObject({ delivered: true, replied: true });
+    await expectClean(pair);
+  });
+
+  it('one watchdog per armed namespace, PID 1 of its own PID namespace, runs every collector; a learner killing one mid-trace gets a warning and the table is still removed', async () => {
+    const comm = (p: number) => { try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { return ''; } };
+    const ppid = (p: number) => { try { return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]); } catch { return 0; } };
+    const nspid = (p: number) => { try { return readFileSync(`/proc/${p}/status`, 'utf8').match(/^NSpid:\s+(.*)$/m)![1]!.trim().split(/\s+/).at(-1); } catch { return ''; } };
+    const ns2 = (await execInLab(pair, 'ns2', ['readlink', '/proc/self/ns/net'], { timeoutMs: 10_000 })).stdout.trim();
+    const netOf = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/net`); } catch { return ''; } };
+    const trace = traceLab(pair, { from: 'ns1', to: '10.1.5.99' });
+    const until = Date.now() + 20_000;
+    let seen: { dogs: number[]; kids: Map<number, string[]> } = { dogs: [], kids: new Map() };
+    while (Date.now() < until) {
+      const pids = labPids(pair);
+      const dogs = pids.filter((p) => comm(p) === 'nslab-trace');
+      const kids = new Map(dogs.map((d) => [d, pids.filter((p) => ppid(p) === d).map(comm).sort()]));
+      seen = { dogs, kids };
+      // Armed: the probe (a ping nobody answers, 2 s) is under way.
+      if (dogs.length === 3 && [...kids.values()].every((k) => k.includes('tcpdump') && k.includes('nft')) && pids.some((p) => comm(p) === 'ping')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // host, ns1, ns2: three watchdogs (not six), each the parent of its capture and its monitor.
+    expect(seen.dogs.length).toBe(3);
+    for (const d of seen.dogs) {
+      expect(nspid(d)).toBe('1');
+      expect(seen.kids.get(d)).toEqual(expect.arrayContaining(['nft', 'tcpdump']));
+    }
+    // The learner (root in the lab) kills ns2's watchdog outright: it cannot clean up, we do.
+    const victim = seen.dogs.find((d) => netOf(d) === ns2)!;
+    expect(victim).toBeDefined();
+    process.kill(victim, 'SIGKILL');
+    const j = await trace;
+    expect(j.reliable).toBe(false);
+    expect(j.warnings.join('\n')).toMatch(/ended during the trace/);
+    await expectClean(pair);
+  });
+
+  it("a learner's own nslab_trace_* table of another name is never deleted by a trace", async () => {
+    await inLab(pair, 'ns1', 'nft', 'add', 'table', 'inet', 'nslab_trace_0badf00d');
+    try {
+      const j = await traceLab(pair, { from: 'ns1', to: 'ns2' });
+      expect(j).toMatchObject({ delivered: true, replied: true });
+      const r = await execInLab(pair, 'ns1', ['nft', 'list', 'tables'], { timeoutMs: 10_000 });
+      expect(r.stdout).toContain('nslab_trace_0badf00d');
+      expect(r.stdout.match(/nslab_trace_/g)).toHaveLength(1);
+    } finally {
+      await inLab(pair, 'ns1', 'nft', 'delete', 'table', 'inet', 'nslab_trace_0badf00d');
+    }
     await expectClean(pair);
   });
 

@@ -1,5 +1,6 @@
 // `nslab trace`: send one probe carrying a unique marker through a lab and watch it. Collectors are
-// armed in the namespaces the diagnosis walker predicts (all of them in a small lab): a capture of
+// armed in the namespaces the diagnosis walker predicts (all of them in a small lab), under one
+// watchdog per namespace (collector.ts): a capture of
 // every interface of the namespace (tcpdump on `any`, cooked v2: interface and direction from the
 // kernel, link-layer sender, nanosecond kernel timestamps), a temporary nftables trace table that
 // marks only the probe, and `nft monitor` reading what the rules did to it. Then the probe goes, the
@@ -33,7 +34,7 @@ import { getSandbox, type Sandbox } from '../sandbox.ts';
 import { mapLimit, observeLab } from '../observe.ts';
 import { run } from '../run.ts';
 import { PcapFramer } from '../pcap.ts';
-import { Collector } from './collector.ts';
+import { Collector, type CollectorCommand } from './collector.ts';
 import { removeTraceRecord, staleTrace, takeTraceLock } from './lock.ts';
 
 export class TraceInputError extends Error {
@@ -79,6 +80,20 @@ const PROBE_TIMEOUT_MS = 4000;
 
 /** Only the packets a probe can be (or need: ARP), so a busy lab costs the capture little. */
 const CAPTURE_FILTER = 'arp or icmp or udp or tcp';
+
+/** One armed namespace: its watchdog and what its collectors said. */
+interface Watch {
+  node: string;
+  c: Collector;
+  framer: PcapFramer;
+  records: Buffer[];
+  header?: Buffer;
+  bad?: string;
+  reader: NftTraceReader;
+  nftBuf: string;
+  added: boolean;
+  deleted: boolean;
+}
 
 function checkRequest(req: TraceRequest): void {
   if (req.from !== HOST) {
@@ -172,66 +187,66 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
 
   const release = takeTraceLock(name, table, armed);
   const warnings: string[] = [];
-  const captures: { node: string; c: Collector; framer: PcapFramer; records: Buffer[]; header?: Buffer; bad?: string }[] = [];
-  const monitors: { node: string; c: Collector; reader: NftTraceReader; buf: string; added: boolean; deleted: boolean }[] = [];
+  const ruleset = traceRuleset(table, spec.marker);
+  const watches: Watch[] = [];
   try {
     t = performance.now();
-    // nft monitor first: its watchdog owns the removal of the trace table.
+    // One watchdog per namespace runs its collectors (collector.ts): the capture first (it loads the
+    // trace table once the capture listens), nft monitor (its table's creation proves it listens).
     for (const node of armed) {
-      const m = { node, reader: new NftTraceReader(node), buf: '', added: false, deleted: false } as (typeof monitors)[number];
-      m.c = new Collector(sb, node, ['nft', 'monitor'], {
-        maxBytes: MAX_MONITOR_BYTES,
-        cleanup: ['nft', 'delete', 'table', 'inet', table],
-        onData: (b) => {
-          m.buf += b.toString('utf8');
-          const lines = m.buf.split('\n');
-          m.buf = lines.pop()!.slice(-4096);
-          for (const l of lines) {
-            if (l.startsWith('trace id ')) m.reader.push(l);
-            else if (l.startsWith(`add table inet ${table}`)) m.added = true;
-            else if (l.startsWith(`delete table inet ${table}`)) m.deleted = true;
-          }
+      const w = { node, framer: new PcapFramer(), records: [] as Buffer[], reader: new NftTraceReader(node), nftBuf: '', added: false, deleted: false } as Watch;
+      const commands: CollectorCommand[] = [
+        {
+          argv: ['tcpdump', '-Z', 'tcpdump', '-p', '-n', '-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-B', '1024', '-s', String(SNAPLEN), '--time-stamp-precision=nano', '-w', '-', '--', CAPTURE_FILTER],
+          maxBytes: MAX_CAPTURE_BYTES,
+          onData: (b) => {
+            if (w.bad) return;
+            try {
+              const chunk = w.framer.push(b);
+              if (chunk.header) w.header = chunk.header;
+              w.records.push(...chunk.records);
+            } catch (e) {
+              w.bad = (e as Error).message;
+            }
+          },
         },
-      });
-      monitors.push(m);
-      const cap = { node, framer: new PcapFramer(), records: [] as Buffer[] } as (typeof captures)[number];
-      cap.c = new Collector(sb, node, ['tcpdump', '-Z', 'tcpdump', '-p', '-n', '-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-B', '1024', '-s', String(SNAPLEN), '--time-stamp-precision=nano', '-w', '-', '--', CAPTURE_FILTER], {
-        maxBytes: MAX_CAPTURE_BYTES,
-        onData: (b) => {
-          if (cap.bad) return;
-          try {
-            const chunk = cap.framer.push(b);
-            if (chunk.header) cap.header = chunk.header;
-            cap.records.push(...chunk.records);
-          } catch (e) {
-            cap.bad = (e as Error).message;
-          }
+        {
+          argv: ['nft', 'monitor'],
+          maxBytes: MAX_MONITOR_BYTES,
+          onData: (b) => {
+            w.nftBuf += b.toString('utf8');
+            const lines = w.nftBuf.split('\n');
+            w.nftBuf = lines.pop()!.slice(-4096);
+            for (const l of lines) {
+              if (l.startsWith('trace id ')) w.reader.push(l);
+              else if (l.startsWith(`add table inet ${table}`)) w.added = true;
+              else if (l.startsWith(`delete table inet ${table}`)) w.deleted = true;
+            }
+          },
         },
-      });
-      captures.push(cap);
+      ];
+      w.c = new Collector(sb, node, commands, { ruleset, cleanup: ['nft', 'delete', 'table', 'inet', table] });
+      watches.push(w);
     }
-    // Per namespace: its capture listening (tcpdump says so once its socket is bound; the trace
-    // fails without it), then its trace table loaded (the monitor started with the capture, well
-    // before it is listening).
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    const ruleset = traceRuleset(table, spec.marker);
-    const loads = await mapLimit(captures, 8, async (cap) => {
-      while (!/listening on /.test(cap.c.stderr)) {
-        if (cap.c.ended || Date.now() > deadline) {
-          throw new Error(`the capture in ${cap.node} did not start: ${cap.c.stderr.trim().split('\n').at(-1) || (cap.c.ended ? 'tcpdump exited' : 'no answer in 5 s')}`);
-        }
-        await new Promise((r) => setTimeout(r, 5));
+    // Per namespace: the capture listening (the trace fails without it), then the trace table loaded.
+    const loads = await Promise.all(watches.map(async (w) => {
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([w.c.loaded, new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), START_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      if (r === null || r === 'timeout' || w.c.exits.has(0)) {
+        const said = w.c.stderr(0).trim().split('\n').at(-1) || w.c.chainStderr.trim().split('\n').at(-1);
+        throw new Error(`the capture in ${w.node} did not start: ${said || (r === 'timeout' ? 'no answer in 5 s' : 'tcpdump exited')}`);
       }
-      return run(inNode(sb, cap.node, ['nft', '-f', '-']), { input: ruleset, timeoutMs: STEP_TIMEOUT_MS, maxOutput: 16 * 1024 });
-    });
+      return r;
+    }));
     loads.forEach((r, k) => {
-      if (r.code !== 0) warnings.push(`no firewall trace in ${armed[k]}: nft said ${(r.stderr.trim().split('\n')[0] ?? '').slice(0, 200) || `exit ${r.code}`}`);
+      if (r.code !== 0) warnings.push(`no firewall trace in ${armed[k]}: nft said ${(r.output.trim().split('\n')[0] ?? '').slice(0, 200) || `exit ${r.code}`}`);
     });
     lap('armed', t);
     t = performance.now();
     // The monitor printing our table's creation proves it was listening before the probe.
     const until = Date.now() + 1000;
-    while (monitors.some((m, k) => loads[k]!.code === 0 && !m.added) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    while (watches.some((w, k) => loads[k]!.code === 0 && !w.added) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     lap('nft', t);
 
     t = performance.now();
@@ -241,23 +256,26 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
     await new Promise((r) => setTimeout(r, SETTLE_MS));
 
     t = performance.now();
-    const early = [...captures.map((c) => ({ node: c.node, c: c.c, what: 'capture' })), ...monitors.map((m) => ({ node: m.node, c: m.c, what: 'nft monitor' }))];
-    early.forEach((x) => {
-      if (x.c.ended && !x.c.truncated) warnings.push(`the ${x.what} in ${x.node} ended during the trace (killed?): what it would have seen is missing`);
-    });
-    await Promise.all(early.map((x) => x.c.finish(STOP_GRACE_MS)));
+    for (const w of watches) {
+      if (w.c.ended) warnings.push(`the collectors in ${w.node} ended during the trace (killed?): what they would have seen is missing`);
+      else {
+        if (w.c.exits.has(0) && !w.c.capped.has(0)) warnings.push(`the capture in ${w.node} ended during the trace (killed?): what it would have seen is missing`);
+        if (w.c.exits.has(1) && !w.c.capped.has(1)) warnings.push(`the nft monitor in ${w.node} ended during the trace (killed?): what it would have seen is missing`);
+      }
+    }
+    await Promise.all(watches.map((w) => w.c.finish(STOP_GRACE_MS)));
     lap('stop', t);
 
     // ---- what they saw ----
     t = performance.now();
-    for (const m of monitors) {
-      if (m.deleted) warnings.push(`the trace table in ${m.node} was deleted during the trace: its firewall evidence is missing`);
-      if (m.c.truncated) warnings.push(`the nft monitor in ${m.node} wrote more than ${MAX_MONITOR_BYTES} bytes: the rest was not read`);
-    }
     const sightings: Sighting[] = [];
-    for (const cap of captures) {
+    for (const cap of watches) {
+      if (cap.deleted) warnings.push(`the trace table in ${cap.node} was deleted during the trace: its firewall evidence is missing`);
+      if (cap.c.capped.has(1)) warnings.push(`the nft monitor in ${cap.node} wrote more than ${MAX_MONITOR_BYTES} bytes: the rest was not read`);
+      if (cap.c.bad) warnings.push(`the collectors' pipe in ${cap.node} carried ${cap.c.bad}: the rest was not read`);
+      else if (cap.c.truncated) warnings.push(`the collectors in ${cap.node} wrote more than nslab reads: the rest was not read`);
       if (cap.bad) warnings.push(`the capture in ${cap.node} was not pcap (${cap.bad}): the rest was not read`);
-      if (cap.c.truncated) warnings.push(`the capture in ${cap.node} passed ${MAX_CAPTURE_BYTES} bytes (a flood?): the rest was not read`);
+      if (cap.c.capped.has(0)) warnings.push(`the capture in ${cap.node} passed ${MAX_CAPTURE_BYTES} bytes (a flood?): the rest was not read`);
       const f: PcapFormat | null = cap.header ? pcapFormat(cap.header) : null;
       if (!f || f.linktype !== LINKTYPE_LINUX_SLL2) {
         if (cap.header) warnings.push(`the capture in ${cap.node} is not in the cooked v2 format nslab asked for`);
@@ -279,7 +297,7 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
       target,
       probe: spec,
       sightings,
-      nft: monitors.flatMap((m) => m.reader.traces()),
+      nft: watches.flatMap((m) => m.reader.traces()),
       diagnosis,
       probeOk: probe.code === 0,
       probeOutput: (probe.stdout + probe.stderr).slice(0, 2000),
@@ -290,9 +308,9 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
     opts.onTiming?.('total', performance.now() - t0);
     return journey;
   } finally {
-    await Promise.all([...captures.map((c) => c.c.finish(STOP_GRACE_MS)), ...monitors.map((m) => m.c.finish(STOP_GRACE_MS))]);
+    await Promise.all(watches.map((w) => w.c.finish(STOP_GRACE_MS)));
     // A watchdog that had to be killed did not remove its table: remove it here, by its name.
-    const leftover = monitors.filter((m) => m.c.code === null).map((m) => m.node);
+    const leftover = watches.filter((w) => !w.c.done).map((w) => w.node);
     await mapLimit(leftover, 8, (node) => run(inNode(sb, node, ['nft', 'delete', 'table', 'inet', table]), { timeoutMs: STEP_TIMEOUT_MS, maxOutput: 4096 }));
     release();
   }

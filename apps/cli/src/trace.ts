@@ -3,6 +3,7 @@
 // from, type) with what changed at each hop and why it went there.
 import { parseArgs } from 'node:util';
 import { walk } from '@nslab/labs';
+import { recordGuideTrace } from '@nslab/labs/runtime';
 import { execInLab, traceLab, TraceInputError, type TraceRequest } from '@nslab/driver';
 import type { Headers, Journey, JourneyEvent } from '@nslab/model';
 
@@ -58,6 +59,12 @@ export async function traceCmd(args: string[], io: Io): Promise<number> {
       return 2;
     }
     throw e;
+  }
+  // A guided lab's trace steps are answered from the learner's own traces, this one included.
+  try {
+    recordGuideTrace(lab, j);
+  } catch (e) {
+    io.err(`nslab: warning: the trace was not recorded for the lab's guide: ${(e as Error).message}\n`);
   }
   io.out(json ? JSON.stringify(j, null, 2) + '\n' : formatJourney(j));
   return j.delivered && j.replied && j.reliable ? 0 : 1;

@@ -7,6 +7,7 @@ import type { Check, CheckSpec, Lab, Step } from './format.ts';
 import { describeCheck } from './describe.ts';
 import { expectedEnd, expectedVeths, type ExpectedVeth } from './expect.ts';
 import { stepNodes } from './named-nodes.ts';
+import { traceCheck, type GuideTraces } from './guide-trace.ts';
 
 export interface ExecResult {
   code: number | null;
@@ -22,6 +23,8 @@ export interface LabProbe {
    */
   observe(nodes?: readonly string[]): Promise<ObservedLab>;
   exec(node: string, argv: string[]): Promise<ExecResult>;
+  /** The lab's name and the traces its learner ran with their answers (steps that ask about a trace). */
+  guideTraces?(): { lab: string; record: GuideTraces | null };
 }
 
 export interface CheckResult {
@@ -325,6 +328,10 @@ export async function checkStep(step: Step, probe: LabProbe, lab?: Pick<Lab, 'st
   const ctx: Ctx = { lab: await probe.observe(stepNodes(step)), probe, veths: expectedVeths(lab?.steps ?? [step], lab) };
   const checks: CheckResult[] = [];
   for (const spec of step.checks) checks.push(await runCheck(spec, ctx));
+  if (step.trace) {
+    const g = probe.guideTraces?.();
+    checks.push(g ? traceCheck(g.record, g.lab, step) : { title: `Trace and answer: ${step.trace.question}`, ok: false, detail: 'this step is answered in the guide after a trace of the running lab', hints: [] });
+  }
   return { step: step.id, title: step.title, ok: checks.every((c) => c.ok), checks };
 }
 

@@ -1,6 +1,7 @@
 // A guided lab: its starting topology, steps (Markdown), the checks that tell from the kernel's
 // real state whether a step is done, hints chosen by what the state shows, and a reference solution.
 import type { Capability } from '@nslab/model';
+import type { TraceTask } from './trace-question.ts';
 
 export interface IfaceRef {
   node: string;
@@ -62,6 +63,12 @@ export interface Step {
   /** Markdown: goal, explanation, commands to try. */
   markdown: string;
   checks: CheckSpec[];
+  /**
+   * Trace and explain: the step also needs the learner to have traced this packet on their lab and
+   * answered the question right against the journey their trace produced (the reference solution
+   * runs the trace and answers from it).
+   */
+  trace?: TraceTask;
   solution: SolutionCommand[];
   mistakes: Mistake[];
 }

@@ -8,3 +8,5 @@ export * from './diagnose-live.ts';
 export * from './tools.ts';
 export * from './expect.ts';
 export * from './named-nodes.ts';
+export * from './trace-question.ts';
+export * from './guide-trace.ts';

@@ -4,6 +4,7 @@ import { CAPABILITIES, checkCidr, checkInterfaceName, checkIp, checkNodeName, sp
 import { TopologyError } from '@nslab/model';
 import type { Check, CheckSpec, Hint, Lab, Mistake, SolutionCommand, Step } from './format.ts';
 import { KNOWN_TOOLS, toolPackage } from './tools.ts';
+import { defaultQuestion, TRACE_ASKS, type TraceAsk, type TraceTask } from './trace-question.ts';
 
 export interface LabFiles {
   /** lab.yaml text */
@@ -193,6 +194,36 @@ function readCommands(r: Reader, v: unknown, field: string): SolutionCommand[] {
   });
 }
 
+function readTrace(r: Reader, v: unknown, f: string): TraceTask | undefined {
+  if (!isObj(v)) {
+    r.add(f, 'type', 'trace is {from, to, protocol?, port?, ask, question?}');
+    return undefined;
+  }
+  r.keys(v, f, ['from', 'to', 'protocol', 'port', 'ask', 'question']);
+  const from = r.node(v.from, `${f}.from`);
+  const to = r.str(v, 'to', f) ?? '';
+  if (to && checkIp(to) && checkNodeName(to) && to !== 'host') r.add(`${f}.to`, 'target', `to ${JSON.stringify(to)} is neither a node name nor an IPv4 address`);
+  const protocol = v.protocol === undefined ? 'icmp' : v.protocol;
+  if (protocol !== 'icmp' && protocol !== 'tcp' && protocol !== 'udp') r.add(`${f}.protocol`, 'enum', 'protocol is icmp, tcp or udp');
+  let port: number | undefined;
+  if (protocol === 'tcp' || protocol === 'udp') {
+    if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) r.add(`${f}.port`, 'port', `a ${protocol} trace needs a port from 1 to 65535`);
+    else port = v.port;
+  } else if (v.port !== undefined) r.add(`${f}.port`, 'port', 'an icmp trace has no port');
+  let ask: TraceAsk | undefined;
+  const kinds = TRACE_ASKS.join(', ');
+  if (typeof v.ask === 'string') {
+    if (v.ask === 'next-hop-of') r.add(`${f}.ask`, 'ask', 'next-hop-of names its node: ask: { next-hop-of: router }');
+    else if ((TRACE_ASKS as readonly string[]).includes(v.ask)) ask = { kind: v.ask as TraceAsk['kind'] };
+    else r.add(`${f}.ask`, 'ask', `unknown question ${JSON.stringify(v.ask)} (known: ${kinds})`);
+  } else if (isObj(v.ask) && Object.keys(v.ask).length === 1 && 'next-hop-of' in v.ask) {
+    ask = { kind: 'next-hop-of', node: r.node(v.ask['next-hop-of'], `${f}.ask.next-hop-of`) };
+  } else r.add(`${f}.ask`, 'ask', `ask is one of ${kinds} (next-hop-of as { next-hop-of: NODE })`);
+  const question = v.question === undefined ? undefined : r.str(v, 'question', f);
+  if (!ask || (protocol !== 'icmp' && protocol !== 'tcp' && protocol !== 'udp')) return undefined;
+  return { from, to, protocol, ...(port !== undefined ? { port } : {}), ask, question: question ?? defaultQuestion(ask) };
+}
+
 function readCheckSpec(r: Reader, v: unknown, field: string): CheckSpec | null {
   // Either a bare check, or {check, title?, hints?}.
   if (isObj(v) && 'check' in v) {
@@ -259,14 +290,16 @@ export function parseLab(id: string, files: LabFiles): Lab {
   (Array.isArray(doc.steps) ? doc.steps : []).forEach((s, i) => {
     const f = `lab.steps[${i}]`;
     if (!isObj(s)) return r.add(f, 'type', 'a step is a mapping');
-    r.keys(s, f, ['id', 'title', 'doc', 'checks', 'solution', 'mistakes']);
+    r.keys(s, f, ['id', 'title', 'doc', 'checks', 'trace', 'solution', 'mistakes']);
     const sid = r.str(s, 'id', f) ?? `step-${i + 1}`;
     if (ids.has(sid)) r.add(`${f}.id`, 'duplicate', `step id ${sid} is used twice`);
     ids.add(sid);
     const docPath = r.str(s, 'doc', f);
     const markdown = docPath ? files.read(docPath) : null;
     if (docPath && markdown === null) r.add(`${f}.doc`, 'missing-file', `no file ${docPath} in the lab folder`);
-    if (!Array.isArray(s.checks) || s.checks.length === 0) r.add(`${f}.checks`, 'required', 'a step needs at least one check');
+    const trace = s.trace === undefined ? undefined : readTrace(r, s.trace, `${f}.trace`);
+    if (s.checks !== undefined && !Array.isArray(s.checks)) r.add(`${f}.checks`, 'type', 'checks must be a list');
+    else if ((!Array.isArray(s.checks) || s.checks.length === 0) && s.trace === undefined) r.add(`${f}.checks`, 'required', 'a step needs at least one check (or a trace to explain)');
     const checks = (Array.isArray(s.checks) ? s.checks : []).map((c, k) => readCheckSpec(r, c, `${f}.checks[${k}]`)).filter((c): c is CheckSpec => c !== null);
     const solution = readCommands(r, s.solution, `${f}.solution`);
     const mistakes: Mistake[] = [];
@@ -276,7 +309,7 @@ export function parseLab(id: string, files: LabFiles): Lab {
       r.keys(m, mf, ['title', 'run', 'expectHint']);
       mistakes.push({ title: r.str(m, 'title', mf) ?? '', run: readCommands(r, m.run, `${mf}.run`), expectHint: r.str(m, 'expectHint', mf) ?? '' });
     });
-    steps.push({ id: sid, title: r.str(s, 'title', f) ?? sid, markdown: markdown ?? '', checks, solution, mistakes });
+    steps.push({ id: sid, title: r.str(s, 'title', f) ?? sid, markdown: markdown ?? '', checks, ...(trace ? { trace } : {}), solution, mistakes });
   });
   if (r.issues.length) throw new TopologyError(r.issues);
   return { id, title, summary, requires, tools, topology, steps };

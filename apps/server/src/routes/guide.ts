@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { describeCheck, expectedVeths, type Check, type Lab, type StepResult } from '@nslab/labs';
-import { catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
+import { AnswerError, describeCheck, expectedVeths, type Check, type GuideTraces, type Lab, type StepResult } from '@nslab/labs';
+import { answerRunning, catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadGuideTraces, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
@@ -15,6 +15,14 @@ import * as S from './schemas.ts';
 const LabId = Type.Object({ id: S.Name });
 const StartBody = Type.Object({ name: Type.Optional(S.Name) }, { additionalProperties: false });
 const StepBody = Type.Object({ step: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false });
+// The answer's shape depends on the step's question: checked by @nslab/labs (checkAnswerShape), field by field.
+const AnswerBody = Type.Object(
+  {
+    step: Type.Integer({ minimum: 1, maximum: 100 }),
+    answer: Type.Object({ node: Type.Optional(Type.String({ maxLength: 64 })), flooded: Type.Optional(Type.Boolean()), ports: Type.Optional(Type.Array(Type.String({ maxLength: 15 }), { maxItems: 64 })) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
 
 const RUNNABLE: Availability = { missing: [], missingTools: [], blocked: [], problems: [] };
 
@@ -32,8 +40,17 @@ function publicLab(lab: Lab, availability: Availability) {
       id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)), veths: expectedVeths([s], lab),
       pings: s.checks.flatMap((c) => ('ping' in c.check ? [{ from: c.check.ping.from, to: c.check.ping.to }] : [])),
       loopback: loopbackNodes(s),
+      // A trace step's task and question (its answer is computed from the learner's own trace, never sent).
+      ...(s.trace ? { trace: s.trace } : {}),
     })),
   };
+}
+
+/** The last answer to each trace step (right or not, and the journey's words for it). */
+function publicAnswers(rec: GuideTraces | null): Record<string, { ok: boolean; text: string; at: string }> {
+  const out: Record<string, { ok: boolean; text: string; at: string }> = {};
+  for (const [id, a] of Object.entries(rec?.answers ?? {})) out[id] = { ok: a.ok, text: a.text, at: a.at };
+  return out;
 }
 
 /** Nodes whose lo a step's checks or hints name: the exercise is about their loopback. */
@@ -103,8 +120,30 @@ export async function guideRoutes(app: FastifyInstance, opts: { registry: LabReg
     if (!labStore.loadGuide(req.params.lab)) return { guide: null };
     const lab = await guided(req.params.lab);
     const { passed, current, done } = progressRunning(req.params.lab);
-    return { guide: lab.id, ...publicLab(lab, RUNNABLE), passed, current, done };
+    return { guide: lab.id, ...publicLab(lab, RUNNABLE), passed, current, done, answers: publicAnswers(loadGuideTraces(req.params.lab)) };
   });
+
+  r.post(
+    '/labs/:lab/guide/answer',
+    {
+      schema: { summary: 'Answer a trace step\'s question: judged against the newest trace of this lab that fits the step (one answer per trace); a right answer passes the step', params: S.LabParams, body: AnswerBody },
+      config: write,
+    },
+    async (req) => {
+      const lab = await guided(req.params.lab);
+      const step = lab.steps[req.body.step - 1];
+      if (!step) throw new ApiError(400, 'BAD_STEP', `step must be 1-${lab.steps.length}`, 'step');
+      const live = await opts.registry.get(req.params.lab);
+      try {
+        const { answer, results, passed, current, done } = await answerRunning(req.params.lab, req.body.step, req.body.answer, liveProbe(live));
+        opts.hooks?.checked(req, req.params.lab, results);
+        return { ok: answer.ok, text: answer.text, results, passed, current, done };
+      } catch (e) {
+        if (e instanceof AnswerError) throw new ApiError(e.code === 'BAD_ANSWER' || e.code === 'NOT_A_TRACE_STEP' ? 400 : 409, e.code, e.message, e.field);
+        throw e;
+      }
+    },
+  );
 
   r.post(
     '/labs/:lab/guide/check',

@@ -1,11 +1,13 @@
 // POST /api/v1/labs/:lab/trace {from, to, protocol?, port?}: one probe with a unique marker followed
 // through the lab on the real kernel; answers its Journey (@nslab/protocol). Who may: as for the
 // diagnosis (lab-read: the lab's owner, their instructors, an admin; the probe and the trace table
-// are the lab's own for a moment and gone after). One trace at a time per lab.
+// are the lab's own for a moment and gone after). One trace at a time per lab. A guided lab keeps
+// the journey for its trace steps (@nslab/labs/runtime recordGuideTrace).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
 import { walk } from '@nslab/labs';
+import { recordGuideTrace } from '@nslab/labs/runtime';
 import { listLabs, sweepStaleTrace, traceLab, TraceBusyError, TraceInputError } from '@nslab/driver';
 import { Journey, TraceBody } from '@nslab/protocol';
 import { ApiError } from '../errors.ts';
@@ -37,10 +39,18 @@ export async function traceRoutes(app: FastifyInstance, opts: { registry: LabReg
     // check does: a trace in a 300-namespace lab reads no more than one in a 3-namespace lab.
     const probe = liveProbe(lab);
     try {
-      return await traceLab(lab.name, { from, to, ...(req.body.protocol ? { protocol: req.body.protocol } : {}), ...(req.body.port !== undefined ? { port: req.body.port } : {}) }, {
+      const journey = await traceLab(lab.name, { from, to, ...(req.body.protocol ? { protocol: req.body.protocol } : {}), ...(req.body.port !== undefined ? { port: req.body.port } : {}) }, {
         observe: (ends) => probe.observe(ends.filter((n) => lab.state.nodes.some((m) => m.name === n))),
         diagnose: (observed) => walk(probe, observed, from, to),
       });
+      // A guided lab's trace steps are answered from the learner's own traces (the guide's answer
+      // route judges against the newest one that fits): kept with the lab, never taken from a client.
+      try {
+        recordGuideTrace(lab.name, journey);
+      } catch (e) {
+        req.log.warn({ err: e, lab: lab.name }, 'could not record the trace for the guide');
+      }
+      return journey;
     } catch (e) {
       if (e instanceof TraceInputError) throw new ApiError(400, 'INVALID_INPUT', e.message, e.field);
       if (e instanceof TraceBusyError) throw new ApiError(409, 'TRACE_BUSY', e.message);

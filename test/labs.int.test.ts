@@ -1,12 +1,13 @@
 // Every guided lab on the real kernel: each step's checks fail before its solution and pass after,
 // each listed mistake gets the right hint, and a learner who runs `nslab lab check` after each step
 // ends with the lab done (exit 0), including labs whose later steps undo what earlier ones checked
-// (promisc, macvlan). Labs this machine cannot run are reported by feature.
+// (promisc, macvlan). A trace step's solution traces the lab and answers from its journey, as a
+// learner does. Labs this machine cannot run are reported by feature.
 import { afterAll, describe, expect, it } from 'vitest';
 import { planDeploy } from '@nslab/model';
-import { checkStep, loadCatalog, runCommands, solveStep } from '@nslab/labs';
+import { checkStep, loadCatalog, runCommands } from '@nslab/labs';
 import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
-import { labExec, labMissing, labsDir, probe, startLab, startingTopology } from '@nslab/labs/runtime';
+import { labExec, labMissing, labsDir, probe, solveLabStep, startLab, startingTopology } from '@nslab/labs/runtime';
 import { hostNetworkSnapshot, nslab } from './helpers.ts';
 
 const catalog = loadCatalog(labsDir());
@@ -43,7 +44,7 @@ describe('guided lab catalog', () => {
       for (const [i, step] of lab.steps.entries()) {
         const before = await checkStep(step, probe(name));
         expect(before.ok, `${lab.id}/${step.id} passes before its solution`).toBe(false);
-        await solveStep(step, labExec(name));
+        await solveLabStep(name, step);
         const after = await checkStep(step, probe(name));
         expect(after.ok, `${lab.id}/${step.id} after its solution: ${JSON.stringify(after.checks.filter((c) => !c.ok))}`).toBe(true);
         // The learner checks after each step: this one passes and is kept; the next is the current one.
@@ -61,7 +62,7 @@ describe('guided lab catalog', () => {
       for (const [i, step] of lab.steps.entries()) {
         for (const m of step.mistakes) {
           await fresh(lab.id, name);
-          for (const prev of lab.steps.slice(0, i)) await solveStep(prev, labExec(name));
+          for (const prev of lab.steps.slice(0, i)) await solveLabStep(name, prev);
           await runCommands(m.run, labExec(name));
           const r = await checkStep(step, probe(name));
           expect(r.ok, `${lab.id}/${step.id} mistake "${m.title}" passes`).toBe(false);

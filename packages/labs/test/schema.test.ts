@@ -38,7 +38,8 @@ describe('lab.schema.json', () => {
     for (const s of lab.steps) expect(s.markdown.trim(), `${id}/${s.id} doc`).not.toBe('');
     // Every lab lists at least one typical mistake, and every step has a reference solution.
     expect(lab.steps.flatMap((s) => s.mistakes).length, id).toBeGreaterThan(0);
-    for (const s of lab.steps) expect(s.solution.length, `${id}/${s.id} solution`).toBeGreaterThan(0);
+    // A trace step's solution is the trace and the answer its journey calls for (commands optional).
+    for (const s of lab.steps) expect(s.solution.length + (s.trace ? 1 : 0), `${id}/${s.id} solution`).toBeGreaterThan(0);
     // The starting topology is valid native YAML and plans (whatever this kernel supports).
     if (lab.topology) expect(planDeploy(parseTopology(lab.topology).topology).length, `${id} topology`).toBeGreaterThan(0);
   });
@@ -59,6 +60,10 @@ describe('lab.schema.json', () => {
     ['unknown details key', step('      - { interface: { node: ns1, name: vx0 }, details: { vni: 42 } }')],
     ['hint without text', step('      - check: { namespace: ns1 }\n        hints: [{ when: { namespace: ns2 } }]')],
     ['mistake without expectHint', step('      - { namespace: ns1 }\n    mistakes: [{ title: M, run: [ip netns add ns2] }]')],
+    ['trace with an unknown question', 'title: T\nsummary: S\nsteps: [{ id: a, title: A, doc: a.md, trace: { from: ns1, to: ns2, ask: why } }]'],
+    ['tcp trace without a port', 'title: T\nsummary: S\nsteps: [{ id: a, title: A, doc: a.md, trace: { from: ns1, to: ns2, protocol: tcp, ask: where-dropped } }]'],
+    ['icmp trace with a port', 'title: T\nsummary: S\nsteps: [{ id: a, title: A, doc: a.md, trace: { from: ns1, to: ns2, port: 80, ask: where-dropped } }]'],
+    ['step with neither checks nor trace', 'title: T\nsummary: S\nsteps: [{ id: a, title: A, doc: a.md }]'],
     ['unknown capability', 'title: T\nsummary: S\nrequires: [wifi]\nsteps: [{ id: a, title: A, doc: a.md, checks: [{ namespace: ns1 }] }]'],
   ];
 

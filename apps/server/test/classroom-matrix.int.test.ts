@@ -72,6 +72,7 @@ function urlFor(route: RouteEntry): string {
     assignment: String(assignment),
     student: 'sam',
     session: 'nosession',
+    upload: 'none-0000000000000000',
   };
   const path = route.url.replace(/:([a-z]+)/g, (_m, k: string) => {
     if (!(k in fill)) throw new Error(`the matrix has no value for :${k} (route ${route.url}): add one`);
@@ -159,7 +160,7 @@ describe('permission matrix (from the route table)', () => {
     for (const r of routes) expect(EXPECTED[r.access], `${r.method} ${r.url}`).toBeDefined();
     // Classroom routes are there, and the lab ones.
     const urls = routes.map((r) => `${r.method} ${r.url}`);
-    for (const u of ['POST /api/v1/auth/login', 'POST /api/v1/auth/join', 'POST /api/v1/classes/:class/roster', 'GET /api/v1/labs/:lab/events', 'GET /api/v1/labs/:lab/nodes/:node/terminal', 'GET /api/v1/labs/:lab/export', 'GET /api/v1/labs/:lab/diagnose', 'GET /api/v1/labs/:lab/log', 'GET /api/v1/labs/:lab/captures/:id/events', 'GET /api/v1/classes/:class/assignments/:assignment/live', 'GET /api/v1/classes/:class/assignments/:assignment/grid', 'POST /api/v1/assignments/:assignment/start', 'GET /api/v1/labs/:lab/terminals/:session/watch', 'GET /api/v1/labs/:lab/idle-stop', 'DELETE /api/v1/labs/:lab/idle-stop', 'DELETE /api/v1/classes/:class/assignments/:assignment', 'POST /api/v1/users/:user/disable', 'POST /api/v1/users/:user/enable', 'DELETE /api/v1/users/:user', 'DELETE /api/v1/classes/:class/students/:student', 'DELETE /api/v1/classes/:class', 'GET /api/v1/classes/:class/quotas', 'PUT /api/v1/classes/:class/quotas']) {
+    for (const u of ['POST /api/v1/auth/login', 'POST /api/v1/auth/join', 'POST /api/v1/classes/:class/roster', 'GET /api/v1/labs/:lab/events', 'GET /api/v1/labs/:lab/nodes/:node/terminal', 'GET /api/v1/labs/:lab/export', 'GET /api/v1/labs/:lab/diagnose', 'GET /api/v1/labs/:lab/log', 'GET /api/v1/labs/:lab/captures/:id/events', 'GET /api/v1/classes/:class/assignments/:assignment/live', 'GET /api/v1/classes/:class/assignments/:assignment/grid', 'POST /api/v1/assignments/:assignment/start', 'GET /api/v1/labs/:lab/terminals/:session/watch', 'GET /api/v1/labs/:lab/idle-stop', 'DELETE /api/v1/labs/:lab/idle-stop', 'DELETE /api/v1/classes/:class/assignments/:assignment', 'POST /api/v1/users/:user/disable', 'POST /api/v1/users/:user/enable', 'DELETE /api/v1/users/:user', 'DELETE /api/v1/classes/:class/students/:student', 'DELETE /api/v1/classes/:class', 'GET /api/v1/classes/:class/quotas', 'PUT /api/v1/classes/:class/quotas', 'GET /api/v1/lab-uploads', 'POST /api/v1/lab-uploads', 'DELETE /api/v1/lab-uploads/:upload']) {
       expect(urls).toContain(u);
     }
   });

@@ -185,8 +185,9 @@ export class Accounts {
     const classes = n('SELECT COUNT(*) AS n FROM classes WHERE created_by = ?');
     const assignments = n('SELECT COUNT(*) AS n FROM assignments WHERE created_by = ?');
     const codes = n('SELECT COUNT(*) AS n FROM join_codes WHERE created_by = ?');
-    if (classes + assignments + codes === 0) return null;
-    return [classes ? `${classes} class${classes === 1 ? '' : 'es'}` : '', assignments ? `${assignments} assignment${assignments === 1 ? '' : 's'}` : '', codes ? `${codes} join code${codes === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+    const uploads = n('SELECT COUNT(*) AS n FROM uploaded_labs WHERE owner_id = ?');
+    if (classes + assignments + codes + uploads === 0) return null;
+    return [classes ? `${classes} class${classes === 1 ? '' : 'es'}` : '', assignments ? `${assignments} assignment${assignments === 1 ? '' : 's'}` : '', codes ? `${codes} join code${codes === 1 ? '' : 's'}` : '', uploads ? `${uploads} uploaded lab${uploads === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
   }
 
   /** Gone, with its sessions, memberships, lab records and checks (the caller removes the labs first). */

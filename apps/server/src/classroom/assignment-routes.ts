@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { catalogIds, labsDir, loadLab, startingTopology, startLab } from '@nslab/labs/runtime';
+import { catalogIds, guidedLab, guidedLabExists, isUploadId, labsDir, startingTopology, startLab, UPLOAD_PREFIX } from '@nslab/labs/runtime';
 import { findSandbox, labStore } from '@nslab/driver';
 import { ApiError, toErrorBody } from '../errors.ts';
 import type { LabRegistry } from '../registry.ts';
@@ -19,6 +19,7 @@ import { stepsOf } from './grid.ts';
 import type { ProgressChange, StudentRow } from './progress.ts';
 import { shownName, userOf } from './principal.ts';
 import { removeLabs } from './lab-removal.ts';
+import { uploadRoutes } from './upload-routes.ts';
 
 const ClassParams = Type.Object({ class: Type.String({ maxLength: 20 }) });
 const AssignmentParams = Type.Object({ class: Type.String({ maxLength: 20 }), assignment: Type.String({ maxLength: 20, description: 'an assignment id' }) });
@@ -27,7 +28,7 @@ const OwnParams = Type.Object({ assignment: Type.String({ maxLength: 20, descrip
 const Time = (description: string) => Type.String({ maxLength: 40, description });
 const PublishBody = Type.Object(
   {
-    lab: Type.String({ minLength: 1, maxLength: 64, description: 'a guided lab id of the catalog' }),
+    lab: Type.String({ minLength: 1, maxLength: 64, description: 'a guided lab id of the catalog, or an uploaded lab\'s (upload/...: yours, or any for an admin)' }),
     opensAt: Type.Optional(Time('when students may start it (default: now); ISO-8601 with a zone')),
     closesAt: Time('when starting it stops; ISO-8601 with a zone'),
   },
@@ -60,14 +61,25 @@ function catalogLab(id: string, field: string): string {
   return id;
 }
 
+/** A lab an assignment's copy is started from: it must still be there (an upload can be deleted only while unused, but its files can go). */
+function assignedLab(a: Assignment) {
+  if (!guidedLabExists(a.lab)) throw new ApiError(409, 'LAB_GONE', `assignment ${a.id}: its lab "${a.lab}" is no longer on this server`, 'lab');
+  return guidedLab(a.lab);
+}
+
 function publicAssignment(a: Assignment, at = Date.now()) {
-  const title = catalogIds(labsDir()).includes(a.lab) ? loadLab(labsDir(), a.lab).title : a.lab;
-  return { ...a, title, window: windowState(a, at) };
+  const title = guidedLabExists(a.lab) ? guidedLab(a.lab).title : a.lab;
+  return { ...a, title, uploaded: isUploadId(a.lab), window: windowState(a, at) };
+}
+
+/** A lab id as a name part: an upload's without "upload/" and its hash (the assignment's id keeps copies apart). */
+function labSlug(lab: string): string {
+  return isUploadId(lab) ? lab.slice(UPLOAD_PREFIX.length).replace(/-[0-9a-f]{16}$/, '') : lab;
 }
 
 /** The display name of a student's copy: the lab's id and the assignment's (kernel name u<id>-<this>). */
 export function copyName(a: Assignment): string {
-  return `${a.lab}-a${a.id}`;
+  return `${labSlug(a.lab)}-a${a.id}`;
 }
 
 export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: Classroom; registry: LabRegistry; terminals: TerminalManager; mutationRate: number }): Promise<void> {
@@ -75,10 +87,11 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
   const c = opts.classroom;
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
   const stuck = (q: { stuckMinutes?: number }) => q.stuckMinutes ?? c.stuckMinutes;
+  await app.register(uploadRoutes, { classroom: c, mutationRate: opts.mutationRate });
 
   /** Deploy the guided lab's start as `name` (a copy that is gone, or a reset). */
   const deploy = async (a: Assignment, name: string) => {
-    const lab = loadLab(labsDir(), catalogLab(a.lab, 'lab'));
+    const lab = assignedLab(a);
     await opts.registry.deployNew(name, startingTopology(lab), () => startLab(lab.id, name));
   };
 
@@ -90,7 +103,8 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
     '/classes/:class/assignments',
     { schema: { summary: 'Publish a catalog lab to the class for a window', params: ClassParams, body: PublishBody }, config: { access: 'class-instructor', ...mutating } },
     async (req, reply) => {
-      const lab = catalogLab(req.body.lab, 'lab');
+      // An upload is the caller's own (an admin: anyone's); another instructor's is a 404 as if made up.
+      const lab = isUploadId(req.body.lab) ? c.uploads.mine(me(req), req.body.lab, 'lab').id : catalogLab(req.body.lab, 'lab');
       const opensAt = req.body.opensAt !== undefined ? parseTime(req.body.opensAt, 'opensAt') : new Date().toISOString();
       const closesAt = parseTime(req.body.closesAt, 'closesAt');
       return reply.code(201).send(publicAssignment(c.assignments.create(Number(req.params.class), lab, opensAt, closesAt, me(req))));
@@ -156,7 +170,7 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
     { schema: { summary: 'Export the progress: JSON (grid and every check) or CSV (one line per student and step)', params: AssignmentParams, querystring: ExportQuery }, config: { access: 'class-instructor' } },
     async (req, reply) => {
       const a = c.assignments.inClass(Number(req.params.class), req.params.assignment);
-      const base = `assignment-${a.id}-${a.lab}-progress`;
+      const base = `assignment-${a.id}-${labSlug(a.lab)}-progress`;
       if (req.query.format === 'csv') {
         return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${base}.csv"`).send(c.grids.exportCsv(a, stuck(req.query)));
       }

@@ -11,6 +11,7 @@ import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-t
 import { IdleStops } from './idle-stops.ts';
 import { LabOwners } from './ownership.ts';
 import { TerminalOwners } from './terminal-owners.ts';
+import { UploadedLabs } from './uploads.ts';
 import { OidcLogin } from './oidc.ts';
 import { DEFAULT_STUDENT_QUOTAS, type StudentQuotaLimits } from './quotas.ts';
 import { DEFAULT_SESSION, Sessions, type SessionOptions } from './sessions.ts';
@@ -85,6 +86,7 @@ export class Classroom {
   readonly idleStops: IdleStops;
   readonly terminalOwners: TerminalOwners;
   readonly assignments: Assignments;
+  readonly uploads: UploadedLabs;
   readonly progress: Progress;
   readonly grids: GridBuilder;
   readonly stuckMinutes: number;
@@ -117,6 +119,7 @@ export class Classroom {
     this.idleStops = new IdleStops(db);
     this.terminalOwners = new TerminalOwners(db, this.owners);
     this.assignments = new Assignments(db);
+    this.uploads = new UploadedLabs(db);
     this.progress = new Progress(db);
     this.grids = new GridBuilder(this.assignments, this.progress, this.classes);
     this.stuckMinutes = opts.stuckMinutes ?? DEFAULT_STUCK_MINUTES;

@@ -1,17 +1,17 @@
 // The instructor's grid of an assignment (students × steps), whole or one student's row, and its
 // export as JSON and CSV.
 import { stringify } from 'csv-stringify/sync';
-import { catalogIds, labsDir, loadLab } from '@nslab/labs/runtime';
+import { guidedLab, guidedLabExists } from '@nslab/labs/runtime';
 import type { Assignment, Assignments } from './assignments.ts';
 import type { Classes } from './classes.ts';
 import type { CheckRecord, Grid, Progress, Student, StudentRow } from './progress.ts';
 
 export const DEFAULT_STUCK_MINUTES = 10;
 
-/** The steps of a catalog lab ([] if the catalog no longer has it: the grid then has no columns). */
+/** The steps of a catalog or uploaded lab ([] if it is gone: the grid then has no columns). */
 export function stepsOf(labId: string): { id: string; title: string }[] {
-  if (!catalogIds(labsDir()).includes(labId)) return [];
-  return loadLab(labsDir(), labId).steps.map((s) => ({ id: s.id, title: s.title }));
+  if (!guidedLabExists(labId)) return [];
+  return guidedLab(labId).steps.map((s) => ({ id: s.id, title: s.title }));
 }
 
 export class GridBuilder {

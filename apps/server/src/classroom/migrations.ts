@@ -191,4 +191,21 @@ CREATE TABLE class_quotas (
 );
 `,
   },
+  // --- uploaded lab folders (uploads.ts; the files are in @nslab/labs' UploadedLabStore) ---
+  {
+    version: 9,
+    name: 'uploaded labs',
+    sql: `
+CREATE TABLE uploaded_labs (
+  id TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL REFERENCES users (id),
+  name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  files INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX uploaded_labs_owner ON uploaded_labs (owner_id);
+`,
+  },
 ];

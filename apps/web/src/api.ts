@@ -74,6 +74,24 @@ export interface GuideStep {
   pings?: { from: string; to: string }[];
   /** Nodes whose loopback this step is about. */
   loopback?: string[];
+  /** Trace and explain: the trace to run and the question answered from its journey (guide/TraceQuestion). */
+  trace?: GuideTraceTask;
+}
+
+export interface GuideTraceTask {
+  from: string;
+  to: string;
+  protocol: 'icmp' | 'tcp' | 'udp';
+  port?: number;
+  ask: { kind: 'which-node-rewrote-source' | 'first-packet-flooded' | 'where-dropped' | 'next-hop-of'; node?: string };
+  question: string;
+}
+
+/** A trace step's answer: a node (or "none"), or for first-packet-flooded yes/no and the ports. */
+export interface GuideTraceAnswer {
+  node?: string;
+  flooded?: boolean;
+  ports?: string[];
 }
 
 export interface GuideVethEnd {
@@ -207,7 +225,9 @@ export const api = {
   catalog: () => request<{ labs: GuideLab[] }>('GET', '/catalog').then((r) => r.labs),
   startGuided: (id: string, name?: string) => request<{ name: string; lab: string }>('POST', `/catalog/${seg(id)}/start`, name ? { name } : {}),
   /** `{guide: null}` for a lab not started from the catalog. */
-  guide: (name: string) => request<(GuideLab & GuideProgress & { guide: string }) | { guide: null }>('GET', `${lab(name)}/guide`),
+  guide: (name: string) => request<(GuideLab & GuideProgress & { guide: string; answers?: Record<string, { ok: boolean; text: string; at: string }> }) | { guide: null }>('GET', `${lab(name)}/guide`),
+  answerGuide: (name: string, step: number, answer: GuideTraceAnswer) =>
+    request<{ ok: boolean; text: string; results: GuideStepResult[] } & GuideProgress>('POST', `${lab(name)}/guide/answer`, { step, answer }),
   /** `step` is 1-based; without it the current step (and the open ones after it while they pass). */
   checkGuide: (name: string, step?: number) =>
     request<{ results: GuideStepResult[] } & GuideProgress>('POST', `${lab(name)}/guide/check`, step === undefined ? {} : { step }),

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import { checkNodeName } from '@nslab/model';
-import { AnswerError, describeCheck, expectedVeths, type Check, type GuideTraces, type Lab, type StepResult } from '@nslab/labs';
+import { AnswerError, taskWords, describeCheck, expectedVeths, type Check, type GuideTraces, type Lab, type StepResult } from '@nslab/labs';
 import { answerRunning, catalogIds, checkRunning, guideOf, labAvailability, labsDir, loadGuideTraces, loadLab, progressRunning, solveRunning, startLab, startingTopology, type Availability } from '@nslab/labs/runtime';
 import { labStore } from '@nslab/driver';
 import { ApiError } from '../errors.ts';
@@ -37,7 +37,7 @@ function publicLab(lab: Lab, availability: Availability) {
     // veths: the pairs the step names, so the editor can propose those names.
     // pings and loopback: where a down lo matters in this step (the graph shows it loudly only there).
     steps: lab.steps.map((s) => ({
-      id: s.id, title: s.title, markdown: s.markdown, checks: s.checks.map((c) => c.title ?? describeCheck(c.check)), veths: expectedVeths([s], lab),
+      id: s.id, title: s.title, markdown: s.markdown, checks: [...s.checks.map((c) => c.title ?? describeCheck(c.check)), ...(s.trace ? [`Trace ${taskWords(s.trace)} and answer: ${s.trace.question}`] : [])], veths: expectedVeths([s], lab),
       pings: s.checks.flatMap((c) => ('ping' in c.check ? [{ from: c.check.ping.from, to: c.check.ping.to }] : [])),
       loopback: loopbackNodes(s),
       // A trace step's task and question (its answer is computed from the learner's own trace, never sent).

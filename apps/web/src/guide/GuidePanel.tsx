@@ -14,6 +14,7 @@ import { ErrorNote } from '../ui/ErrorNote.tsx';
 import { Markdown, type Shells } from './Markdown.tsx';
 import { publishGuide } from './guide-state.ts';
 import { focus, getLabTerminals, useLabTerminals } from '../terminal/terminal-store.ts';
+import { TraceQuestion, type Answered } from './TraceQuestion.tsx';
 import { currentStep, Debounced, firstOpen, looksGuided, passedCount, progressText, rememberedGuided, rememberGuided } from './progress.ts';
 
 interface Checked {
@@ -45,6 +46,7 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
   const [open, setOpenState] = useState(readOpen);
   const [checking, setChecking] = useState<string | null>(null);
   const [lastAuto, setLastAuto] = useState<{ at: number; step: string } | null>(null);
+  const [answers, setAnswers] = useState<Record<string, { ok: boolean; text: string }>>({});
   const [error, setError] = useState<Explained | null>(null);
 
   const setOpen = (v: boolean) => {
@@ -82,6 +84,7 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
         rememberGuided(lab, true);
         setGuide(g);
         setPassed(done);
+        setAnswers(g.answers ?? {});
         setExpanded(firstOpen(g.steps.map((s) => s.id), done) ?? g.steps[g.steps.length - 1]?.id ?? null);
       } catch (e) {
         if (stop) return;
@@ -203,6 +206,14 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
     };
   }, [lab, terminals, nodeNames, openTerminal]);
 
+  // A trace step's answer is also its check: the results and progress come back with the verdict.
+  const answered = (step: GuideStep, r: Answered) => {
+    const res = r.results.find((x) => x.step === step.id);
+    if (res) setResults((prev) => ({ ...prev, [step.id]: { result: res, at: Date.now(), auto: false } }));
+    setAnswers((a) => ({ ...a, [step.id]: { ok: r.ok, text: r.text } }));
+    setPassed(new Set(r.passed));
+  };
+
   if (!guide) return null;
   const ids = guide.steps.map((s) => s.id);
   const done = passedCount(ids, passed);
@@ -264,6 +275,8 @@ export function GuidePanel({ lab, store }: { lab: string; store: LabStore }) {
             onCheck={() => void check(s, false)}
             shells={shells}
             readOnly={readOnly}
+            answer={answers[s.id]}
+            onAnswered={(r) => answered(s, r)}
           />
         ))}
       </ol>
@@ -286,6 +299,9 @@ function StepItem(props: {
   shells: Shells;
   /** Why this account only reads the lab (an instructor in a student's lab), or null. */
   readOnly: string | null;
+  /** A trace step's last answer. */
+  answer?: { ok: boolean; text: string };
+  onAnswered(r: Answered): void;
 }) {
   const { lab, step, index, passed, open, checked, checking, next, shells } = props;
   const id = useId();
@@ -331,6 +347,7 @@ function StepItem(props: {
       {open && (
         <div className="guide-step-body" id={`${id}-body`} role="region" aria-labelledby={`${id}-head`}>
           <Markdown source={step.markdown} headingOffset={3} shells={shells} />
+          {step.trace && <TraceQuestion lab={lab} step={index + 1} task={step.trace} last={props.answer} readOnly={!!props.readOnly} onAnswered={props.onAnswered} />}
           <h4 className="checks-title">Checks</h4>
           <ul className="guide-checks" aria-label={`Checks of step ${index + 1}`}>
             {rows.map((r, j) => (

@@ -37,7 +37,7 @@ function pointOf(cy: Core, lab: ObservedLab | null, node: string, iface: string 
 
 const eventPoint = (cy: Core, lab: ObservedLab | null, e: JourneyEvent) => pointOf(cy, lab, e.at.node, e.at.interface, e.at.direction);
 
-export function TraceOverlay({ journey, index, lab, ms }: { journey: Journey; index: number; lab: ObservedLab | null; ms: number }): JSX.Element | null {
+export function TraceOverlay({ journey, index, lab, ms, showDrop = true }: { journey: Journey; index: number; lab: ObservedLab | null; ms: number; showDrop?: boolean }): JSX.Element | null {
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const cy = currentCy();
   useEffect(() => {
@@ -81,7 +81,8 @@ export function TraceOverlay({ journey, index, lab, ms }: { journey: Journey; in
     const p = eventPoint(cy, lab, e);
     return p ? [{ i, e, p }] : [];
   });
-  const drop = journey.drop && last ? pointOf(cy, lab, journey.drop.node, journey.drop.interface, journey.drop.interface ? 'in' : undefined) : null;
+  // Predict mode keeps the ✕ until the learner has said where the packet went from its last sighting.
+  const drop = journey.drop && last && showDrop ? pointOf(cy, lab, journey.drop.node, journey.drop.interface, journey.drop.interface ? 'in' : undefined) : null;
   const fly = Math.min(700, Math.round(ms * 0.7));
   return createPortal(
     <div className="trace-layer" aria-hidden data-step={index}>

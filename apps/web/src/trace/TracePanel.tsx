@@ -3,7 +3,8 @@
 // envelope on the graph (TraceOverlay), and the hop panel: the packet as it came in and as it left,
 // layer by layer, the fields that changed highlighted, why it went there (linked to the inspector),
 // and where it was dropped with the evidence. Keys while the panel has focus: ← → step, space plays.
-import { useEffect, useId, useReducer, useRef, useState, type JSX, type KeyboardEvent } from 'react';
+// Predict mode (PredictBox) asks where the packet goes next before each move.
+import { useEffect, useId, useMemo, useReducer, useRef, useState, type JSX, type KeyboardEvent } from 'react';
 import type { Journey, JourneyEvent, ObservedLab } from '@nslab/model';
 import { useLab } from '../lab/context.ts';
 import { useLabState } from '../live/useLab.ts';
@@ -28,6 +29,8 @@ import {
   type TraceForm,
 } from './journey-view.ts';
 import { runTrace, useTrace, closeTrace } from './trace-store.ts';
+import { predictPlan, score, type Judged, type Question } from './predict.ts';
+import { PredictBox, PredictFeedback } from './PredictBox.tsx';
 import { TraceOverlay } from './TraceOverlay.tsx';
 import './trace.css';
 
@@ -46,7 +49,7 @@ export function TracePanel({ lab: name }: { lab: string }): JSX.Element {
   useEffect(() => {
     if (!t.ask) return;
     const firstNs = lab?.nodes.find((n) => n.kind !== 'host' && !n.unsafeName)?.name ?? '';
-    setForm((f) => ({ ...f, from: t.ask!.from ?? (f.from || firstNs), to: t.ask!.to ?? (t.ask!.from !== undefined ? '' : f.to) }));
+    setForm((f) => ({ ...f, from: t.ask!.from ?? (f.from || firstNs), to: t.ask!.to ?? (t.ask!.from !== undefined ? '' : f.to), ...(t.ask!.protocol ? { protocol: t.ask!.protocol, port: t.ask!.port ?? '' } : {}) }));
     requestAnimationFrame(() => toInput.current?.focus());
     // Only a new ask refills the form.
   }, [askN]);
@@ -193,31 +196,63 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
   const ms = stepMs(speed);
   const root = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
+  // Predict mode: the questions of this journey (from the lab as it was drawn when the journey came).
+  const [predict, setPredict] = useState(false);
+  const plan = useMemo(() => predictPlan(journey, lab), [journey, lab !== null]);
+  const [answers, setAnswers] = useState<ReadonlyMap<number, Judged>>(new Map());
+  const [feedback, setFeedback] = useState<Judged | null>(null);
+  const [reached, setReached] = useState(-1);
+  const question: Question | undefined = predict && !answers.has(s.index) ? plan.get(s.index) : undefined;
+  const dropQ = [...plan.values()].find((q) => q.kind === 'drop');
+  const dropShown = !predict || !dropQ || answers.has(dropQ.at);
+  useEffect(() => setReached((r) => Math.max(r, s.index)), [s.index]);
 
   useEffect(() => {
     if (!s.playing) return;
+    // A question stops the player: the learner answers before the envelope moves on.
+    if (question) return dispatch({ kind: 'pause' });
     const timer = setTimeout(() => dispatch({ kind: 'tick' }), s.index < 0 ? ms / 2 : ms);
     return () => clearTimeout(timer);
-  }, [s.playing, s.index, ms]);
+  }, [s.playing, s.index, ms, question]);
   // The keyboard goes to the journey once it is shown, so → steps at once.
   useEffect(() => root.current?.focus({ preventScroll: true }), []);
   useEffect(() => {
     list.current?.querySelector('[aria-current="step"]')?.scrollIntoView({ block: 'nearest' });
   }, [s.index]);
 
+  const answer = (_guess: string, j: Judged) => {
+    setAnswers((a) => new Map(a).set(s.index, j));
+    setFeedback(j);
+    // The envelope moves once the guess is judged (a drop has nowhere to move to).
+    if (question?.kind !== 'drop') dispatch({ kind: 'next' });
+    root.current?.focus({ preventScroll: true });
+  };
+  const togglePredict = (on: boolean) => {
+    setPredict(on);
+    setAnswers(new Map());
+    setFeedback(null);
+    setReached(-1);
+    dispatch({ kind: 'first' });
+  };
+
   const onKey = (e: KeyboardEvent) => {
     const el = e.target as HTMLElement;
     if (el.closest('input, select, textarea')) return;
-    if (e.key === 'ArrowRight') dispatch({ kind: 'next' });
-    else if (e.key === 'ArrowLeft') dispatch({ kind: 'back' });
-    else if (e.key === ' ' && !el.closest('button')) dispatch({ kind: 'toggle' });
-    else if (e.key === 'Home') dispatch({ kind: 'first' });
-    else if (e.key === 'End') dispatch({ kind: 'last' });
-    else return;
+    if (e.key === 'ArrowRight') {
+      if (!question) dispatch({ kind: 'next' });
+    } else if (e.key === 'ArrowLeft') dispatch({ kind: 'back' });
+    else if (e.key === ' ' && !el.closest('button')) {
+      if (!question || s.playing) dispatch({ kind: 'toggle' });
+    } else if (e.key === 'Home') dispatch({ kind: 'first' });
+    else if (e.key === 'End') {
+      if (!predict) dispatch({ kind: 'last' });
+    } else return;
     e.preventDefault();
     e.stopPropagation();
   };
   const last = s.index === events.length - 1;
+  const done = predict && last && !question && plan.size > 0;
+  const total = score(answers);
 
   return (
     <div className={stale ? 'trace-journey stale' : 'trace-journey'} tabIndex={0} ref={root} onKeyDown={onKey} aria-label="Journey: ← → step, space plays">
@@ -245,13 +280,13 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
         <button type="button" onClick={() => dispatch({ kind: 'back' })} disabled={s.index < 0} aria-label="Back" title="Back one step (←)">
           ◀ Back
         </button>
-        <button type="button" className="primary" onClick={() => dispatch({ kind: 'toggle' })} disabled={events.length === 0} aria-label={s.playing ? 'Pause' : 'Play'} title="Play / pause (space)">
+        <button type="button" className="primary" onClick={() => dispatch({ kind: 'toggle' })} disabled={events.length === 0 || (!!question && !s.playing)} aria-label={s.playing ? 'Pause' : 'Play'} title="Play / pause (space)">
           {s.playing ? '⏸ Pause' : '▶ Play'}
         </button>
-        <button type="button" onClick={() => dispatch({ kind: 'next' })} disabled={last} aria-label="Step" title="Next step (→)">
+        <button type="button" onClick={() => dispatch({ kind: 'next' })} disabled={last || !!question} aria-label="Step" title={question ? 'Say where it goes next first' : 'Next step (→)'}>
           Step ▶
         </button>
-        <button type="button" onClick={() => dispatch({ kind: 'last' })} disabled={last} aria-label="To the end" title="To the end (End)">
+        <button type="button" onClick={() => dispatch({ kind: 'last' })} disabled={last || predict} aria-label="To the end" title={predict ? 'Predict mode: one step at a time' : 'To the end (End)'}>
           ▶|
         </button>
         <label className="trace-speed">
@@ -267,7 +302,21 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
         <span className="trace-position mono" aria-live="polite">
           {s.index < 0 ? 'at the start' : `step ${s.index + 1} / ${events.length}`}
         </span>
+        <label className="trace-predict-toggle" title="Before each move, say where the packet goes next: click it on the graph or pick it from the list">
+          <input type="checkbox" checked={predict} onChange={(e) => togglePredict(e.target.checked)} /> Predict the next hop
+        </label>
       </div>
+      {predict && (
+        <div className="trace-predict" aria-label="Predict the next hop">
+          {feedback && <PredictFeedback judged={feedback} />}
+          {question && <PredictBox key={s.index} question={question} lab={lab} here={s.index < 0 ? journey.from : events[s.index]!.at.node} onAnswer={answer} />}
+          {done && (
+            <p className="predict-score" role="status">
+              Score: <strong>{total.right}</strong> / {total.asked} right
+            </p>
+          )}
+        </div>
+      )}
       <div className="trace-body">
         <ol className="trace-events" ref={list} aria-label="Events">
           <li className="trace-events-head" aria-hidden>
@@ -276,12 +325,12 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
             <span>from</span>
             <span>type</span>
           </li>
-          {events.map((e, i) => (
+          {events.map((e, i) => (predict && i > reached ? null :
             <li
               key={i}
               className={`trace-event leg-${e.leg}${i === s.index ? ' current' : ''}${i > s.index ? ' future' : ''}`}
               aria-current={i === s.index ? 'step' : undefined}
-              onClick={() => dispatch({ kind: 'go', index: i })}
+              onClick={() => dispatch({ kind: 'go', index: predict ? Math.min(i, reached) : i })}
             >
               <span className="mono" title={timeWords(e.t)}>{(e.t / 1e6).toFixed(3)}</span>
               <span className="mono" title={placeWords(e.at)}>{placeShort(e.at)}</span>
@@ -293,7 +342,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
               </span>
             </li>
           ))}
-          {journey.drop && (
+          {journey.drop && dropShown && (
             <li className={`trace-event dropped${last ? ' current' : ''}`}>
               <span />
               <span className="mono">{placeShort({ node: journey.drop.node, interface: journey.drop.interface ?? '—' })}</span>
@@ -302,14 +351,14 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
             </li>
           )}
         </ol>
-        <HopPanel journey={journey} index={s.index} lab={lab} />
+        <HopPanel journey={journey} index={s.index} lab={lab} dropShown={dropShown} />
       </div>
-      <TraceOverlay journey={journey} index={s.index} lab={lab} ms={ms} />
+      <TraceOverlay journey={journey} index={s.index} lab={lab} ms={ms} showDrop={dropShown} />
     </div>
   );
 }
 
-function HopPanel({ journey, index, lab }: { journey: Journey; index: number; lab: ObservedLab | null }): JSX.Element {
+function HopPanel({ journey, index, lab, dropShown }: { journey: Journey; index: number; lab: ObservedLab | null; dropShown: boolean }): JSX.Element {
   const { select } = useLab();
   const events = journey.events;
   const hop = hopAt(events, index);
@@ -320,7 +369,7 @@ function HopPanel({ journey, index, lab }: { journey: Journey; index: number; la
         <p className="muted">
           The probe waits in <strong>{journey.from}</strong>. Press <kbd>→</kbd> or <strong>Step</strong> to follow it; <strong>Play</strong> runs it at the chosen speed.
         </p>
-        {journey.drop && events.length === 0 && <DropEvidence journey={journey} />}
+        {journey.drop && events.length === 0 && dropShown && <DropEvidence journey={journey} />}
       </section>
     );
   }
@@ -338,7 +387,7 @@ function HopPanel({ journey, index, lab }: { journey: Journey; index: number; la
       <h3>
         {hop.node === 'host' ? 'lab host' : hop.node} <span className={`trace-leg leg-${e.leg}`}>{legWords(e.leg)}</span> <span className="muted">{e.type}</span>
       </h3>
-      {last && journey.drop && <DropEvidence journey={journey} />}
+      {last && journey.drop && dropShown && <DropEvidence journey={journey} />}
       <table className="trace-headers">
         <thead>
           <tr>
@@ -374,7 +423,7 @@ function HopPanel({ journey, index, lab }: { journey: Journey; index: number; la
           </tbody>
         ))}
       </table>
-      {!hop.outbound && hop.inbound && <p className="muted trace-note">{last && journey.drop ? 'It went no further.' : 'Step on to see it leave (or be delivered).'}</p>}
+      {!hop.outbound && hop.inbound && <p className="muted trace-note">{last && journey.drop && dropShown ? 'It went no further.' : 'Step on to see it leave (or be delivered).'}</p>}
       {out && out.changes.length > 0 && (
         <ul className="trace-changes" aria-label="What changed">
           {out.changes.map((c, i) => (

@@ -11,6 +11,8 @@ import { traceBody } from './journey-view.ts';
 export interface TraceAsk {
   from?: string;
   to?: string;
+  protocol?: TraceForm['protocol'];
+  port?: string;
   /** Bumped on every ask, so asking again from the same place brings the form forward again. */
   n: number;
 }
@@ -38,8 +40,15 @@ export function traceState(lab: string): TraceState {
 }
 
 /** Open the Trace tab with this from / to filled in (a trace already shown stays until a new one runs). */
-export function askTrace(lab: string, from?: string, to?: string): void {
-  set(lab, { ask: { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), n: Date.now() + Math.random() }, error: null });
+export function askTrace(lab: string, from?: string, to?: string, probe?: { protocol: TraceForm['protocol']; port?: number }): void {
+  const p = probe ? { protocol: probe.protocol, port: probe.port !== undefined ? String(probe.port) : '' } : {};
+  set(lab, { ask: { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...p, n: Date.now() + Math.random() }, error: null });
+}
+
+/** A guided step's "Trace it": the Trace tab opens with this trace filled in, and it runs at once. */
+export function traceNow(lab: string, form: TraceForm): Promise<void> {
+  askTrace(lab, form.from, form.to, { protocol: form.protocol, ...(form.protocol !== 'icmp' ? { port: Number(form.port) } : {}) });
+  return runTrace(lab, form);
 }
 
 export function closeTrace(lab: string): void {

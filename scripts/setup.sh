@@ -12,6 +12,7 @@ fi
 # Every package of the guided labs' tools (packages/labs/src/tools.ts) is here: a test holds it to that.
 pkgs=(iproute2 iputils-ping iputils-tracepath arping tcpdump ethtool bridge-utils iptables nftables util-linux procps tar findutils perl socat coreutils bash
       hping3              # nslab trace --tcp: a SYN that carries the probe's marker
+      conntrack           # nslab trace: conntrack -E, the NAT entry (original and reply tuples) a NAT hop cites
       chromium fonts-dejavu-core
       g++ make python3    # node-gyp builds better-sqlite3 (classroom mode's database) from source here
       fonts-wqy-microhei)  # CJK glyphs for Chromium (the labs' Chinese terms): 1.6 MB, vs 7.5 MB wqy-zenhei, 57 MB noto-cjk

@@ -95,7 +95,7 @@ async function leftovers(lab: string): Promise<{ tables: string[]; procs: string
   const procs = labPids(lab).flatMap((p) => {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      return /tcpdump|nft monitor|nslab-trace/.test(cmd) || readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'nslab-trace' ? [cmd] : [];
+      return /tcpdump|nft monitor|nslab-trace|monitor neigh|conntrack -E/.test(cmd) || readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'nslab-trace' ? [cmd] : [];
     } catch {
       return [];
     }
@@ -195,6 +195,12 @@ describe('nslab trace on the real kernel', () => {
       expect(j).toMatchObject({ delivered: true, replied: true });
       // The nat rules that did it, from the nft trace.
       expect(j.events.flatMap((e) => e.why).some((w) => w.kind === 'nat' && /masquerade/i.test(w.text))).toBe(true);
+      // The conntrack entry behind both rewrites (conntrack -E in r, which forwards), both tuples.
+      const ct = hop.why.find((w) => w.kind === 'conntrack')!;
+      expect(ct.text).toMatch(/^conntrack entry in r \(NEW\): original 10\.1\.0\.10 -> 10\.9\.0\.99 id \d+, reply 10\.2\.0\.10 -> 10\.2\.0\.1 id \d+/);
+      expect(ct.detail).toMatch(/^\[NEW\] icmp .*src=10\.1\.0\.10 dst=10\.9\.0\.99 .*src=10\.2\.0\.10 dst=10\.2\.0\.1 /);
+      expect(back.why.find((w) => w.kind === 'conntrack')?.text).toMatch(/the reply is translated back by it/);
+      expect(j.notes).toBeUndefined();
     } finally {
       await inLab(routed, 'r', 'iptables', '-t', 'nat', '-F');
     }
@@ -317,6 +323,51 @@ describe('nslab trace on the real kernel', () => {
     } finally {
       await inLab(pair, 'ns1', 'nft', 'delete', 'table', 'inet', 'nslab_trace_0badf00d');
     }
+    await expectClean(pair);
+  });
+
+  it('neighbour monitor: an address nobody answers ends the journey with the kernel calling the neighbour FAILED', async () => {
+    const j = await traceLab(pair, { from: 'ns1', to: '10.1.5.99' });
+    expect(j.delivered).toBe(false);
+    const ev = j.drop!.evidence.find((e) => e.kind === 'neighbour')!;
+    expect(ev).toMatchObject({ node: 'ns1', text: 'neighbour 10.1.5.99 on ns1 dev eth0 FAILED' });
+    expect(ev.detail).toMatch(/^10\.1\.5\.99 dev eth0 +FAILED/);
+    await expectClean(pair);
+  });
+
+  it('neighbour and fdb monitors: the ARP answer resolves the entry, the bridge learns the source MAC on its port (first frame flooded, then learned)', async () => {
+    // Forget what the bridge and a already know, so the trace sees it learned.
+    await inLab(routed, 'host', 'bridge', 'fdb', 'flush', 'dev', 'br0');
+    await inLab(routed, 'a', 'ip', 'neigh', 'flush', 'all');
+    const mac = (await inspectLab(routed)).nodes.find((n) => n.name === 'a')!.interfaces.find((i) => i.name === 'eth0')!.mac!;
+    const j = await traceLab(routed, { from: 'a', to: '10.1.0.11' });
+    expect(j).toMatchObject({ delivered: true, replied: true });
+    const learned = j.events.filter((e) => e.why.some((w) => w.kind === 'fdb' && /learned/.test(w.text)));
+    const first = learned.find((e) => e.at.node === 'host' && e.at.interface === 'p-a')!;
+    expect(first.at.direction).toBe('in');
+    expect(first.why.find((w) => /learned/.test(w.text))).toMatchObject({ text: `bridge br0 learned ${mac} on port p-a from this frame's source MAC` });
+    expect(first.why.find((w) => /learned/.test(w.text))!.detail).toContain(`dev p-a lladdr ${mac}`);
+    // The frame that taught it was the ARP broadcast, flooded.
+    expect(first.leg).toBe('arp');
+    expect(j.events.some((e) => e.leg === 'arp' && e.flooded)).toBe(true);
+    // a's ARP cache entry for c resolved by the answer.
+    const resolved = j.events.find((e) => e.at.node === 'a' && e.type === 'arp reply')!;
+    expect(resolved.why.find((w) => w.kind === 'neighbour' && /neighbour 10\.1\.0\.11 on eth0 is now REACHABLE/.test(w.text))).toBeDefined();
+    await expectClean(routed);
+  });
+
+  it('a learner flooding 100k neighbour events during a trace: the monitor is capped, the journey still comes back', async () => {
+    // 100k changes of one entry's MAC in ns1 (each one an event), from the learner's shell.
+    const script = 'for i in $(seq 1 50000); do echo "neigh replace 10.1.5.77 lladdr 02:00:00:00:00:01 dev eth0 nud permanent"; echo "neigh replace 10.1.5.77 lladdr 02:00:00:00:00:02 dev eth0 nud permanent"; done | ip -batch -';
+    const learner = execInLab(pair, 'ns1', ['bash', '-c', script], { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const j = await traceLab(pair, { from: 'ns1', to: 'ns2' });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(j.reliable).toBe(false);
+    expect(j.warnings.join('\n')).toMatch(/the neighbour monitor in ns1 said more than nslab reads/);
+    await learner;
+    await inLab(pair, 'ns1', 'ip', 'neigh', 'del', '10.1.5.77', 'dev', 'eth0');
     await expectClean(pair);
   });
 

@@ -56,9 +56,9 @@ export const JourneyChange = Type.Object({
 });
 
 export const JourneyWhy = Type.Object({
-  kind: Type.Union([Type.Literal('route'), Type.Literal('fdb'), Type.Literal('flood'), Type.Literal('rule'), Type.Literal('nat'), Type.Literal('neighbour'), Type.Literal('local'), Type.Literal('sent'), Type.Literal('wire')]),
+  kind: Type.Union([Type.Literal('route'), Type.Literal('fdb'), Type.Literal('flood'), Type.Literal('rule'), Type.Literal('nat'), Type.Literal('conntrack'), Type.Literal('neighbour'), Type.Literal('local'), Type.Literal('sent'), Type.Literal('wire')]),
   text: Str,
-  detail: Opt(Type.String({ description: 'the route, fdb entry or rule as the kernel shows it' })),
+  detail: Opt(Type.String({ description: 'the route, fdb entry, rule or conntrack entry as the kernel shows it' })),
 });
 
 export const JourneyEvent = Type.Object({
@@ -99,6 +99,8 @@ export const Journey = Type.Object({
   armed: Type.Array(Str),
   reliable: Type.Boolean({ description: 'false when something in the lab interfered (see warnings)' }),
   warnings: Type.Array(Str),
+  notes: Opt(Type.Array(Str, { description: 'what nslab could not watch in this lab (e.g. conntrack events not available), said instead of failing' })),
+  id: Opt(Type.String({ description: 'names the merged capture: GET /labs/:lab/trace/:id/pcapng, kept for the last few traces of the lab' })),
   diagnosis: Opt(Type.Object({ ok: Type.Boolean(), problem: Opt(Type.Object({ node: Str, interface: Opt(Str), cause: Str, message: Str })) })),
 });
 export type Journey = Static<typeof Journey>;

@@ -18,6 +18,9 @@ import {
   HOST,
   LINKTYPE_LINUX_SLL2,
   NftTraceReader,
+  NeighbourReader,
+  ConntrackReader,
+  MAX_MONITOR_EVENTS,
   parseIp,
   pcapFormat,
   pcapRecord,
@@ -27,6 +30,7 @@ import {
   type Journey,
   type ObservedLab,
   type PcapFormat,
+  type PcapRecord,
   type ProbeSpec,
   type Sighting,
 } from '@nslab/model';
@@ -69,6 +73,10 @@ export interface TraceOptions {
 /** Pcap bytes kept per namespace: a probe and its ARP are a few hundred; a flood is cut here. */
 const MAX_CAPTURE_BYTES = 4 * 1024 * 1024;
 const MAX_MONITOR_BYTES = 1024 * 1024;
+/** ip monitor neigh and conntrack -E: a probe makes a few lines; a learner's flood is cut here. */
+const MAX_EVENT_BYTES = 256 * 1024;
+/** A neighbour the probe's ARP could not resolve goes FAILED ~3 s after the first request (3 probes, 1 s apart). */
+const NEIGH_FAILED_WAIT_MS = 3600;
 const SNAPLEN = 512;
 const START_TIMEOUT_MS = 5000;
 const STEP_TIMEOUT_MS = 5000;
@@ -93,6 +101,55 @@ interface Watch {
   nftBuf: string;
   added: boolean;
   deleted: boolean;
+  neigh: NeighbourReader;
+  /** Command index of conntrack -E, when it runs here. */
+  ctAt?: number;
+  ct?: ConntrackReader;
+}
+
+/** A namespace NAT may happen in: it forwards, or its iptables has NAT rules (when they were read). */
+function mayNat(n: ObservedLab['nodes'][number] | undefined): boolean {
+  if (!n) return false;
+  return n.sysctls['net.ipv4.ip_forward'] === '1' || !!n.iptables?.some((r) => /\b(MASQUERADE|SNAT|DNAT)\b|-t nat/.test(r));
+}
+
+interface Decoded {
+  s: Sighting;
+  r: PcapRecord;
+}
+
+/** What a namespace's capture saw so far, decoded (nothing when it is not the cooked v2 nslab asked for). */
+function decodeWatch(w: Watch, lab: ObservedLab, marker: Buffer, vxlanPorts: Set<number>): Decoded[] {
+  const f: PcapFormat | null = w.header ? pcapFormat(w.header) : null;
+  if (!f || f.linktype !== LINKTYPE_LINUX_SLL2) return [];
+  const node = lab.nodes.find((n) => n.name === w.node);
+  const byIndex = new Map((node?.interfaces ?? []).filter((i) => !i.unsafeName).map((i) => [i.ifindex, i.name]));
+  const ctx = { node: w.node, ifname: (i: number) => byIndex.get(i), marker, vxlanPorts };
+  const out: Decoded[] = [];
+  for (const rec of w.records) {
+    const r = pcapRecord(rec, f);
+    const s = r && decodeSll2(r, ctx);
+    if (r && s) out.push({ s, r });
+  }
+  return out;
+}
+
+/** ARP requests a namespace sent (not a bridge's copies) that no reply answered: [node, ip]. */
+function unansweredArp(lab: ObservedLab, seen: { node: string; sightings: Decoded[] }[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const { node, sightings } of seen) {
+    const ifs = lab.nodes.find((n) => n.name === node)?.interfaces ?? [];
+    const isPort = (i: string) => { const m = ifs.find((x) => x.name === i)?.master; return !!m && ifs.find((x) => x.name === m)?.kind === 'bridge'; };
+    const asked = new Set<string>();
+    const answered = new Set<string>();
+    for (const { s } of sightings) {
+      const a = s.headers.arp;
+      if (a?.op === 'request' && s.direction === 'out' && !isPort(s.interface)) asked.add(a.targetIp);
+      if (a?.op === 'reply' && s.direction === 'in') answered.add(a.senderIp);
+    }
+    for (const ip of asked) if (!answered.has(ip)) out.push([node, ip]);
+  }
+  return out.slice(0, 8);
 }
 
 function checkRequest(req: TraceRequest): void {
@@ -194,7 +251,7 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
     // One watchdog per namespace runs its collectors (collector.ts): the capture first (it loads the
     // trace table once the capture listens), nft monitor (its table's creation proves it listens).
     for (const node of armed) {
-      const w = { node, framer: new PcapFramer(), records: [] as Buffer[], reader: new NftTraceReader(node), nftBuf: '', added: false, deleted: false } as Watch;
+      const w = { node, framer: new PcapFramer(), records: [] as Buffer[], reader: new NftTraceReader(node), nftBuf: '', added: false, deleted: false, neigh: new NeighbourReader(node) } as Watch;
       const commands: CollectorCommand[] = [
         {
           argv: ['tcpdump', '-Z', 'tcpdump', '-p', '-n', '-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-B', '1024', '-s', String(SNAPLEN), '--time-stamp-precision=nano', '-w', '-', '--', CAPTURE_FILTER],
@@ -224,7 +281,20 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
             }
           },
         },
+        {
+          // ARP entries resolved or FAILED, and (for bridge ports) MACs learned: its stamps are
+          // local time, so it runs in UTC.
+          argv: ['env', 'TZ=UTC0', 'ip', '-ts', '-o', 'monitor', 'neigh'],
+          maxBytes: MAX_EVENT_BYTES,
+          onData: (b) => w.neigh.push(b.toString('utf8')),
+        },
       ];
+      if (mayNat(lab.nodes.find((n) => n.name === node))) {
+        const ct = new ConntrackReader(node);
+        w.ct = ct;
+        w.ctAt = commands.length;
+        commands.push({ argv: ['conntrack', '-E', '-o', 'timestamp'], maxBytes: MAX_EVENT_BYTES, onData: (b) => ct.push(b.toString('utf8')) });
+      }
       w.c = new Collector(sb, node, commands, { ruleset, cleanup: ['nft', 'delete', 'table', 'inet', table] });
       watches.push(w);
     }
@@ -254,6 +324,13 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
     const probe = await run(inNode(sb, req.from, p.argv), { timeoutMs: PROBE_TIMEOUT_MS, maxOutput: 64 * 1024, ...(p.input !== undefined ? { input: p.input } : {}) });
     lap('probe', t);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    if (probe.code !== 0) {
+      // An ARP nobody answered: wait (bounded) for the kernel to call the neighbour FAILED, the drop's evidence.
+      const waitFor = unansweredArp(lab, watches.map((w) => ({ node: w.node, sightings: decodeWatch(w, lab, marker, vxlanPorts) })));
+      const until = t + NEIGH_FAILED_WAIT_MS;
+      const failed = () => waitFor.every(([n, ip]) => watches.some((w) => w.node === n && w.neigh.list().some((e) => e.ip === ip && e.state === 'FAILED')));
+      while (waitFor.length && !failed() && performance.now() < until) await new Promise((r) => setTimeout(r, 25));
+    }
 
     t = performance.now();
     for (const w of watches) {
@@ -261,6 +338,7 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
       else {
         if (w.c.exits.has(0) && !w.c.capped.has(0)) warnings.push(`the capture in ${w.node} ended during the trace (killed?): what it would have seen is missing`);
         if (w.c.exits.has(1) && !w.c.capped.has(1)) warnings.push(`the nft monitor in ${w.node} ended during the trace (killed?): what it would have seen is missing`);
+        if (w.c.exits.has(2) && !w.c.capped.has(2)) warnings.push(`the neighbour monitor in ${w.node} ended during the trace (killed?): what it would have seen is missing`);
       }
     }
     await Promise.all(watches.map((w) => w.c.finish(STOP_GRACE_MS)));
@@ -268,7 +346,21 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
 
     // ---- what they saw ----
     t = performance.now();
+    const notes: string[] = [];
+    for (const w of watches) {
+      if (w.c.capped.has(2) || w.neigh.dropped > 0) warnings.push(`the neighbour monitor in ${w.node} said more than nslab reads (${MAX_EVENT_BYTES} bytes, ${MAX_MONITOR_EVENTS} events; a flood?): the rest was not read`);
+      if (w.ctAt === undefined || !w.ct) continue;
+      const said = w.c.stderr(w.ctAt).trim().split('\n')[0]?.slice(0, 200) ?? '';
+      const st = w.c.exits.get(w.ctAt);
+      // conntrack -E ends by itself only when it cannot listen (not installed, refused in this user namespace).
+      if (st !== undefined && w.ct.list().length === 0 && !w.c.capped.has(w.ctAt)) {
+        notes.push(`conntrack events are not available in ${w.node}: ${st >> 8 === 127 ? 'the conntrack command is not installed (Debian package conntrack)' : `conntrack said ${JSON.stringify(said || `exit ${st >> 8}`)}`}; NAT is shown from the packets only`);
+      } else if (w.c.capped.has(w.ctAt) || w.ct.dropped > 0) {
+        warnings.push(`conntrack in ${w.node} said more than nslab reads (${MAX_EVENT_BYTES} bytes, ${MAX_MONITOR_EVENTS} events; a flood?): the rest was not read`);
+      }
+    }
     const sightings: Sighting[] = [];
+    const seenRecords: Decoded[] = [];
     for (const cap of watches) {
       if (cap.deleted) warnings.push(`the trace table in ${cap.node} was deleted during the trace: its firewall evidence is missing`);
       if (cap.c.capped.has(1)) warnings.push(`the nft monitor in ${cap.node} wrote more than ${MAX_MONITOR_BYTES} bytes: the rest was not read`);
@@ -276,18 +368,10 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
       else if (cap.c.truncated) warnings.push(`the collectors in ${cap.node} wrote more than nslab reads: the rest was not read`);
       if (cap.bad) warnings.push(`the capture in ${cap.node} was not pcap (${cap.bad}): the rest was not read`);
       if (cap.c.capped.has(0)) warnings.push(`the capture in ${cap.node} passed ${MAX_CAPTURE_BYTES} bytes (a flood?): the rest was not read`);
-      const f: PcapFormat | null = cap.header ? pcapFormat(cap.header) : null;
-      if (!f || f.linktype !== LINKTYPE_LINUX_SLL2) {
-        if (cap.header) warnings.push(`the capture in ${cap.node} is not in the cooked v2 format nslab asked for`);
-        continue;
-      }
-      const node = lab.nodes.find((n) => n.name === cap.node);
-      const byIndex = new Map((node?.interfaces ?? []).filter((i) => !i.unsafeName).map((i) => [i.ifindex, i.name]));
-      const ctx = { node: cap.node, ifname: (i: number) => byIndex.get(i), marker, vxlanPorts };
-      for (const rec of cap.records) {
-        const r = pcapRecord(rec, f);
-        const s = r && decodeSll2(r, ctx);
-        if (s) sightings.push(s);
+      if (cap.header && pcapFormat(cap.header)?.linktype !== LINKTYPE_LINUX_SLL2) warnings.push(`the capture in ${cap.node} is not in the cooked v2 format nslab asked for`);
+      for (const x of decodeWatch(cap, lab, marker, vxlanPorts)) {
+        sightings.push(x.s);
+        seenRecords.push(x);
       }
     }
     const journey = buildJourney({
@@ -303,6 +387,9 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
       probeOutput: (probe.stdout + probe.stderr).slice(0, 2000),
       armed,
       warnings,
+      neighbours: watches.flatMap((w) => w.neigh.list()),
+      conntrack: watches.flatMap((w) => w.ct?.list() ?? []),
+      notes,
     });
     lap('journey', t);
     opts.onTiming?.('total', performance.now() - t0);

@@ -8,7 +8,8 @@ import { cidrContains, parseCidr } from '../cidr.ts';
 import type { Diagnosis } from '../diagnose.ts';
 import type { ObservedInterface, ObservedLab, ObservedNode, ObservedRoute } from '../observed.ts';
 import { describeStep, dropStep } from './nft-trace.ts';
-import type { Change, Evidence, Headers, Journey, JourneyDrop, JourneyEvent, Leg, NftTrace, ProbeSpec, Sighting, Why } from './types.ts';
+import { tupleText } from './monitors.ts';
+import type { Change, ConntrackEvent, Evidence, Headers, Journey, JourneyDrop, JourneyEvent, Leg, NeighbourEvent, NftTrace, ProbeSpec, Sighting, Why } from './types.ts';
 
 /** Sightings read at most (a flood beyond this is cut, and the journey marked unreliable). */
 export const MAX_SIGHTINGS = 20_000;
@@ -35,6 +36,12 @@ export interface JourneyInput {
   armed: string[];
   /** The collectors' own troubles (a capture died, output was cut, the trace table vanished). */
   warnings?: string[];
+  /** `ip monitor neigh` in the armed namespaces: ARP entries resolved or FAILED, MACs bridges learned. */
+  neighbours?: readonly NeighbourEvent[];
+  /** `conntrack -E` in the armed namespaces that NAT: the entries with both tuples. */
+  conntrack?: readonly ConntrackEvent[];
+  /** What could not be watched (said in the journey, not a failure). */
+  notes?: string[];
 }
 
 interface Seen extends Sighting {
@@ -228,6 +235,7 @@ export function buildJourney(input: JourneyInput): Journey {
   const base = seen[0];
   const events: JourneyEvent[] = [];
   const prevOnLeg = new Map<Leg, Seen>();
+  const cited = new Set<string>();
   for (const [k, s] of seen.entries()) {
     const prev = s.leg === 'arp' ? undefined : prevOnLeg.get(s.leg);
     const e: JourneyEvent = {
@@ -242,6 +250,7 @@ export function buildJourney(input: JourneyInput): Journey {
     const from = s.direction === 'in' ? lab.peer(s.node, s.interface) : prev && prev.node === s.node && prev.direction === 'in' ? { node: s.node, interface: prev.interface } : undefined;
     if (from) e.from = from;
     e.why = why(s, prev, seen, k, lab, input);
+    e.why.push(...monitorWhy(s, prev, e.changes, lab, input, cited));
     if (e.why.some((w) => w.kind === 'flood')) e.flooded = true;
     events.push(e);
     if (s.leg !== 'arp') prevOnLeg.set(s.leg, s);
@@ -280,6 +289,7 @@ export function buildJourney(input: JourneyInput): Journey {
     armed: input.armed,
     reliable,
     warnings,
+    ...(input.notes?.length ? { notes: input.notes } : {}),
     ...(dg
       ? { diagnosis: { ok: dg.ok, ...(dg.problem ? { problem: { node: dg.problem.node, ...(dg.problem.interface !== undefined ? { interface: dg.problem.interface } : {}), cause: dg.problem.cause, message: dg.problem.message } } : {}) } }
       : {}),
@@ -435,12 +445,64 @@ function evidence(input: JourneyInput, kept: Seen[], arps: Seen[], lab: Lab, leg
     const h = a.headers.arp!;
     if (h.op === 'reply' && a.direction === 'in') for (const k of [...asked.keys()]) if (k.endsWith(`\0${h.senderIp}`)) asked.delete(k);
   }
-  for (const a of asked.values()) out.push({ kind: 'neighbour', node: a.node, text: `${a.node} asked who has ${a.headers.arp!.targetIp} (ARP) and got no answer: the neighbour failed` });
+  // The kernel's own word first: its neighbour entry went FAILED (ip monitor neigh).
+  const failed = new Set<string>();
+  for (const n of input.neighbours ?? []) {
+    if (n.state !== 'FAILED' || !n.ip || n.deleted || failed.has(`${n.node}\0${n.ip}`)) continue;
+    failed.add(`${n.node}\0${n.ip}`);
+    out.push({ kind: 'neighbour', node: n.node, text: `neighbour ${n.ip} on ${n.node} dev ${n.dev} FAILED`, detail: n.line });
+  }
+  for (const a of asked.values()) {
+    if (failed.has(`${a.node}\0${a.headers.arp!.targetIp}`)) continue;
+    out.push({ kind: 'neighbour', node: a.node, text: `${a.node} asked who has ${a.headers.arp!.targetIp} (ARP) and got no answer: the neighbour failed` });
+  }
   if (!last) {
     out.push({ kind: 'no-sighting', node: input.from, text: leg === 'request' ? `the probe was never seen leaving ${input.from}` : `no reply was seen leaving the target` });
   }
   if (input.probeOutput?.trim()) out.push({ kind: 'probe', node: input.from, text: input.probeOutput.trim().split('\n').slice(0, 4).join('\n').slice(0, 500) });
   const p = input.diagnosis?.problem;
   if (p) out.push({ kind: 'diagnosis', node: p.node, text: p.message, detail: p.cause });
+  return out;
+}
+
+/**
+ * What the monitors add to a hop: the ARP entry an answer resolved, the MAC a bridge learned from
+ * the frame on its way in (cited once per bridge port and MAC: the bridge case is "first frame
+ * flooded, then learned"), and the conntrack entry behind a NAT rewrite (original and reply tuples).
+ */
+function monitorWhy(s: Seen, prev: Seen | undefined, changes: Change[], lab: Lab, input: JourneyInput, cited: Set<string>): Why[] {
+  const out: Why[] = [];
+  const t = s.sec * 1e9 + s.nsec;
+  // The monitors' stamps are when they read the event (microseconds, after the packet): a little slack before.
+  const after = (e: { sec: number; nsec: number }) => e.sec * 1e9 + e.nsec >= t - 5e6;
+  const eth = s.headers.ethernet;
+  if (s.direction === 'in' && lab.isPort(s.node, s.interface) && eth) {
+    const key = `${s.node}\0${s.interface}\0${eth.src}`;
+    const learned = (input.neighbours ?? []).find((n) => n.node === s.node && !n.ip && !n.deleted && n.dev === s.interface && n.mac === eth.src && n.state !== 'PERMANENT' && after(n));
+    if (learned && !cited.has(key)) {
+      cited.add(key);
+      const bridge = lab.iface(s.node, s.interface)!.master;
+      out.push({ kind: 'fdb', text: `bridge ${bridge} learned ${eth.src} on port ${s.interface} from this frame's source MAC`, detail: `${learned.line} master ${bridge}` });
+    }
+  }
+  const arp = s.headers.arp;
+  if (arp?.op === 'reply' && s.direction === 'in' && !lab.isPort(s.node, s.interface)) {
+    const n = (input.neighbours ?? []).find((x) => x.node === s.node && x.ip === arp.senderIp && !x.deleted && x.state !== 'FAILED' && after(x));
+    if (n) out.push({ kind: 'neighbour', text: `${s.node}'s neighbour ${n.ip} on ${n.dev} is now ${n.state}${n.mac ? ` (${n.mac})` : ''}`, detail: n.line });
+  }
+  const nat = changes.some((c) => c.kind === 'snat' || c.kind === 'dnat' || c.kind === 'port-snat' || c.kind === 'port-dnat');
+  if (nat && prev?.eff.ipv4 && s.eff.ipv4) {
+    const before = prev.eff.ipv4;
+    const now = s.eff.ipv4;
+    // The entry whose one tuple is the packet before the rewrite and whose other is the answer to
+    // the packet after it (the request's original tuple; the reply's own direction for the reply leg).
+    const ct = (input.conntrack ?? []).find((c) => c.node === s.node && ((c.original.src === before.src && c.original.dst === before.dst && c.reply.dst === now.src && c.reply.src === now.dst) || (c.reply.src === before.src && c.reply.dst === before.dst && c.original.dst === now.src && c.original.src === now.dst)));
+    if (ct) {
+      out.push({ kind: 'conntrack', text: `conntrack entry in ${s.node} (${ct.event}): original ${tupleText(ct.original)}, reply ${tupleText(ct.reply)}: ${s.leg === 'reply' ? 'the reply is translated back by it' : 'the reply will be translated back by it'}`, detail: ct.line });
+    } else {
+      const note = input.notes?.find((n) => n.startsWith(`conntrack events are not available in ${s.node}`));
+      if (note) out.push({ kind: 'conntrack', text: note });
+    }
+  }
   return out;
 }

@@ -122,6 +122,43 @@ export interface NftStep {
   oif?: string;
 }
 
+/** One line of `ip monitor neigh`: an ARP cache entry (with `ip`), or a bridge fdb entry (without). */
+export interface NeighbourEvent {
+  node: string;
+  /** When the monitor read it (wall clock, the captures' clock, microseconds). */
+  sec: number;
+  nsec: number;
+  ip?: string;
+  dev: string;
+  mac?: string;
+  /** REACHABLE, STALE, FAILED, PERMANENT... (the kernel's NUD state; NONE when it said none). */
+  state: string;
+  deleted: boolean;
+  /** The monitor's line without its stamp. */
+  line: string;
+}
+
+export interface ConntrackTuple {
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  /** ICMP id. */
+  id?: number;
+}
+
+/** One `conntrack -E` event: a connection entry's original and reply tuples. */
+export interface ConntrackEvent {
+  node: string;
+  sec: number;
+  nsec: number;
+  event: 'NEW' | 'UPDATE' | 'DESTROY';
+  protocol: string;
+  original: ConntrackTuple;
+  reply: ConntrackTuple;
+  line: string;
+}
+
 // ---------- the journey ----------
 
 export type Leg = 'arp' | 'request' | 'reply' | 'error';
@@ -137,12 +174,12 @@ export interface Change {
   text: string;
 }
 
-export type WhyKind = 'route' | 'fdb' | 'flood' | 'rule' | 'nat' | 'neighbour' | 'local' | 'sent' | 'wire';
+export type WhyKind = 'route' | 'fdb' | 'flood' | 'rule' | 'nat' | 'conntrack' | 'neighbour' | 'local' | 'sent' | 'wire';
 
 export interface Why {
   kind: WhyKind;
   text: string;
-  /** The route (`dst via gw dev if`), fdb entry, or nft rule that decided, as the kernel shows it. */
+  /** The route (`dst via gw dev if`), fdb entry, nft rule or conntrack entry that decided, as the kernel shows it. */
   detail?: string;
 }
 
@@ -198,6 +235,10 @@ export interface Journey {
   /** false when something in the lab interfered (forged marker packets, a collector or trace table gone, output cut). */
   reliable: boolean;
   warnings: string[];
+  /** What nslab could not watch here, said rather than failed (e.g. conntrack events not available). */
+  notes?: string[];
+  /** Names the merged capture of this trace (GET /labs/:lab/trace/:id/pcapng) while the server keeps it. */
+  id?: string;
   /** The diagnosis walker's words for the same path (its problem, if any). */
   diagnosis?: { ok: boolean; problem?: { node: string; interface?: string; cause: string; message: string } };
 }

@@ -4,10 +4,10 @@
 // monitor or watchdog is left in the lab.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { parseTopology, type Journey } from '@nslab/model';
 import { cgroupPids, deployLab, destroyLab, execInLab, getSandbox, inspectLab, listLabs, run, traceLab } from '@nslab/driver';
-import { runTrace } from '../apps/cli/src/trace.ts';
+import { runTrace, traceCmd } from '../apps/cli/src/trace.ts';
 import { nslab, PAIR } from './helpers.ts';
 
 
@@ -178,6 +178,24 @@ describe('nslab trace on the real kernel', () => {
     const unknown = await nslab('trace', routed, 'nope', 'b');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/from: lab "tr-int-routed" has no node "nope".*\[unknown-node\]/);
+  });
+
+  it('CLI --pcap FILE: the merged capture of every armed namespace, which tcpdump reads', async () => {
+    const file = `/tmp/tr-int-${process.pid}.pcapng`;
+    const out: string[] = [];
+    try {
+      const code = await traceCmd([routed, 'a', 'b', '--pcap', file], { out: (x) => out.push(x), err: (x) => out.push(x) });
+      expect(code).toBe(0);
+      expect(out.join('')).toMatch(/merged capture \(\d+ bytes, pcapng\) is in /);
+      const td = await run(['tcpdump', '-n', '-r', file], { timeoutMs: 10_000 });
+      expect(td.code, td.stderr).toBe(0);
+      // The request seen at a, at the bridge's ports, at r on both sides and at b: one file.
+      expect(td.stdout.match(/10\.1\.0\.10 > 10\.2\.0\.10: ICMP echo request/g)!.length).toBeGreaterThanOrEqual(4);
+      expect(readFileSync(file).includes(Buffer.from('r/eth1'))).toBe(true);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    await expectClean(routed);
   });
 
   it('NAT: SNAT and DNAT shown at the router, the reply translated back', async () => {

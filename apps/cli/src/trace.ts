@@ -1,6 +1,8 @@
-// `nslab trace <lab> <from> <to> [--icmp | --tcp PORT | --udp PORT] [--json]`: one probe with a
-// unique marker, followed through the lab on the real kernel, printed as an event list (time, at,
-// from, type) with what changed at each hop and why it went there.
+// `nslab trace <lab> <from> <to> [--icmp | --tcp PORT | --udp PORT] [--json] [--pcap FILE]`: one
+// probe with a unique marker, followed through the lab on the real kernel, printed as an event list
+// (time, at, from, type) with what changed at each hop and why it went there; --pcap writes the
+// merged capture (pcapng, one interface per node/interface) to FILE.
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { walk } from '@nslab/labs';
 import { recordGuideTrace } from '@nslab/labs/runtime';
@@ -20,11 +22,11 @@ function port(v: string, flag: string): number {
 }
 
 /** Parses the arguments into a request (the lab's name first). */
-export function traceRequest(args: string[]): { lab: string; req: TraceRequest; json: boolean } {
+export function traceRequest(args: string[]): { lab: string; req: TraceRequest; json: boolean; pcap?: string } {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { icmp: { type: 'boolean' }, tcp: { type: 'string' }, udp: { type: 'string' }, json: { type: 'boolean' } },
+    options: { icmp: { type: 'boolean' }, tcp: { type: 'string' }, udp: { type: 'string' }, json: { type: 'boolean' }, pcap: { type: 'string' } },
   });
   const [lab, from, to, extra] = positionals;
   if (!lab) throw new TraceUsageError('missing lab name');
@@ -38,21 +40,24 @@ export function traceRequest(args: string[]): { lab: string; req: TraceRequest; 
     : values.udp !== undefined
       ? { from, to, protocol: 'udp', port: port(values.udp, '--udp') }
       : { from, to, protocol: 'icmp' };
-  return { lab, req, json: !!values.json };
+  if (values.pcap !== undefined && values.pcap.trim() === '') throw new TraceUsageError('--pcap: needs a file name');
+  return { lab, req, json: !!values.json, ...(values.pcap !== undefined ? { pcap: values.pcap } : {}) };
 }
 
-export async function runTrace(lab: string, req: TraceRequest): Promise<Journey> {
+export async function runTrace(lab: string, req: TraceRequest, onPcapng?: (b: Buffer) => void): Promise<Journey> {
   return traceLab(lab, req, {
+    ...(onPcapng ? { onPcapng } : {}),
     // The walk reads the firewalls and NAT rules of the nodes on the way, as `nslab diagnose` does.
     diagnose: (observed) => walk({ exec: (node, argv) => execInLab(lab, node, argv, { timeoutMs: 15_000 }) }, observed, req.from, req.to),
   });
 }
 
 export async function traceCmd(args: string[], io: Io): Promise<number> {
-  const { lab, req, json } = traceRequest(args);
+  const { lab, req, json, pcap } = traceRequest(args);
   let j: Journey;
+  let capture: Buffer | undefined;
   try {
-    j = await runTrace(lab, req);
+    j = await runTrace(lab, req, pcap !== undefined ? (b) => (capture = b) : undefined);
   } catch (e) {
     if (e instanceof TraceInputError) {
       io.err(`nslab: ${e.message} [${e.rule}]\n`);
@@ -65,6 +70,10 @@ export async function traceCmd(args: string[], io: Io): Promise<number> {
     recordGuideTrace(lab, j);
   } catch (e) {
     io.err(`nslab: warning: the trace was not recorded for the lab's guide: ${(e as Error).message}\n`);
+  }
+  if (pcap !== undefined && capture) {
+    writeFileSync(pcap, capture);
+    io.err(`nslab: the merged capture (${capture.length} bytes, pcapng) is in ${pcap}\n`);
   }
   io.out(json ? JSON.stringify(j, null, 2) + '\n' : formatJourney(j));
   return j.delivered && j.replied && j.reliable ? 0 : 1;

@@ -31,6 +31,7 @@ import { guideRoutes } from './routes/guide.ts';
 import { diagnoseRoutes } from './routes/diagnose.ts';
 import { captureRoutes } from './routes/captures.ts';
 import { traceRoutes } from './routes/trace.ts';
+import { tracePcapRoutes, TracePcaps } from './routes/trace-pcap.ts';
 import { CaptureManager } from './captures.ts';
 import { TerminalManager, terminalGraceMs } from './terminals.ts';
 
@@ -193,7 +194,9 @@ export async function buildApp(opts: AppOptions): Promise<NslabApp> {
       if (classroom) await api.register(manageRoutes, { classroom, registry, terminals, mutationRate: limits.mutationsPerMinute });
       await api.register(diagnoseRoutes, { registry });
       await api.register(captureRoutes, { registry, captures, mutationRate: limits.mutationsPerMinute });
-      await api.register(traceRoutes, { registry, mutationRate: limits.mutationsPerMinute });
+      const tracePcaps = new TracePcaps();
+      await api.register(traceRoutes, { registry, mutationRate: limits.mutationsPerMinute, pcaps: tracePcaps });
+      await api.register(tracePcapRoutes, { registry, pcaps: tracePcaps });
       api.get('/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => app.swagger());
       // The web app asks who is signed in to learn the mode too; the token holder has no account.
       if (!classroom) api.get('/auth/me', { schema: { hide: true }, config: { access: 'signed-in' } }, async () => ({ mode: 'token' }));

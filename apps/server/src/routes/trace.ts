@@ -13,9 +13,10 @@ import { Journey, TraceBody } from '@nslab/protocol';
 import { ApiError } from '../errors.ts';
 import { liveProbe } from '../live-probe.ts';
 import type { LabRegistry } from '../registry.ts';
+import type { TracePcaps } from './trace-pcap.ts';
 import { LabParams } from './schemas.ts';
 
-export async function traceRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number }): Promise<void> {
+export async function traceRoutes(app: FastifyInstance, opts: { registry: LabRegistry; mutationRate: number; pcaps?: TracePcaps }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const busy = new Set<string>();
 
@@ -39,10 +40,14 @@ export async function traceRoutes(app: FastifyInstance, opts: { registry: LabReg
     // check does: a trace in a 300-namespace lab reads no more than one in a 3-namespace lab.
     const probe = liveProbe(lab);
     try {
+      let capture: Buffer | undefined;
       const journey = await traceLab(lab.name, { from, to, ...(req.body.protocol ? { protocol: req.body.protocol } : {}), ...(req.body.port !== undefined ? { port: req.body.port } : {}) }, {
         observe: (ends) => probe.observe(ends.filter((n) => lab.state.nodes.some((m) => m.name === n))),
         diagnose: (observed) => walk(probe, observed, from, to),
+        ...(opts.pcaps ? { onPcapng: (b: Buffer) => void (capture = b) } : {}),
       });
+      // The merged capture, kept for GET /labs/:lab/trace/:id/pcapng (trace-pcap.ts).
+      const id = capture ? opts.pcaps?.put(lab.name, capture) : undefined;
       // A guided lab's trace steps are answered from the learner's own traces (the guide's answer
       // route judges against the newest one that fits): kept with the lab, never taken from a client.
       try {
@@ -50,7 +55,7 @@ export async function traceRoutes(app: FastifyInstance, opts: { registry: LabReg
       } catch (e) {
         req.log.warn({ err: e, lab: lab.name }, 'could not record the trace for the guide');
       }
-      return journey;
+      return id ? { ...journey, id } : journey;
     } catch (e) {
       if (e instanceof TraceInputError) throw new ApiError(400, 'INVALID_INPUT', e.message, e.field);
       if (e instanceof TraceBusyError) throw new ApiError(409, 'TRACE_BUSY', e.message);

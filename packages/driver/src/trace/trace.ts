@@ -21,6 +21,7 @@ import {
   NeighbourReader,
   ConntrackReader,
   MAX_MONITOR_EVENTS,
+  writePcapng,
   parseIp,
   pcapFormat,
   pcapRecord,
@@ -66,6 +67,8 @@ export interface TraceOptions {
   diagnose?: (lab: ObservedLab) => Promise<Diagnosis>;
   /** Labs with at most this many nodes are armed whole (default 12). */
   armAllUpTo?: number;
+  /** Called with the merged capture (pcapng: every armed namespace's packets in kernel-clock order). */
+  onPcapng?: (pcapng: Buffer) => void;
   /** Called with the stages' times (ms), for the benchmark. */
   onTiming?: (stage: string, ms: number) => void;
 }
@@ -373,6 +376,9 @@ export async function traceLab(name: string, req: TraceRequest, opts: TraceOptio
         sightings.push(x.s);
         seenRecords.push(x);
       }
+    }
+    if (opts.onPcapng) {
+      opts.onPcapng(writePcapng(seenRecords.map(({ s, r }) => ({ node: s.node, interface: s.interface, sec: r.sec, nsec: r.nsec, data: r.data, length: r.length })), SNAPLEN));
     }
     const journey = buildJourney({
       lab,

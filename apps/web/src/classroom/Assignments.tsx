@@ -1,11 +1,12 @@
-// The class page's assignments: publish a guided lab of the catalog for a window, extend or close
-// it, and open its live grid. Students start their copies from their home page (MyAssignments).
+// The class page's assignments: publish a guided lab of the catalog or an uploaded lab folder for
+// a window, extend or close it, and open its live grid. Students start their copies from their home page (MyAssignments).
 import { useCallback, useEffect, useState } from 'react';
 import { api, type GuideLab } from '../api.ts';
 import { linkClick } from '../router.ts';
 import type { ConfirmRequest } from '../ui/Confirm.tsx';
 import { checkWindow, extendedClose, isoToLocal, localToIso } from './assignment-window.ts';
-import { classroomApi, type Assignment } from './classroom-api.ts';
+import { classroomApi, type Assignment, type UploadedLab } from './classroom-api.ts';
+import { LabUpload, UploadedLabs } from './LabUpload.tsx';
 import { FormMessage } from './Field.tsx';
 import { formError } from './form-error.ts';
 import { relativeTime } from './join-codes.ts';
@@ -15,9 +16,9 @@ export const gridPath = (classId: string | number, id: string | number) => `/cla
 
 const WEEK = 7 * 24 * 3_600_000;
 
-function Publish({ classId, onDone, onCancel }: { classId: string; onDone(): void; onCancel(): void }) {
+function Publish({ classId, uploads, initialLab, onDone, onCancel }: { classId: string; uploads: UploadedLab[]; initialLab?: string; onDone(): void; onCancel(): void }) {
   const [catalog, setCatalog] = useState<GuideLab[] | null>(null);
-  const [lab, setLab] = useState('');
+  const [lab, setLab] = useState(initialLab ?? '');
   const [opens, setOpens] = useState(() => isoToLocal(new Date().toISOString()));
   const [closes, setCloses] = useState(() => isoToLocal(new Date(Date.now() + WEEK).toISOString()));
   const form = useForm(['lab', 'opensAt', 'closesAt']);
@@ -53,12 +54,23 @@ function Publish({ classId, onDone, onCancel }: { classId: string; onDone(): voi
     >
       <div className="field cr-field">
         <label htmlFor="publish-lab">Guided lab</label>
-        <select id="publish-lab" name="lab" value={lab} onChange={(e) => setLab(e.target.value)} disabled={!catalog || catalog.length === 0}>
-          {(catalog ?? []).map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.title} ({l.steps.length} steps)
-            </option>
-          ))}
+        <select id="publish-lab" name="lab" value={lab} onChange={(e) => setLab(e.target.value)} disabled={!catalog || (catalog.length === 0 && uploads.length === 0)}>
+          <optgroup label="Catalog">
+            {(catalog ?? []).map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.title} ({l.steps.length} steps)
+              </option>
+            ))}
+          </optgroup>
+          {uploads.length > 0 && (
+            <optgroup label="Uploaded">
+              {uploads.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.title} (uploaded)
+                </option>
+              ))}
+            </optgroup>
+          )}
         </select>
         {form.errorFor('lab') && (
           <div className="field-hint cr-field-error" data-field="lab" role="alert">
@@ -105,7 +117,10 @@ export function AssignmentRow({ classId, a, onChanged, confirm, setError }: { cl
         <a href={gridPath(classId, a.id)} onClick={linkClick(gridPath(classId, a.id))}>
           {a.title}
         </a>
-        <div className="muted small-text mono">{a.lab}</div>
+        <div className="muted small-text mono">
+          {a.lab}
+          {a.uploaded ? ' · uploaded' : ''}
+        </div>
       </th>
       <td>
         <span className={`pill ${WINDOW_CLASS[a.window]}`}>{a.window}</span>
@@ -163,25 +178,46 @@ export function AssignmentRow({ classId, a, onChanged, confirm, setError }: { cl
 export function Assignments({ classId, confirm }: { classId: string; confirm(r: ConfirmRequest): void }) {
   const [list, setList] = useState<Assignment[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [publishing, setPublishing] = useState(false);
+  const [publishing, setPublishing] = useState<false | { lab?: string }>(false);
+  const [uploading, setUploading] = useState(false);
+  const [uploads, setUploads] = useState<UploadedLab[]>([]);
   const refresh = useCallback(() => {
     classroomApi.assignments(classId).then(setList, (e) => setError(formError(e, []).message));
+    classroomApi.uploads().then(setUploads, (e) => setError(formError(e, []).message));
   }, [classId]);
   useEffect(refresh, [refresh]);
   return (
     <section aria-labelledby="assignments-title" className="card cr-section">
       <div className="section-head">
         <h2 id="assignments-title">Assignments</h2>
-        {!publishing && (
-          <button type="button" className="small primary" onClick={() => setPublishing(true)}>
-            Publish a lab
-          </button>
+        {!publishing && !uploading && (
+          <div className="row-actions">
+            <button type="button" className="small" onClick={() => setUploading(true)}>
+              Upload a lab
+            </button>
+            <button type="button" className="small primary" onClick={() => setPublishing({})}>
+              Publish a lab
+            </button>
+          </div>
         )}
       </div>
-      <p className="muted">A guided lab for a window of time: each student starts their own copy from their home page, and the grid shows every student's steps live.</p>
+      <p className="muted">A guided lab of the catalog, or a lab folder you upload, for a window of time: each student starts their own copy from their home page, and the grid shows every student's steps live.</p>
+      {uploading && (
+        <LabUpload
+          onUploaded={(u) => {
+            setUploading(false);
+            setUploads((cur) => [u, ...cur.filter((x) => x.id !== u.id)]);
+            setPublishing({ lab: u.id });
+          }}
+          onCancel={() => setUploading(false)}
+        />
+      )}
       {publishing && (
         <Publish
+          key={publishing.lab ?? ''}
           classId={classId}
+          uploads={uploads}
+          {...(publishing.lab ? { initialLab: publishing.lab } : {})}
           onDone={() => {
             setPublishing(false);
             refresh();
@@ -190,7 +226,7 @@ export function Assignments({ classId, confirm }: { classId: string; confirm(r: 
         />
       )}
       <FormMessage message={error} />
-      {list && list.length === 0 && !publishing && <p className="muted">Nothing published yet.</p>}
+      {list && list.length === 0 && !publishing && !uploading && <p className="muted">Nothing published yet.</p>}
       {list && list.length > 0 && (
         <div className="cr-scroll">
           <table className="table cr-assignments">
@@ -212,6 +248,7 @@ export function Assignments({ classId, confirm }: { classId: string; confirm(r: 
           </table>
         </div>
       )}
+      <UploadedLabs uploads={uploads} onChanged={refresh} onPublish={(lab) => (setUploading(false), setPublishing({ lab }))} confirm={confirm} />
     </section>
   );
 }

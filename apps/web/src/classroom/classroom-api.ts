@@ -58,9 +58,11 @@ export type WindowState = 'upcoming' | 'open' | 'closed';
 export interface Assignment {
   id: number;
   classId: number;
-  /** The guided lab's id in the catalog. */
+  /** The guided lab's id: the catalog's, or an upload's (`upload/...`). */
   lab: string;
   title: string;
+  /** Published from an uploaded folder. */
+  uploaded?: boolean;
   opensAt: string;
   closesAt: string;
   window: WindowState;
@@ -75,6 +77,19 @@ export interface MyAssignment extends Assignment {
   startedAt: string | null;
   steps: { id: string; title: string }[];
   cells: Cell[];
+}
+
+/** A lab folder an instructor uploaded (server: classroom/uploads.ts); its id is `upload/<name>-<hash>`. */
+export interface UploadedLab {
+  id: string;
+  owner: string;
+  name: string;
+  title: string;
+  files: number;
+  bytes: number;
+  uploadedAt: string;
+  /** Assignments published from it (it cannot be deleted while there are any). */
+  assignments: number[];
 }
 
 export interface OidcStatus {
@@ -128,5 +143,8 @@ export const classroomApi = {
   idleStop: (lab: string) => request<{ idleStop: IdleStop | null }>('GET', `/labs/${seg(lab)}/idle-stop`).then((r) => r.idleStop),
   /** Its owner takes the notice once the lab runs again (the request itself starts it first). */
   takeIdleStop: (lab: string) => request<{ idleStop: IdleStop | null }>('DELETE', `/labs/${seg(lab)}/idle-stop`).then((r) => r.idleStop),
+  uploads: () => request<{ uploads: UploadedLab[] }>('GET', '/lab-uploads').then((r) => r.uploads),
+  uploadLab: (body: { name: string; files: Record<string, string> }) => request<UploadedLab & { lab: { title: string; steps: { id: string; title: string }[] } }>('POST', '/lab-uploads', body),
+  deleteUpload: (id: string) => request<{ deleted: string }>('DELETE', `/lab-uploads/${seg(id.replace(/^upload\//, ''))}`, {}),
   resetPassword: (username: string) => request<{ user: Account; password: string }>('POST', `/users/${seg(username)}/password-reset`),
 };

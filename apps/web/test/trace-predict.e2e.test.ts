@@ -74,6 +74,16 @@ async function pick(label: string): Promise<string> {
   return feedback().innerText();
 }
 
+/** Steps on (a step that stays in the same place asks nothing) until a question is open or the journey ends. */
+async function advance(): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    if (await box().count()) return;
+    const m = /^step (\d+) \/ (\d+)$/.exec(await panel().locator('.trace-position').innerText());
+    if (m && m[1] === m[2]) return;
+    await panel().getByRole('button', { name: 'Step', exact: true }).click();
+  }
+}
+
 async function trace(): Promise<void> {
   await panel().getByLabel('From').selectOption('a');
   await panel().getByLabel('To', { exact: true }).fill('b');
@@ -128,6 +138,7 @@ describe('Predict the next hop, in a real browser', () => {
     expect(await panel().locator('.trace-event').count()).toBe(1);
 
     // r answers the ARP: it goes back to a. Saying b is wrong, and the verdict names where and why.
+    await advance();
     expect(await here()).toBe('r');
     const wrong = await pick('b');
     expect(wrong).toMatch(/^✗ No: it went to a, not b — r answers: 10\.1\.0\.1 is at /);
@@ -135,7 +146,7 @@ describe('Predict the next hop, in a real browser', () => {
 
     // The rest from the list: from a the packet goes to r; from r the request goes on to b.
     const verdicts = [wrong];
-    for (let i = 0; i < 20 && (await box().count()); i++) {
+    for (let i = 0; i < 20 && (await advance(), await box().count()); i++) {
       const at = await here();
       verdicts.push(await pick(at === 'a' ? 'r' : at === 'b' ? 'r' : 'b'));
     }
@@ -159,7 +170,7 @@ describe('Predict the next hop, in a real browser', () => {
     expect(await panel().locator('.trace-outcome').innerText()).toContain('Dropped at r');
     await panel().getByLabel('Predict the next hop').check();
     let last = '';
-    for (let i = 0; i < 20 && (await box().count()); i++) {
+    for (let i = 0; i < 20 && (await advance(), await box().count()); i++) {
       expect(await page.locator('.trace-layer .trace-drop').count()).toBe(0);
       expect(await panel().locator('.trace-event.dropped').count()).toBe(0);
       const at = await here();

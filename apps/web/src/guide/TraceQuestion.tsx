@@ -64,7 +64,8 @@ export function TraceQuestion(props: { lab: string; step: number; task: GuideTra
     }
   };
 
-  const showForm = !props.readOnly && (traced || anyway);
+  // A right answer closes the question (the step passed); tracing again opens it again.
+  const showForm = !props.readOnly && (traced || anyway) && !verdict?.ok;
   return (
     <section className="guide-trace" aria-labelledby={`${id}-h`}>
       <h4 id={`${id}-h`} className="checks-title">
@@ -96,7 +97,7 @@ export function TraceQuestion(props: { lab: string; step: number; task: GuideTra
           {!verdict.ok && <span className="muted"> Each answer needs a trace of its own: trace again, then answer from the new journey.</span>}
         </p>
       )}
-      {!showForm && !props.readOnly && (
+      {!showForm && !props.readOnly && !verdict?.ok && (
         <p className="muted small-text">
           Answer from what your trace shows: the question opens here once this trace is in Trace mode.{' '}
           <button type="button" className="link" onClick={() => setAnyway(true)}>

@@ -251,16 +251,23 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
     e.stopPropagation();
   };
   const last = s.index === events.length - 1;
-  const done = predict && last && !question && plan.size > 0;
+  const done = predict && last && !question;
   const total = score(answers);
 
   return (
     <div className={stale ? 'trace-journey stale' : 'trace-journey'} tabIndex={0} ref={root} onKeyDown={onKey} aria-label="Journey: ← → step, space plays">
       <div className="trace-summary">
-        <strong className={journey.drop ? 'trace-outcome dropped' : journey.replied ? 'trace-outcome ok' : 'trace-outcome'} role="status">
-          {journey.drop ? '✕ ' : journey.replied ? '✓ ' : ''}
-          {outcomeWords(journey)}
-        </strong>
+        {predict && !done ? (
+          // The outcome would give the last answers away: it shows once every question is answered.
+          <strong className="trace-outcome" role="status">
+            Predicting: the outcome shows at the end
+          </strong>
+        ) : (
+          <strong className={journey.drop ? 'trace-outcome dropped' : journey.replied ? 'trace-outcome ok' : 'trace-outcome'} role="status">
+            {journey.drop ? '✕ ' : journey.replied ? '✓ ' : ''}
+            {outcomeWords(journey)}
+          </strong>
+        )}
         <span className="muted">
           {' '}
           · {journey.probe.protocol}
@@ -310,7 +317,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
         <div className="trace-predict" aria-label="Predict the next hop">
           {feedback && <PredictFeedback judged={feedback} />}
           {question && <PredictBox key={s.index} question={question} lab={lab} here={s.index < 0 ? journey.from : events[s.index]!.at.node} onAnswer={answer} />}
-          {done && (
+          {done && total.asked > 0 && (
             <p className="predict-score" role="status">
               Score: <strong>{total.right}</strong> / {total.asked} right
             </p>
@@ -351,14 +358,14 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
             </li>
           )}
         </ol>
-        <HopPanel journey={journey} index={s.index} lab={lab} dropShown={dropShown} />
+        <HopPanel journey={journey} index={s.index} lab={lab} dropShown={dropShown} predict={predict} />
       </div>
       <TraceOverlay journey={journey} index={s.index} lab={lab} ms={ms} showDrop={dropShown} />
     </div>
   );
 }
 
-function HopPanel({ journey, index, lab, dropShown }: { journey: Journey; index: number; lab: ObservedLab | null; dropShown: boolean }): JSX.Element {
+function HopPanel({ journey, index, lab, dropShown, predict }: { journey: Journey; index: number; lab: ObservedLab | null; dropShown: boolean; predict: boolean }): JSX.Element {
   const { select } = useLab();
   const events = journey.events;
   const hop = hopAt(events, index);
@@ -366,9 +373,15 @@ function HopPanel({ journey, index, lab, dropShown }: { journey: Journey; index:
   if (!hop || !e) {
     return (
       <section className="trace-hop" aria-label="Hop">
-        <p className="muted">
-          The probe waits in <strong>{journey.from}</strong>. Press <kbd>→</kbd> or <strong>Step</strong> to follow it; <strong>Play</strong> runs it at the chosen speed.
-        </p>
+        {predict ? (
+          <p className="muted">
+            The probe waits in <strong>{journey.from}</strong>. Say where it goes first: click it on the graph, or pick it above.
+          </p>
+        ) : (
+          <p className="muted">
+            The probe waits in <strong>{journey.from}</strong>. Press <kbd>→</kbd> or <strong>Step</strong> to follow it; <strong>Play</strong> runs it at the chosen speed.
+          </p>
+        )}
         {journey.drop && events.length === 0 && dropShown && <DropEvidence journey={journey} />}
       </section>
     );

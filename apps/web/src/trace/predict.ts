@@ -66,10 +66,11 @@ export function predictPlan(journey: Journey, lab: ObservedLab | null): Map<numb
     announced = new Set(places);
     here = new Set(places);
   }
-  if (journey.drop && events.length > 0) {
-    plan.set(events.length - 1, { at: events.length - 1, kind: 'drop', places: [DROPPED], reasons: journey.drop.evidence.map((x) => x.text.split('\n')[0]!).slice(0, 3) });
-  } else if (journey.drop) {
-    plan.set(-1, { at: -1, kind: 'drop', places: [DROPPED], reasons: journey.drop.evidence.map((x) => x.text.split('\n')[0]!).slice(0, 3) });
+  if (journey.drop) {
+    // The evidence that says why (the rule, the ICMP error, the neighbour, the walker); the probe's own output is not a reason.
+    const why = journey.drop.evidence.filter((x) => x.kind !== 'probe' && x.kind !== 'no-sighting');
+    const at = events.length - 1;
+    plan.set(at, { at, kind: 'drop', places: [DROPPED], reasons: (why.length ? why : journey.drop.evidence).map((x) => x.text.split('\n')[0]!).slice(0, 2) });
   }
   return plan;
 }

@@ -27,7 +27,9 @@ function option(code: number, value: Uint8Array): Buffer {
   return b;
 }
 
-const END_OF_OPTIONS = Buffer.alloc(4);
+// Made when a file is written, not when the module loads: the model is imported by the web app,
+// where Buffer does not exist.
+const endOfOptions = (): Buffer => Buffer.alloc(4);
 
 function block(type: number, body: Buffer): Buffer {
   const total = 12 + body.length;
@@ -45,7 +47,7 @@ function sectionHeader(): Buffer {
   fixed.writeUInt16LE(1, 4); // major
   fixed.writeUInt16LE(0, 6); // minor
   fixed.writeBigInt64LE(-1n, 8); // section length: not given
-  return block(0x0a0d0d0a, Buffer.concat([fixed, option(4, Buffer.from('nslab trace')), END_OF_OPTIONS]));
+  return block(0x0a0d0d0a, Buffer.concat([fixed, option(4, Buffer.from('nslab trace')), endOfOptions()]));
 }
 
 function interfaceDescription(name: string, snaplen: number): Buffer {
@@ -53,7 +55,7 @@ function interfaceDescription(name: string, snaplen: number): Buffer {
   fixed.writeUInt16LE(LINKTYPE_LINUX_SLL2_NG, 0);
   fixed.writeUInt32LE(snaplen, 4);
   // if_name (2), if_tsresol (9) = 10^-9: timestamps count nanoseconds.
-  return block(0x00000001, Buffer.concat([fixed, option(2, Buffer.from(name, 'utf8')), option(9, Buffer.from([9])), END_OF_OPTIONS]));
+  return block(0x00000001, Buffer.concat([fixed, option(2, Buffer.from(name, 'utf8')), option(9, Buffer.from([9])), endOfOptions()]));
 }
 
 function enhancedPacket(ifId: number, p: PcapngPacket): Buffer {

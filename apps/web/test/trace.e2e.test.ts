@@ -67,6 +67,17 @@ async function stepTo(at: string, type: string): Promise<void> {
   throw new Error(`never reached ${at} ${type}`);
 }
 
+/** Nodes whose box is not wholly inside the canvas's visible part. */
+const nodesOutOfView = () =>
+  page.evaluate(() => {
+    const cy = window.__nslab_cy!;
+    const ext = cy.extent();
+    return cy.nodes().filter((n) => {
+      const b = n.boundingBox({ includeLabels: true, includeOverlays: false });
+      return b.x1 < ext.x1 || b.y1 < ext.y1 || b.x2 > ext.x2 || b.y2 > ext.y2;
+    }).map((n) => n.id());
+  });
+
 /** The graph's share of the window's width. */
 const graphShare = () => page.evaluate(() => document.querySelector('.ws-canvas')!.getBoundingClientRect().width / window.innerWidth);
 
@@ -131,6 +142,8 @@ describe('Trace mode, in a real browser', () => {
     expect(types.some((t) => /reply\s+icmp echo-reply/.test(t))).toBe(true);
     expect(types.some((t) => /request\s+icmp echo-request/.test(t))).toBe(true);
     expect(await panel().locator('.trace-unreliable').count()).toBe(0);
+    // The dock grew for the journey: the graph above it was fitted again.
+    await expect.poll(nodesOutOfView, { timeout: 5_000 }).toEqual([]);
   });
 
   it('steps to the router with the keyboard: both MACs rewritten and TTL 64 -> 63 highlighted, the route named, the envelope on the way out', async () => {
@@ -174,8 +187,10 @@ describe('Trace mode, in a real browser', () => {
     await panel().getByRole('button', { name: 'Play' }).waitFor();
   });
 
-  it('fits 1280x720 with the graph keeping half the width', async () => {
+  it('fits 1280x720 with the graph keeping half the width, every node still in view', async () => {
     await page.setViewportSize({ width: 1280, height: 720 });
+    // The window shrank under a fitted graph: it is fitted again, not cut off at the right (b was).
+    await expect.poll(nodesOutOfView, { timeout: 5_000 }).toEqual([]);
     await panel().locator('.trace-journey').focus();
     await page.keyboard.press('Home');
     await stepTo('r:eth1 out', 'echo-request');

@@ -84,9 +84,8 @@ function timed<T>(name: string, fn: () => T): T {
   }
 }
 
-/** Is every node of `ids` inside the visible part of the canvas? */
-function inView(cy: Core, ids: readonly string[]): boolean {
-  const ext = cy.extent();
+/** Is every node of `ids` inside the visible part of the canvas (or inside `ext`, a part it showed before)? */
+function inView(cy: Core, ids: readonly string[], ext: cytoscape.BoundingBox12 = cy.extent()): boolean {
   return ids.every((id) => {
     const bb = cy.getElementById(id).boundingBox();
     return bb.x1 >= ext.x1 && bb.x2 <= ext.x2 && bb.y1 >= ext.y1 && bb.y2 <= ext.y2;
@@ -146,6 +145,13 @@ export function Canvas(props: CanvasProps) {
     window.__nslab_cy = cy;
 
     let shown: ElementDef[] = [];
+    // The viewport is the canvas's own choice (a fit) until the learner pans or zooms: a box change
+    // then fits again whatever the old extent showed.
+    let ownView = true;
+    const fit = (animate: boolean) => {
+      fitAll(cy, animate);
+      ownView = true;
+    };
     const movedAt = new Map<string, number>();
     const pendingSave = new Set<string>();
     let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -181,7 +187,7 @@ export function Canvas(props: CanvasProps) {
       timed('layout', () => arrange(eles));
       save(eles.nodes().filter(savable).map((n) => n.id()));
       restyle(cy.edges()); // end-label offsets follow the edges' new directions
-      timed('fit', () => fitAll(cy, false));
+      timed('fit', () => fit(false));
     };
 
     const sync = (state: LabState, cause: ServerMessage | null) => {
@@ -273,9 +279,9 @@ export function Canvas(props: CanvasProps) {
       else if (placedNew.length > 0) save(placedNew);
       // Placed or moved nodes (here or in another tab) change their edges' directions.
       if (!layoutAll && (diff.added.length > 0 || (cause?.type === 'patch' && cause.positions))) restyle(cy.edges());
-      if (firstRender && !layoutAll) timed('fit', () => fitAll(cy, false));
+      if (firstRender && !layoutAll) timed('fit', () => fit(false));
       // Something new appeared off screen (a namespace added here, or typed in a terminal): show it.
-      else if (!firstRender && diff.added.some((e) => e.group === 'nodes') && !inView(cy, diff.added.filter((e) => e.group === 'nodes').map((e) => e.data.id))) fitAll(cy, true);
+      else if (!firstRender && diff.added.some((e) => e.group === 'nodes') && !inView(cy, diff.added.filter((e) => e.group === 'nodes').map((e) => e.data.id))) fit(true);
       applySelection();
       applySearch();
       applyHighlight();
@@ -404,18 +410,29 @@ export function Canvas(props: CanvasProps) {
     // Panes opening, closing or being dragged change the canvas's box. A lab that was wholly in view
     // is fitted again to the new box (a terminal opening must not cut nodes off, closing it must not
     // leave the lab small in a corner); one the learner zoomed into keeps its centre and zoom.
-    // cy.extent() still measures the old box until cy.resize() is called.
+    // What was shown is remembered from the last viewport change: Cytoscape resizes itself on a
+    // window resize before this observer's frame, so cy.extent() may already be the new box's.
     let resizeFrame = 0;
+    let shownExtent = cy.extent();
+    cy.on('viewport', () => {
+      shownExtent = cy.extent();
+    });
+    cy.on('dragpan scrollzoom pinchzoom', () => {
+      ownView = false;
+    });
     const onBoxChange = () => {
       resizeFrame = 0;
       if (el.clientWidth === 0 || el.clientHeight === 0) return;
       const nodes = cy.nodes().not('.ghost');
-      const ext = cy.extent();
-      const wholeLab = nodes.empty() || inView(cy, nodes.map((n) => n.id()));
+      const ext = shownExtent;
+      const wholeLab = ownView || nodes.empty() || inView(cy, nodes.map((n) => n.id()), ext);
       const centre = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
       cy.resize();
-      if (wholeLab) fitAll(cy, false);
+      // A viewport animation under way (a fit asked for the old box) would undo this one.
+      cy.stop(true);
+      if (wholeLab) fit(false);
       else cy.pan({ x: cy.width() / 2 - centre.x * cy.zoom(), y: cy.height() / 2 - centre.y * cy.zoom() });
+      shownExtent = cy.extent();
     };
     const resize = new ResizeObserver(() => {
       if (!resizeFrame) resizeFrame = requestAnimationFrame(onBoxChange);
@@ -440,15 +457,18 @@ export function Canvas(props: CanvasProps) {
     const unsubscribeTraffic = store.subscribeTraffic(applyTraffic);
 
     propsRef.current.onReady({
-      fit: () => fitAll(cy, true),
+      fit: () => fit(true),
       zoomBy: (f) => {
+        ownView = false;
         const z = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), cy.zoom() * f));
         cy.animate({ zoom: { level: z, renderedPosition: { x: el.clientWidth / 2, y: el.clientHeight / 2 } }, duration: 120 });
       },
       autoLayout: runLayout,
       center: (id) => {
         const ele = cy.getElementById(id);
-        if (ele.empty()) return;
+        // Already in view: selecting it is enough; moving the graph would only lose the rest of it.
+        if (ele.empty() || inView(cy, [id])) return;
+        ownView = false;
         cy.animate({ center: { eles: ele }, zoom: Math.max(cy.zoom(), 0.9), duration: 250 });
       },
     });

@@ -310,7 +310,7 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
           {s.index < 0 ? 'at the start' : `step ${s.index + 1} / ${events.length}`}
         </span>
         <label className="trace-predict-toggle" title="Before each move, say where the packet goes next: click it on the graph or pick it from the list">
-          <input type="checkbox" checked={predict} onChange={(e) => togglePredict(e.target.checked)} /> Predict the next hop
+          <input type="checkbox" checked={predict} onChange={(e) => togglePredict(e.target.checked)} aria-label="Predict the next hop" /> Predict
         </label>
       </div>
       {predict && (

@@ -1,6 +1,6 @@
 // An instructor's class: join codes to hand out (expiry, uses, copy, revoke), a CSV roster upload
-// (its one-time passwords shown once), the members, and the students' labs (opened read-only: the
-// server refuses an instructor's changes to them with 403 READ_ONLY).
+// (its one-time passwords shown once), the members, the students' labs (opened read-only: the
+// server refuses an instructor's changes to them with 403 READ_ONLY) and the class's student quotas.
 import { useCallback, useEffect, useState } from 'react';
 import { api, type LabSummary } from '../api.ts';
 import { labPath, linkClick, navigate } from '../router.ts';
@@ -8,6 +8,7 @@ import { Confirm, type ConfirmRequest } from '../ui/Confirm.tsx';
 import { ClassroomTopbar } from './AccountBar.tsx';
 import { Assignments } from './Assignments.tsx';
 import { labLabel, labsByStudent } from './class-labs.ts';
+import { ClassQuotas } from './ClassQuotas.tsx';
 import { classroomApi, type Account, type JoinCode, type Member } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
 import { AccountToggle } from './AccountToggle.tsx';
@@ -406,6 +407,7 @@ export function ClassPage({ id, user }: { id: string; user: Account }) {
               </div>
               <div className="cr-column">
                 <Members classId={id} members={data.members} labs={labs} confirm={setConfirmReq} onChanged={() => void refresh()} />
+                <ClassQuotas classId={id} user={user} />
               </div>
             </div>
           </>

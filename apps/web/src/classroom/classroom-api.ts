@@ -1,6 +1,7 @@
 // The classroom routes of /api/v1 (classroom mode only; docs/api.md): sign-in, joining a class,
 // classes with their join codes and rosters, accounts. Same client as the lab routes (api.ts).
 import { request } from '../api.ts';
+import type { ClassQuotaValues, QuotaValues } from './class-quotas.ts';
 import type { MeAnswer } from './session-answer.ts';
 import type { Cell, Grid as ProtocolGrid, IdleStop } from '@nslab/protocol';
 
@@ -99,6 +100,12 @@ export interface OidcStatus {
   start?: string;
 }
 
+/** A class's student quotas (null: the server's) beside the server's own. */
+export interface ClassQuotasAnswer {
+  server: QuotaValues;
+  class: ClassQuotaValues;
+}
+
 const seg = encodeURIComponent;
 const assignmentPath = (classId: string | number, id: string | number) => `/classes/${seg(String(classId))}/assignments/${seg(String(id))}`;
 
@@ -146,5 +153,7 @@ export const classroomApi = {
   uploads: () => request<{ uploads: UploadedLab[] }>('GET', '/lab-uploads').then((r) => r.uploads),
   uploadLab: (body: { name: string; files: Record<string, string> }) => request<UploadedLab & { lab: { title: string; steps: { id: string; title: string }[] } }>('POST', '/lab-uploads', body),
   deleteUpload: (id: string) => request<{ deleted: string }>('DELETE', `/lab-uploads/${seg(id.replace(/^upload\//, ''))}`, {}),
+  classQuotas: (classId: string) => request<ClassQuotasAnswer>('GET', `/classes/${seg(classId)}/quotas`),
+  setClassQuotas: (classId: string, body: Partial<ClassQuotaValues>) => request<ClassQuotasAnswer>('PUT', `/classes/${seg(classId)}/quotas`, body),
   resetPassword: (username: string) => request<{ user: Account; password: string }>('POST', `/users/${seg(username)}/password-reset`),
 };

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { destroyLab, listLabs } from '@nslab/driver';
+import Fastify from 'fastify';
+import type { StepResult } from '@nslab/labs';
 import { buildApp, type NslabApp } from '../src/app.ts';
+import { guideRoutes } from '../src/routes/guide.ts';
 import { AUTH, TOKEN } from './helpers.ts';
 
 const LAB = 'gt-route';
@@ -79,5 +82,16 @@ describe('a trace step over the API', () => {
     expect(right.json()).toMatchObject({ ok: true, done: true, passed: ['addresses', 'gateways', 'forwarding', 'trace-hop'], text: expect.stringMatching(/^Right: ns1 sent it to router/) });
     const g = (await api('GET', `/labs/${LAB}/guide`)).json();
     expect(g).toMatchObject({ done: true, answers: { 'trace-hop': { ok: true } } });
+  }, 60_000);
+
+  it('an answer is reported to the guide hooks as a check is (classroom mode records it for the lab\'s owner)', async () => {
+    const seen: { lab: string; results: StepResult[] }[] = [];
+    const hooked = Fastify();
+    await hooked.register(guideRoutes, { registry: s.registry, mutationRate: 1000, hooks: { checked: (_req, lab, results) => seen.push({ lab, results }), beforeSolve: () => {} } });
+    expect((await api('POST', `/labs/${LAB}/trace`, { from: 'ns1', to: 'ns2' })).statusCode).toBe(200);
+    const r = await hooked.inject({ method: 'POST', url: `/labs/${LAB}/guide/answer`, payload: { step: 4, answer: { node: 'router' } } });
+    expect(r.json()).toMatchObject({ ok: true });
+    expect(seen).toMatchObject([{ lab: LAB, results: [{ step: 'trace-hop', ok: true }] }]);
+    await hooked.close();
   }, 60_000);
 });

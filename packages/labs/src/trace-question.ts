@@ -89,7 +89,9 @@ export function rightAnswer(ask: TraceAsk, j: Journey): { answer: TraceAnswer; b
       return { answer: { node: NONE }, because: 'the request kept its source address all the way: no node rewrote it' };
     }
     case 'first-packet-flooded': {
-      const first = j.events.findIndex((e) => e.why.some((w) => w.kind === 'flood' || w.kind === 'fdb'));
+      // A bridge's decision is on the copy leaving a port: the frame entering it carries an fdb why
+      // too when the bridge learned its source MAC there, which says nothing about where it went.
+      const first = j.events.findIndex((e) => e.at.direction === 'out' && e.why.some((w) => w.kind === 'flood' || w.kind === 'fdb'));
       if (first < 0) return { answer: { flooded: false, ports: [] }, because: 'no bridge forwarded a frame of this trace' };
       const e = j.events[first]!;
       const ports = floodPorts(j.events, first);

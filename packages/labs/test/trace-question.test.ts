@@ -66,6 +66,13 @@ describe('the right answer comes from the journey', () => {
     expect(wrong.text).toContain("br0's fdb");
   });
 
+  it('first-packet-flooded: the bridge learning the source MAC on the port it came in by is not where the frame went', () => {
+    const learnedIn = { kind: 'fdb' as const, text: "bridge br0 learned aa:00:00:00:00:01 on port br-int0 from this frame's source MAC" };
+    const fresh = journey(FLOODED.events.map((e) => (e.at.node === 'host' && e.at.direction === 'in' ? { ...e, why: [learnedIn] } : e)));
+    expect(rightAnswer({ kind: 'first-packet-flooded' }, fresh).answer).toEqual({ flooded: true, ports: ['br-int1', 'br-int2'] });
+    expect(judgeAnswer({ kind: 'first-packet-flooded' }, fresh, { flooded: false }).ok).toBe(false);
+  });
+
   it('which-node-rewrote-source: the node of the SNAT with its rule; none when nothing rewrote it', () => {
     const r = rightAnswer({ kind: 'which-node-rewrote-source' }, NAT);
     expect(r.answer).toEqual({ node: 'host' });

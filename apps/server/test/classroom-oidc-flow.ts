@@ -46,8 +46,11 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-/** oidc-provider on 127.0.0.1 with nslab's client (redirects to each of `nslabPorts`) and another app's. */
-export async function startProvider(nslabPorts: number[], opts: { issuerHost?: string; port?: number } = {}): Promise<TestProvider> {
+/**
+ * oidc-provider on 127.0.0.1 with nslab's client (redirects to each of `nslabPorts`, back to its
+ * sign-in page after a logout) and another app's. `rpLogout: false`: no end_session_endpoint.
+ */
+export async function startProvider(nslabPorts: number[], opts: { issuerHost?: string; port?: number; rpLogout?: boolean } = {}): Promise<TestProvider> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   // `localhost` makes the provider another *site* than nslab's 127.0.0.1 for a browser (ports do
@@ -55,12 +58,13 @@ export async function startProvider(nslabPorts: number[], opts: { issuerHost?: s
   const issuer = `http://${opts.issuerHost ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [
-      { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: nslabPorts.map((p) => `http://127.0.0.1:${p}/api/v1/auth/oidc/callback`), token_endpoint_auth_method: 'client_secret_post' },
+      { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: nslabPorts.map((p) => `http://127.0.0.1:${p}/api/v1/auth/oidc/callback`), post_logout_redirect_uris: nslabPorts.map((p) => `http://127.0.0.1:${p}/`), token_endpoint_auth_method: 'client_secret_post' },
       { client_id: OTHER_CLIENT_ID, client_secret: OTHER_CLIENT_SECRET, redirect_uris: [OTHER_REDIRECT], token_endpoint_auth_method: 'client_secret_post' },
     ],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups'],
     cookies: { keys: ['oidc-test-cookie-key'] },
+    features: { rpInitiatedLogout: { enabled: opts.rpLogout ?? true } },
     // Said, so the provider does not print a notice for each default it uses.
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     async findAccount(_ctx, id) {

@@ -208,4 +208,18 @@ CREATE TABLE uploaded_labs (
 CREATE INDEX uploaded_labs_owner ON uploaded_labs (owner_id);
 `,
   },
+  // --- sessions that came through OpenID Connect: their ID token, for the provider's logout
+  // (oidc-sessions.ts); gone with the session ---
+  {
+    version: 10,
+    name: 'OpenID Connect sessions',
+    sql: `
+CREATE TABLE oidc_sessions (
+  session_hash TEXT PRIMARY KEY REFERENCES sessions (id_hash) ON DELETE CASCADE,
+  issuer TEXT NOT NULL,
+  id_token TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -13,6 +13,7 @@ import type { User } from './accounts.ts';
 import type { Classroom } from './classroom.ts';
 import { OidcIdentities } from './oidc-identities.ts';
 import { FLOW_TTL_MS, OIDC_COOKIE, OIDC_PATH, type OidcLogin } from './oidc.ts';
+import { OidcSessions } from './oidc-sessions.ts';
 import { readCookie } from './sessions.ts';
 
 const StartQuery = Type.Object(
@@ -66,10 +67,11 @@ function isNavigation(req: FastifyRequest): boolean {
   return accept.includes('text/html') && !accept.includes('application/json');
 }
 
-export async function oidcRoutes(app: FastifyInstance, opts: { classroom: Classroom; startSession: (req: FastifyRequest, reply: FastifyReply, user: User) => void }): Promise<void> {
+export async function oidcRoutes(app: FastifyInstance, opts: { classroom: Classroom; startSession: (req: FastifyRequest, reply: FastifyReply, user: User) => string }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const c = opts.classroom;
   const identities = new OidcIdentities(c.db, c.accounts);
+  const oidcSessions = new OidcSessions(c.db);
   const perClient = { rateLimit: { max: c.signInPerMinute, timeWindow: '1 minute', keyGenerator: (req: FastifyRequest) => `signin|${req.ip}` } };
   // These routes are opened by browsers, not called by scripts: a refusal is a page for them.
   app.setErrorHandler((err, req, reply) => {
@@ -113,7 +115,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: { classroom: Classr
     // The flow is spent whatever happens next: the cookie goes too.
     void reply.header('set-cookie', flowCookie(req, '', 0, c.secureCookies)).header('cache-control', 'no-store');
     const q = req.url.indexOf('?');
-    const { person, flow } = await oidc.finish(readCookie(req, OIDC_COOKIE), new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)));
+    const { person, flow, idToken } = await oidc.finish(readCookie(req, OIDC_COOKIE), new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)));
     const user = c.db.transaction((): User => {
       const known = identities.find(person.issuer, person.subject);
       let u: User;
@@ -133,7 +135,9 @@ export async function oidcRoutes(app: FastifyInstance, opts: { classroom: Classr
       return u;
     })();
     // Fastify appends a second set-cookie: the flow's clearing and the session both go out.
-    opts.startSession(req, reply, user);
+    const sessionId = opts.startSession(req, reply, user);
+    // Kept for signing out at the provider too (RP-initiated logout).
+    oidcSessions.remember(sessionId, { issuer: person.issuer, idToken });
     return reply.redirect(flow.next, 303);
   });
 }

@@ -55,6 +55,15 @@ function said(e: unknown): string {
   return m.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 300);
 }
 
+/** Our sign-in page (the app's root), from the redirect URL the provider knows us by. */
+export function signInPage(redirectUrl: string): string {
+  const u = new URL(redirectUrl);
+  u.pathname = u.pathname.endsWith('/api/v1/auth/oidc/callback') ? u.pathname.slice(0, -'api/v1/auth/oidc/callback'.length) : '/';
+  u.search = '';
+  u.hash = '';
+  return u.href;
+}
+
 export class OidcLogin {
   private discovered: Promise<client.Configuration> | null = null;
   /** Flow id -> flow. Map order is insertion order: the oldest is dropped first. */
@@ -146,7 +155,7 @@ export class OidcLogin {
    * PKCE verifier), checks the ID token (nonce, issuer, audience, signature, expiry), reads the
    * userinfo, and applies the config's rules. Returns who signed in and the flow's join code/next.
    */
-  async finish(flowId: string | undefined, query: URLSearchParams): Promise<{ person: OidcPerson; flow: Flow }> {
+  async finish(flowId: string | undefined, query: URLSearchParams): Promise<{ person: OidcPerson; flow: Flow; idToken: string }> {
     const flow = this.take(flowId, query.get('state'));
     const config = await this.configuration();
     // The URL the provider redirected to, built from the configured redirect URL (not from our
@@ -160,7 +169,7 @@ export class OidcLogin {
       throw this.explain(e);
     }
     const id = tokens.claims();
-    if (!id) throw refused('OIDC_ID_TOKEN_INVALID', 'the sign-in provider sent no ID token');
+    if (!id || !tokens.id_token) throw refused('OIDC_ID_TOKEN_INVALID', 'the sign-in provider sent no ID token');
     let claims: Record<string, unknown> = { ...id };
     const meta = config.serverMetadata();
     if (meta.userinfo_endpoint) {
@@ -172,7 +181,17 @@ export class OidcLogin {
         throw this.explain(e);
       }
     }
-    return { person: this.admit(id.iss, id.sub, claims), flow };
+    return { person: this.admit(id.iss, id.sub, claims), flow, idToken: tokens.id_token };
+  }
+
+  /**
+   * Where to send the browser so that the provider ends its session too (RP-initiated logout),
+   * or null when the provider has no end_session_endpoint. It comes back to our sign-in page.
+   */
+  async logoutUrl(idToken: string): Promise<URL | null> {
+    const config = await this.configuration();
+    if (!config.serverMetadata().end_session_endpoint) return null;
+    return client.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: signInPage(this.cfg.redirectUrl) });
   }
 
   /** The config's rules on who may come in, and as what. */

@@ -11,6 +11,7 @@ import { formatJoinCode, type JoinCode } from './classes.ts';
 import { PASSWORD_MAX } from './passwords.ts';
 import { userOf } from './principal.ts';
 import { oidcRoutes } from './oidc-routes.ts';
+import { OidcSessions } from './oidc-sessions.ts';
 import { parseRoster } from './roster.ts';
 import { clearedSessionCookie, sessionCookie } from './sessions.ts';
 
@@ -74,7 +75,9 @@ export async function classroomRoutes(app: FastifyInstance, opts: { classroom: C
     if (user.disabledAt) throw new ApiError(403, 'ACCOUNT_DISABLED', `username: the account "${user.username}" is disabled; ask your instructor`, 'username');
     const id = c.sessions.create(user.id);
     void reply.header('set-cookie', sessionCookie(req, id, maxAgeS, c.secureCookies)).header('cache-control', 'no-store');
+    return id;
   };
+  const oidcSessions = new OidcSessions(c.db);
 
   r.post('/auth/login', { schema: { summary: 'Sign in: sets the session cookie', body: LoginBody }, config: { access: 'public', ...perClient } }, async (req, reply) => {
     const account = req.body.username.trim().toLowerCase();
@@ -94,9 +97,22 @@ export async function classroomRoutes(app: FastifyInstance, opts: { classroom: C
     return { user: publicUser(user) };
   });
 
-  r.post('/auth/logout', { schema: { summary: 'Sign out: ends this session' }, config: { access: 'signed-in', beforePasswordChange: true } }, async (req, reply) => {
-    if (req.principal?.kind === 'user') c.sessions.revoke(req.principal.sessionId);
-    return reply.header('set-cookie', clearedSessionCookie(req, c.secureCookies)).code(204).send();
+  r.post('/auth/logout', { schema: { summary: 'Sign out: ends this session (and, for a provider sign-in, says where the provider ends its own)' }, config: { access: 'signed-in', beforePasswordChange: true } }, async (req, reply) => {
+    let atProvider: URL | null = null;
+    if (req.principal?.kind === 'user') {
+      const viaProvider = oidcSessions.of(req.principal.sessionId);
+      // Ours ends first and whatever the provider does: signing out never depends on it.
+      c.sessions.revoke(req.principal.sessionId);
+      if (viaProvider && c.oidc && viaProvider.issuer === c.oidc.cfg.issuer) {
+        atProvider = await c.oidc.logoutUrl(viaProvider.idToken).catch((err: unknown) => {
+          req.log.warn({ err }, 'signed out here; the sign-in provider could not be asked to end its session');
+          return null;
+        });
+      }
+    }
+    void reply.header('set-cookie', clearedSessionCookie(req, c.secureCookies)).header('cache-control', 'no-store');
+    // The browser goes there next (RP-initiated logout), and the provider sends it back to our sign-in page.
+    return atProvider ? reply.code(200).send({ providerLogout: atProvider.href }) : reply.code(204).send();
   });
 
   r.get('/auth/me', { schema: { summary: 'The signed-in account and its classes' }, config: { access: 'signed-in', beforePasswordChange: true } }, async (req) => {

@@ -8,7 +8,8 @@ import { now, type Db } from './db.ts';
 
 export const SESSION_COOKIE = 'nslab_session';
 
-const hashOf = (id: string) => createHash('sha256').update(id).digest('base64url');
+/** What the database keeps of a session id (also the key of oidc_sessions). */
+export const sessionHash = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 export interface SessionOptions {
   /** How long a session lasts without use. */
@@ -38,14 +39,14 @@ export class Sessions {
     const t = Date.now();
     this.db
       .prepare('INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)')
-      .run(hashOf(id), userId, new Date(t).toISOString(), new Date(t + this.opts.maxMs).toISOString(), new Date(t).toISOString());
+      .run(sessionHash(id), userId, new Date(t).toISOString(), new Date(t + this.opts.maxMs).toISOString(), new Date(t).toISOString());
     return id;
   }
 
   /** The user id a session id stands for, or null (unknown, expired, idle too long). */
   resolve(id: string | undefined): number | null {
     if (!id || id.length > 128) return null;
-    const h = hashOf(id);
+    const h = sessionHash(id);
     const r = this.db.prepare('SELECT user_id, created_at, expires_at, last_seen_at FROM sessions WHERE id_hash = ?').get(h) as SessionRow | undefined;
     if (!r) return null;
     const t = Date.now();
@@ -59,12 +60,12 @@ export class Sessions {
   }
 
   revoke(id: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashOf(id));
+    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sessionHash(id));
   }
 
   /** Every session of a user (a password change signs out everywhere else). */
   revokeUser(userId: number, except?: string): void {
-    if (except) this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?').run(userId, hashOf(except));
+    if (except) this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?').run(userId, sessionHash(except));
     else this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
   }
 

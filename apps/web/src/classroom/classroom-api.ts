@@ -113,7 +113,8 @@ export const classroomApi = {
   /** Token mode answers `{mode: 'token'}`. */
   me: () => request<MeAnswer>('GET', '/auth/me'),
   login: (username: string, password: string) => request<{ user: Account }>('POST', '/auth/login', { username, password }),
-  logout: () => request<void>('POST', '/auth/logout'),
+  /** 204 (nothing), or where the browser goes so the sign-in provider ends its session too. */
+  logout: () => request<{ providerLogout: string } | undefined>('POST', '/auth/logout'),
   changePassword: (currentPassword: string, newPassword: string) => request<{ user: Account }>('POST', '/auth/password', { currentPassword, newPassword }),
   join: (body: { code: string; username: string; password: string; displayName?: string }) =>
     request<{ user: Account; class: { id: number; name: string } }>('POST', '/auth/join', body),

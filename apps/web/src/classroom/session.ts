@@ -56,10 +56,19 @@ export function useAccount() {
   return s.kind === 'signed-in' ? s.user : null;
 }
 
-/** Ends this browser's session and shows the sign-in page (at `/`). */
+/**
+ * Ends this browser's session and shows the sign-in page (at `/`). A session that came through
+ * the school's provider is ended there too: the browser goes to the provider's sign-out, which
+ * sends it back to `/`.
+ */
 export async function signOut(): Promise<void> {
   try {
-    await classroomApi.logout();
+    const answer = await classroomApi.logout();
+    if (answer?.providerLogout && /^https?:\/\//.test(answer.providerLogout)) {
+      signedOut();
+      location.assign(answer.providerLogout);
+      return;
+    }
   } catch {
     /* already signed out, or the server is gone: either way this page is signed out */
   }

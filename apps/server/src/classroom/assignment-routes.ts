@@ -243,6 +243,13 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
         if (id !== a.id || socket.readyState !== socket.OPEN) return;
         socket.send(JSON.stringify({ type: 'error', code: 'ASSIGNMENT_NOT_FOUND', message: `assignment ${id} was deleted` }), () => socket.close(1008, 'ASSIGNMENT_NOT_FOUND'));
       };
+      // A co-instructor taken out of the class loses its open grid too, not only its next request.
+      const viewer = userOf(req)?.id;
+      const onInstructorRemoved = (classId: number, userId: number) => {
+        if (classId !== a.classId || userId !== viewer || socket.readyState !== socket.OPEN) return;
+        stop();
+        socket.send(JSON.stringify({ type: 'error', code: 'CLASS_NOT_FOUND', message: 'you are no longer an instructor of this class' }), () => socket.close(1008, 'CLASS_NOT_FOUND'));
+      };
       // Cells turn stuck with no event (time passes): only those rows are computed again, each
       // tick; the whole grid (students who joined the class meanwhile) every FULL_EVERY ticks.
       let tick = 0;
@@ -261,10 +268,12 @@ export async function assignmentRoutes(app: FastifyInstance, opts: { classroom: 
         c.progress.events.off('change', onChange);
         c.progress.events.off('assignment', onAssignment);
         c.progress.events.off('assignment-deleted', onDeleted);
+        c.classes.events.off('instructor-removed', onInstructorRemoved);
       };
       c.progress.events.on('change', onChange);
       c.progress.events.on('assignment', onAssignment);
       c.progress.events.on('assignment-deleted', onDeleted);
+      c.classes.events.on('instructor-removed', onInstructorRemoved);
       socket.on('close', stop);
       // Nothing is read from the instructor: what they send is ignored.
       socket.on('message', () => {});

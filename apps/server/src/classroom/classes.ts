@@ -1,6 +1,7 @@
 // Classes, who is in them (as instructor or student), and join codes: short codes an instructor
 // hands out, each with an expiry, an optional number of uses, and a revoke.
 import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { ApiError } from '../errors.ts';
 import { now, type Db } from './db.ts';
 import type { User } from './accounts.ts';
@@ -65,6 +66,9 @@ export function checkClassName(raw: string, field = 'name'): string {
 }
 
 export class Classes {
+  /** 'instructor-removed' (classId, userId): a co-instructor left the class. */
+  readonly events = new EventEmitter();
+
   constructor(private readonly db: Db) {}
 
   create(name: string, instructor: User): ClassInfo {
@@ -108,6 +112,27 @@ export class Classes {
         .prepare("SELECT 1 FROM class_members s JOIN class_members i ON i.class_id = s.class_id WHERE s.user_id = ? AND s.role = 'student' AND i.user_id = ? AND i.role = 'instructor'")
         .get(studentId, instructorId) !== undefined
     );
+  }
+
+  /** The account that made the class (the one who adds and removes co-instructors), or null. */
+  creatorOf(classId: number): number | null {
+    const r = this.db.prepare('SELECT created_by FROM classes WHERE id = ?').get(classId) as { created_by: number } | undefined;
+    return r ? r.created_by : null;
+  }
+
+  /** Another instructor of the class: they see it, its grid and its students' labs as its creator does. False: already one. */
+  addInstructor(classId: number, userId: number): boolean {
+    return this.db.prepare("INSERT INTO class_members (class_id, user_id, role, joined_at) VALUES (?, ?, 'instructor', ?) ON CONFLICT (class_id, user_id) DO NOTHING").run(classId, userId, now()).changes > 0;
+  }
+
+  /**
+   * A co-instructor out of the class. Every request checks membership, so the class and its
+   * students' labs are gone for them at once; open sockets hear it through `events`.
+   */
+  removeInstructor(classId: number, userId: number): boolean {
+    const gone = this.db.prepare("DELETE FROM class_members WHERE class_id = ? AND user_id = ? AND role = 'instructor'").run(classId, userId).changes > 0;
+    if (gone) this.events.emit('instructor-removed', classId, userId);
+    return gone;
   }
 
   /** Out of the class, with their copies' records of its assignments (the caller removes the labs first). */

@@ -21,6 +21,7 @@ import { checkUsername, type User } from './accounts.ts';
 import type { Classroom } from './classroom.ts';
 import { removeLabs, stopLabs } from './lab-removal.ts';
 import { classQuotaRoutes } from './class-quotas.ts';
+import { coInstructorRoutes } from './co-instructors.ts';
 import { shownName, userOf } from './principal.ts';
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -41,6 +42,8 @@ export async function manageRoutes(app: FastifyInstance, opts: { classroom: Clas
   const mutating = { rateLimit: { max: opts.mutationRate, timeWindow: '1 minute' } };
   // A class's own student quotas: managed with the class.
   await app.register(classQuotaRoutes, { classroom: c, mutationRate: opts.mutationRate });
+  // Its co-instructors: added and removed by its creator or an admin.
+  await app.register(coInstructorRoutes, { classroom: c, mutationRate: opts.mutationRate });
   const publicUser = (u: User) => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role, disabled: u.disabledAt !== null });
 
   /** The account the caller may manage, or the 404 of one that does not exist. */

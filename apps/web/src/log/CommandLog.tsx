@@ -5,7 +5,9 @@ import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { CommandLogEntry } from '@nslab/protocol';
 import { api } from '../api.ts';
 
-const SHOWN = 300;
+// The newest rows; "Show all" draws the rest. A 300-namespace deploy logs thousands of lines, and
+// drawing 300 of them cost more than drawing the graph.
+const SHOWN = 100;
 
 const SOURCE_TEXT: Record<string, string> = { ui: 'you', api: 'api', cli: 'cli', lab: 'lab', kernel: 'kernel', deploy: 'deploy', terminal: 'terminal' };
 

@@ -70,6 +70,20 @@ const GROUPS: { key: OutlineItem['group']; title: string }[] = [
   { key: 'links', title: 'veth pairs' },
 ];
 
+/**
+ * Rows drawn per section until the learner asks for all: a 300-namespace lab's 600 rows cost more
+ * than drawing its graph. Search filters every item, drawn or not; the selected one is always drawn.
+ */
+export const SECTION_ROWS = 50;
+
+/** Pure: the rows a section draws. */
+export function sectionRows(list: readonly OutlineItem[], expanded: boolean, keep: string | null | undefined): OutlineItem[] {
+  if (expanded || list.length <= SECTION_ROWS) return [...list];
+  const head = list.slice(0, SECTION_ROWS);
+  const kept = keep ? list.find((i) => i.id === keep) : undefined;
+  return kept && !head.includes(kept) ? [...head, kept] : head;
+}
+
 const STATE_TEXT: Record<string, string> = { up: 'up', down: 'down', 'no-carrier': 'no carrier' };
 
 interface Props {
@@ -88,9 +102,19 @@ export const Outline = memo(function Outline({ lab, selection, search, onSearch,
   const q = search.trim().toLowerCase();
   const items = useMemo(() => (q ? all.filter((i) => i.text.includes(q) || i.label.toLowerCase().includes(q)) : all), [all, q]);
   const [focusId, setFocusId] = useState<string | null>(null);
+  const [expanded, setExpanded] = useState<ReadonlySet<OutlineItem['group']>>(new Set());
   const listRef = useRef<HTMLUListElement>(null);
+  const sections = useMemo(
+    () => GROUPS.map((g) => {
+      const list = items.filter((i) => i.group === g.key);
+      return { ...g, total: list.length, rows: sectionRows(list, expanded.has(g.key), selection) };
+    }),
+    [items, expanded, selection],
+  );
+  // The keys walk what is drawn.
+  const drawn = useMemo(() => sections.flatMap((s) => s.rows), [sections]);
   // One tab stop for the whole tree (roving tabindex): the focused, else selected, else first item.
-  const current = items.find((i) => i.id === focusId)?.id ?? items.find((i) => i.id === selection)?.id ?? items[0]?.id;
+  const current = drawn.find((i) => i.id === focusId)?.id ?? drawn.find((i) => i.id === selection)?.id ?? drawn[0]?.id;
 
   const moveTo = (id: string | undefined) => {
     if (!id) return;
@@ -99,11 +123,11 @@ export const Outline = memo(function Outline({ lab, selection, search, onSearch,
     el?.focus();
   };
   const onKey = (e: KeyboardEvent<HTMLUListElement>) => {
-    const idx = items.findIndex((i) => i.id === current);
-    if (e.key === 'ArrowDown') moveTo(items[Math.min(items.length - 1, idx + 1)]?.id);
-    else if (e.key === 'ArrowUp') moveTo(items[Math.max(0, idx - 1)]?.id);
-    else if (e.key === 'Home') moveTo(items[0]?.id);
-    else if (e.key === 'End') moveTo(items.at(-1)?.id);
+    const idx = drawn.findIndex((i) => i.id === current);
+    if (e.key === 'ArrowDown') moveTo(drawn[Math.min(drawn.length - 1, idx + 1)]?.id);
+    else if (e.key === 'ArrowUp') moveTo(drawn[Math.max(0, idx - 1)]?.id);
+    else if (e.key === 'Home') moveTo(drawn[0]?.id);
+    else if (e.key === 'End') moveTo(drawn.at(-1)?.id);
     else if ((e.key === 'Enter' || e.key === ' ') && current) onSelect(current);
     else return;
     e.preventDefault();
@@ -134,12 +158,12 @@ export const Outline = memo(function Outline({ lab, selection, search, onSearch,
         />
       </div>
       <ul className="tree" role="tree" aria-label="Namespaces, bridges and veth pairs" ref={listRef} onKeyDown={onKey}>
-        {GROUPS.map((g) => {
-          const list = items.filter((i) => i.group === g.key);
+        {sections.map((g) => {
+          const list = g.rows;
           return (
             <li key={g.key} role="none" className="tree-group">
               <div className="tree-title" id={`outline-${g.key}`}>
-                {g.title} <span className="count">{list.length}</span>
+                {g.title} <span className="count">{g.total}</span>
               </div>
               <ul role="group" aria-labelledby={`outline-${g.key}`}>
                 {list.map((i) => (
@@ -163,6 +187,14 @@ export const Outline = memo(function Outline({ lab, selection, search, onSearch,
                   </li>
                 ))}
                 {list.length === 0 && <li role="none" className="muted empty">{q ? 'no match' : 'none'}</li>}
+                {g.total > list.length && (
+                  <li role="none" className="tree-more">
+                    <button type="button" className="link" onClick={() => setExpanded((x) => new Set(x).add(g.key))}>
+                      Show all {g.total} {g.title.toLowerCase()}
+                    </button>{' '}
+                    <span className="muted">or type in Find</span>
+                  </li>
+                )}
               </ul>
             </li>
           );

@@ -9,6 +9,7 @@ import { ClassroomTopbar } from './AccountBar.tsx';
 import { Assignments } from './Assignments.tsx';
 import { labLabel, labsByStudent } from './class-labs.ts';
 import { ClassQuotas } from './ClassQuotas.tsx';
+import { CoInstructors } from './CoInstructors.tsx';
 import { classroomApi, type Account, type JoinCode, type Member } from './classroom-api.ts';
 import { Field, FormMessage } from './Field.tsx';
 import { AccountToggle } from './AccountToggle.tsx';
@@ -407,6 +408,7 @@ export function ClassPage({ id, user }: { id: string; user: Account }) {
               </div>
               <div className="cr-column">
                 <Members classId={id} members={data.members} labs={labs} confirm={setConfirmReq} onChanged={() => void refresh()} />
+                <CoInstructors classId={id} user={user} confirm={setConfirmReq} />
                 <ClassQuotas classId={id} user={user} />
               </div>
             </div>

@@ -106,6 +106,13 @@ export interface ClassQuotasAnswer {
   class: ClassQuotaValues;
 }
 
+/** A class's instructors (GET /classes/:class/instructors). */
+export interface ClassInstructors {
+  /** The username of who made the class: they (or an admin) add and remove co-instructors. */
+  creator: string | null;
+  instructors: Member[];
+}
+
 const seg = encodeURIComponent;
 const assignmentPath = (classId: string | number, id: string | number) => `/classes/${seg(String(classId))}/assignments/${seg(String(id))}`;
 
@@ -154,6 +161,9 @@ export const classroomApi = {
   uploads: () => request<{ uploads: UploadedLab[] }>('GET', '/lab-uploads').then((r) => r.uploads),
   uploadLab: (body: { name: string; files: Record<string, string> }) => request<UploadedLab & { lab: { title: string; steps: { id: string; title: string }[] } }>('POST', '/lab-uploads', body),
   deleteUpload: (id: string) => request<{ deleted: string }>('DELETE', `/lab-uploads/${seg(id.replace(/^upload\//, ''))}`, {}),
+  classInstructors: (classId: string) => request<ClassInstructors>('GET', `/classes/${seg(classId)}/instructors`),
+  addInstructor: (classId: string, username: string) => request<ClassInstructors>('POST', `/classes/${seg(classId)}/instructors`, { username }),
+  removeInstructor: (classId: string, username: string) => request<ClassInstructors>('DELETE', `/classes/${seg(classId)}/instructors/${seg(username)}`, {}),
   classQuotas: (classId: string) => request<ClassQuotasAnswer>('GET', `/classes/${seg(classId)}/quotas`),
   setClassQuotas: (classId: string, body: Partial<ClassQuotaValues>) => request<ClassQuotasAnswer>('PUT', `/classes/${seg(classId)}/quotas`, body),
   resetPassword: (username: string) => request<{ user: Account; password: string }>('POST', `/users/${seg(username)}/password-reset`),

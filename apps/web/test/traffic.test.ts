@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CountersMessage, InterfaceCounters, ServerMessage } from '@nslab/protocol';
 import { applyCounters, formatBytesRate, formatPacketRate, linkRate, noTraffic, trafficLevel } from '../src/live/traffic.ts';
 import { LabStore, type SocketLike, type Visibility } from '../src/live/lab-store.ts';
+import { vethPair } from './fixtures.ts';
 
 const c = (rxBytes: number, rxPackets: number, txBytes: number, txPackets: number): InterfaceCounters => ({ rxBytes, rxPackets, txBytes, txPackets });
 const msg = (time: number, full: boolean, nodes: CountersMessage['nodes']): CountersMessage => ({ type: 'counters', time, full, nodes });
@@ -136,11 +137,34 @@ describe('LabStore and live counters', () => {
   };
   const ping = (time: number, tx: number): CountersMessage => msg(time, false, { ns1: { eth0: c(tx, tx / 98, tx, tx / 98) } });
 
-  it('asks for counters after the hello while visible, stops when hidden, asks again when shown', () => {
+  /** The server's snapshot, and the frame that draws it: counters are asked for only then. */
+  const drawn = async (ws: FakeSocket) => {
+    ws.deliver({ type: 'snapshot', version: 1, stream: 's', seq: 1, lab: vethPair(), positions: {}, log: [] });
+    await new Promise((r) => setTimeout(r, 0));
+  };
+
+  it('asks for counters once the snapshot is drawn, not with the hello (they would compete with the first drawing)', async () => {
+    const { store } = make();
+    store.connect();
+    const ws = FakeSocket.all[0]!;
+    ws.open();
+    expect(ws.sent).toEqual([{ type: 'hello', version: 1 }]);
+    ws.deliver({ type: 'snapshot', version: 1, stream: 's', seq: 1, lab: vethPair(), positions: {}, log: [] });
+    expect(ws.sent).toEqual([{ type: 'hello', version: 1 }]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ws.sent).toEqual([{ type: 'hello', version: 1 }, { type: 'counters', on: true }]);
+    // A second snapshot (a resync) does not ask again.
+    await drawn(ws);
+    expect(ws.sent).toHaveLength(2);
+    store.close();
+  });
+
+  it('asks for counters after the drawing while visible, stops when hidden, asks again when shown', async () => {
     const { store, vis } = make();
     store.connect();
     const ws = FakeSocket.all[0]!;
     ws.open();
+    await drawn(ws);
     expect(ws.sent).toEqual([{ type: 'hello', version: 1 }, { type: 'counters', on: true }]);
     ws.deliver(msg(1000, true, { ns1: { eth0: c(0, 0, 0, 0) } }));
     ws.deliver(ping(2000, 196));
@@ -166,7 +190,7 @@ describe('LabStore and live counters', () => {
     expect(vis.watchers).toBe(0);
   });
 
-  it('does not ask while hidden, and asks once shown', () => {
+  it('does not ask while hidden, and asks once shown', async () => {
     const { store, vis } = make();
     vis.shown = false;
     store.connect();
@@ -174,6 +198,7 @@ describe('LabStore and live counters', () => {
     vis.set(true); // before the socket is open: nothing to send yet
     vis.shown = false;
     ws.open();
+    await drawn(ws);
     expect(ws.sent).toEqual([{ type: 'hello', version: 1 }]);
     vis.set(true);
     expect(ws.sent.at(-1)).toEqual({ type: 'counters', on: true });
@@ -185,6 +210,7 @@ describe('LabStore and live counters', () => {
     store.connect();
     const ws = FakeSocket.all[0]!;
     ws.open();
+    await drawn(ws);
     ws.deliver(msg(1000, false, {}));
     expect(store.getTraffic().time).toBe(0);
     ws.deliver(msg(1000, true, { ns1: { eth0: c(0, 0, 0, 0) } }));
@@ -195,7 +221,8 @@ describe('LabStore and live counters', () => {
     await new Promise((r) => setTimeout(r, 600));
     const again = FakeSocket.all[1]!;
     again.open();
-    expect(again.sent).toEqual([{ type: 'hello', version: 1 }, { type: 'counters', on: true }]);
+    // The lab is drawn already: the new socket resumes (no snapshot to wait for) and asks at once.
+    expect(again.sent).toEqual([{ type: 'hello', version: 1, lastSeq: 1, stream: 's' }, { type: 'counters', on: true }]);
     store.close();
   });
 

@@ -113,6 +113,12 @@ export type TrafficListener = (t: Traffic) => void;
 // Errors after which retrying cannot help until the learner does something.
 const FATAL = new Set(['INVALID_NAME', 'LAB_NOT_FOUND', 'BAD_MESSAGE', 'UNAUTHORIZED']);
 
+/** After the next frame is painted (a macrotask after the next animation frame; outside a page, a macrotask). */
+function afterPaint(fn: () => void): void {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(fn, 0));
+  else setTimeout(fn, 0);
+}
+
 export class LabStore {
   private state: LabState = initialState;
   private listeners = new Set<Listener>();
@@ -129,6 +135,12 @@ export class LabStore {
   /** What the server was last told about counters on the current socket. */
   private countersOn = false;
   private helloSent = false;
+  /**
+   * The lab this socket streams has been drawn (its snapshot applied and a frame painted, or a resume
+   * that needs none): only then are counters asked for. Asked with the hello, the server's first
+   * sample of every namespace (and its message) competed with drawing a big lab for the first time.
+   */
+  private drawn = false;
   private unwatchVisibility: (() => void) | null = null;
 
   constructor(
@@ -171,6 +183,14 @@ export class LabStore {
       return;
     }
     if (state !== this.state) this.setState(state, m);
+    if (m.type === 'snapshot' && !this.drawn && this.socket) {
+      const ws = this.socket;
+      afterPaint(() => {
+        if (this.socket !== ws) return;
+        this.drawn = true;
+        this.syncCounters();
+      });
+    }
   }
 
   connect(): void {
@@ -192,15 +212,19 @@ export class LabStore {
     this.socket = ws;
     this.helloSent = false;
     this.countersOn = false;
+    this.drawn = false;
     ws.onopen = () => {
       // Without the stream its seq counts in, a number would be compared with another history's.
       const { lab, seq, stream } = this.state;
       const resume = lab && seq > 0 && stream ? { lastSeq: seq, stream } : {};
       ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, ...resume }));
       this.helloSent = true;
-      this.syncCounters();
       // Resuming gets only what was missed (possibly nothing), so there is no snapshot to wait for.
-      if ('lastSeq' in resume) this.setState({ ...this.state, status: 'live' }, null);
+      if ('lastSeq' in resume) {
+        this.drawn = true;
+        this.syncCounters();
+        this.setState({ ...this.state, status: 'live' }, null);
+      }
     };
     ws.onmessage = (ev) => {
       let m: ServerMessage;
@@ -263,7 +287,7 @@ export class LabStore {
   /** Tells the server whether this page wants counters now (visible) and forgets rates it stops. */
   private syncCounters(): void {
     const ws = this.socket;
-    if (!ws || !this.helloSent || ws.readyState !== 1) return;
+    if (!ws || !this.helloSent || !this.drawn || ws.readyState !== 1) return;
     const want = this.visibility.visible();
     if (want === this.countersOn) return;
     this.countersOn = want;

@@ -106,7 +106,7 @@ describe('assignments', () => {
     // A second click: the same copy, not a second lab.
     expect((await api('sameStudent', 'POST', `/assignments/${assignment}/start`, {})).json()).toEqual({ name: lab, assignment, started: false });
     const mine = (await api('sameStudent', 'GET', '/assignments')).json().assignments;
-    expect(mine).toMatchObject([{ id: assignment, myLab: lab, window: 'open', cells: [{ state: 'idle' }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] }]);
+    expect(mine).toMatchObject([{ id: assignment, myLab: lab, window: 'open', cells: [{ state: 'idle' }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] }]);
     // It is the student's lab, listed under the name the server gave it.
     expect((await api('sameStudent', 'GET', '/labs')).json().labs).toEqual(expect.arrayContaining([expect.objectContaining({ name: lab, displayName: `veth-pair-a${assignment}`, owner: 'sam' })]));
   });
@@ -151,8 +151,8 @@ describe('assignments', () => {
     expect(r.statusCode, r.body).toBe(200);
     expect(rows()).toEqual([{ step_id: 'namespaces', ok: 0, failing_check: 'namespace ns1 exists', hints: expect.stringContaining('ip netns add ns1') }]);
     const grid = (await api('instructor', 'GET', `/classes/${people.classId}/assignments/${assignment}/grid`)).json();
-    expect(grid.steps.map((s: { id: string }) => s.id)).toEqual(['namespaces', 'veth', 'addresses', 'loopback']);
-    expect(grid.students).toMatchObject([{ username: 'sam', lab, cells: [{ step: 'namespaces', state: 'failing', check: 'namespace ns1 exists', attempts: 1 }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] }]);
+    expect(grid.steps.map((s: { id: string }) => s.id)).toEqual(['namespaces', 'veth', 'addresses', 'loopback', 'trace-arp']);
+    expect(grid.students).toMatchObject([{ username: 'sam', lab, cells: [{ step: 'namespaces', state: 'failing', check: 'namespace ns1 exists', attempts: 1 }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] }]);
     expect(grid.students[0].cells[0].hintsShown).toBeGreaterThan(0);
   });
 
@@ -168,7 +168,7 @@ describe('assignments', () => {
     const answered = performance.now();
     expect(r.json()).toMatchObject({ passed: ['namespaces'], current: { step: 'veth' } });
     const push = await live.next((m) => m.type === 'row' && m.row?.cells[0]?.state === 'done', sent);
-    expect(push.m.row).toMatchObject({ username: 'sam', cells: [{ state: 'done' }, { step: 'veth', state: 'failing' }, { state: 'idle' }, { state: 'idle' }] });
+    expect(push.m.row).toMatchObject({ username: 'sam', cells: [{ state: 'done' }, { step: 'veth', state: 'failing' }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] });
     console.log(`live grid: check request -> row pushed ${(push.at - sent).toFixed(1)} ms (the check itself took ${(answered - sent).toFixed(1)} ms; push ${(push.at - answered).toFixed(1)} ms after its answer)`);
     expect(push.at - answered).toBeLessThan(1000);
     // No new check, time passes: with a short "stuck" the cell turns stuck by itself.
@@ -203,13 +203,13 @@ describe('assignments', () => {
     const j = await api('instructor', 'GET', `/classes/${people.classId}/assignments/${assignment}/progress?format=json`);
     expect(j.headers['content-disposition']).toContain(`assignment-${assignment}-veth-pair-progress.json`);
     const body = j.json();
-    expect(body.students).toMatchObject([{ username: 'sam', cells: [{ state: 'done' }, { state: 'failing' }, { state: 'idle' }, { state: 'idle' }] }]);
+    expect(body.students).toMatchObject([{ username: 'sam', cells: [{ state: 'done' }, { state: 'failing' }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] }]);
     expect(body.checks.map((x: { step: string; ok: boolean; username: string }) => `${x.username}:${x.step}:${x.ok}`)).toEqual(['sam:namespaces:false', 'sam:namespaces:true', 'sam:veth:false', 'sam:veth:false']);
     const csv = await api('instructor', 'GET', `/classes/${people.classId}/assignments/${assignment}/progress?format=csv`);
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\n');
     expect(lines[0]).toBe('assignment,lab,username,display_name,lab_name,started_at,step,state,failing_check,since,attempts,hints_shown');
-    expect(lines).toHaveLength(1 + 4);
+    expect(lines).toHaveLength(1 + 5);
     expect(lines[1]).toMatch(new RegExp(`^${assignment},veth-pair,sam,"'=HYPERLINK\\(""http://evil""\\)",${lab},[^,]+,namespaces,done,,[^,]+,2,\\d+$`));
     expect(lines[2]).toContain(',veth,failing,');
     expect((await api('instructor', 'GET', `/classes/${people.classId}/assignments/${assignment}/progress?format=xml`)).statusCode).toBe(400);

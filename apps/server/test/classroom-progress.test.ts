@@ -102,10 +102,10 @@ describe('recording and export (in-memory database)', () => {
       ['veth', false, 'veth-01 peers with veth-10', ['ip link set veth-10 netns ns2']],
     ]);
     const g = grids.grid(a, 10);
-    expect(g.steps.map((s) => s.id)).toEqual(['namespaces', 'veth', 'addresses', 'loopback']);
-    expect(g.students).toMatchObject([{ username: 'sam', lab: 'u2-veth-pair-a1', cells: [{ state: 'done' }, { state: 'failing', check: 'veth-01 peers with veth-10', hintsShown: 1 }, { state: 'idle' }, { state: 'idle' }] }]);
+    expect(g.steps.map((s) => s.id)).toEqual(['namespaces', 'veth', 'addresses', 'loopback', 'trace-arp']);
+    expect(g.students).toMatchObject([{ username: 'sam', lab: 'u2-veth-pair-a1', cells: [{ state: 'done' }, { state: 'failing', check: 'veth-01 peers with veth-10', hintsShown: 1 }, { state: 'idle' }, { state: 'idle' }, { state: 'idle' }] }]);
     const csv = grids.exportCsv(a, 10).trim().split('\n');
-    expect(csv).toHaveLength(5);
+    expect(csv).toHaveLength(1 + 5); // a header, then a row per step
     // A display name that a spreadsheet would run as a formula is quoted as text.
     expect(csv[1]).toContain(`,sam,'@SUM(A1),u2-veth-pair-a1,`);
     expect(csv[2]).toContain(',veth,failing,veth-01 peers with veth-10,');

@@ -50,7 +50,7 @@ describe('guided labs over the API', () => {
     expect(code, out).toBe(1);
     expect(out).toMatch(/^done {2}step 1: .* \(passed earlier\)$/m);
     expect(out).toMatch(/^FAIL {2}step 2: /m);
-    expect(out).toContain('current step: 2 of 4');
+    expect(out).toContain('current step: 2 of 5');
     // Solving it twice: the kernel refuses, and says so.
     const again = await api('POST', '/labs/s-guide/guide/solve', { step: 1 });
     expect(again.statusCode).toBe(422);

@@ -38,7 +38,7 @@ const stepBody = (n: number) => guide().getByRole('region', { name: new RegExp(`
 const inspector = () => page.getByRole('complementary', { name: 'Inspector' });
 
 async function waitForProgress(done: number): Promise<void> {
-  await progress().filter({ hasText: `${done} of 4 steps` }).waitFor({ timeout: 20_000 });
+  await progress().filter({ hasText: `${done} of 5 steps` }).waitFor({ timeout: 20_000 });
 }
 
 /** Where Cytoscape drew a node, in page coordinates, once the canvas stands still. */
@@ -173,7 +173,7 @@ describe('the veth-pair guided lab with the mouse only', () => {
     await inspector().locator('.link-local-note').first().waitFor({ state: 'detached' });
   });
 
-  it('step 4: lo up in both namespaces from the inspector; the guide shows every step done', async () => {
+  it('step 4: lo up in both namespaces from the inspector', async () => {
     // The step about loopback pings each namespace's own address: there lo down is the point.
     await page.waitForFunction(() => ['ns1', 'ns2'].every((n) => window.__nslab_cy!.getElementById(n).hasClass('lo-down')));
     expect(await page.evaluate(() => window.__nslab_cy!.getElementById('ns1').data('label'))).toBe('ns1\nlo down');
@@ -184,11 +184,22 @@ describe('the veth-pair guided lab with the mouse only', () => {
       await inspector().getByRole('button', { name: 'Bring up lo' }).click();
       await inspector().getByRole('button', { name: 'Bring down lo' }).waitFor();
     }
-    await progress().filter({ hasText: '4 of 4 steps — all done!' }).waitFor({ timeout: 20_000 });
-    expect(await guide().locator('.guide-step.passed').count()).toBe(4);
+    await waitForProgress(4);
     // The kernel agrees: the pair works and each namespace reaches its own address.
     const ping = await execInLab(LAB, 'ns1', ['ping', '-c1', '-W2', '10.1.5.10'], { timeoutMs: 10_000 });
     expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+  });
+
+  it('step 5: "Trace it" from the guide, the journey, then the answer picked with the mouse; the guide shows every step done', async () => {
+    const section = guide().getByRole('region', { name: 'Trace and explain' });
+    await section.getByRole('button', { name: 'Trace it' }).click();
+    const panel = page.getByRole('region', { name: 'Trace a packet' });
+    await panel.locator('.trace-outcome').filter({ hasText: /Delivered/ }).waitFor({ timeout: 20_000 });
+    await section.getByLabel('Your answer').selectOption('ns2');
+    await section.getByRole('button', { name: 'Answer' }).click();
+    await section.locator('.guide-trace-verdict.ok').waitFor({ timeout: 15_000 });
+    await progress().filter({ hasText: '5 of 5 steps — all done!' }).waitFor({ timeout: 20_000 });
+    expect(await guide().locator('.guide-step.passed').count()).toBe(5);
     // Nothing was typed in a terminal: every command in the lab's log came from the page (or deploy).
     const r = await s.app.inject({ method: 'GET', url: `/api/v1/labs/${LAB}/log`, headers: AUTH });
     expect(r.statusCode, r.body).toBe(200);

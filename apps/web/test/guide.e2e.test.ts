@@ -62,7 +62,7 @@ describe('guided labs in a real browser', () => {
     for (const lab of catalog) await section.getByRole('heading', { name: lab.title, exact: true }).waitFor();
 
     const veth = section.getByRole('listitem').filter({ has: page.getByRole('heading', { name: VETH_TITLE }) });
-    expect(await veth.innerText()).toContain('4 steps');
+    expect(await veth.innerText()).toContain('5 steps');
     expect(await veth.getByRole('button', { name: `Start ${VETH_TITLE}` }).isDisabled()).toBe(false);
 
     // This machine's kernel lacks 802.1Q and bridge VLAN filtering: vlan is shown, but cannot start.
@@ -99,7 +99,7 @@ describe('guided labs in a real browser', () => {
     await page.waitForURL(`**/labs/${LAB}`, { timeout: 30_000 });
     await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
     await guide().waitFor();
-    expect(await progress().innerText()).toBe('0 of 4 steps');
+    expect(await progress().innerText()).toBe('0 of 5 steps');
     expect(await stepButton(1).getAttribute('aria-expanded')).toBe('true');
     // The step's Markdown: a heading, inline code and a command block with its copy button.
     const body = guide().getByRole('region', { name: /^Step 1: / });
@@ -117,14 +117,14 @@ describe('guided labs in a real browser', () => {
     const checks = body.getByRole('list', { name: 'Checks of step 1' });
     await checks.locator('li.fail').first().waitFor();
     expect(await checks.locator('.check-hints').first().innerText()).toContain('ip netns add ns1');
-    expect(await progress().innerText()).toBe('0 of 4 steps');
+    expect(await progress().innerText()).toBe('0 of 5 steps');
   });
 
   it('turns step 1 passed on its own after the namespaces appear in the kernel', async () => {
     await exec(['ip', 'netns', 'add', 'ns1']);
     await exec(['ip', 'netns', 'add', 'ns2']);
     // No click: the kernel's patch schedules a re-check.
-    await progress().filter({ hasText: '1 of 4 steps' }).waitFor({ timeout: 15_000 });
+    await progress().filter({ hasText: '1 of 5 steps' }).waitFor({ timeout: 15_000 });
     await stepButton(1).filter({ hasText: '(passed)' }).waitFor();
     // The step being read passed: the next one opens by itself; step 1 still shows its checks.
     await guide().getByRole('region', { name: /^Step 2: / }).waitFor();
@@ -139,7 +139,7 @@ describe('guided labs in a real browser', () => {
   it('keeps progress across a reload, and opens the next step', async () => {
     await page.reload();
     await guide().waitFor();
-    expect(await progress().innerText()).toBe('1 of 4 steps');
+    expect(await progress().innerText()).toBe('1 of 5 steps');
     await stepButton(1).filter({ hasText: '(passed)' }).waitFor();
     expect(await stepButton(2).getAttribute('aria-expanded')).toBe('true');
     // Keyboard: the accordion headers are buttons.
@@ -156,7 +156,7 @@ describe('guided labs in a real browser', () => {
 
   it('hides and shows the panel', async () => {
     await guide().getByRole('button', { name: 'Hide ▸' }).click();
-    const toggle = guide().getByRole('button', { name: /Guide · 1\/4/ });
+    const toggle = guide().getByRole('button', { name: /Guide · 1\/5/ });
     await toggle.click();
     await progress().waitFor();
   });

@@ -143,6 +143,8 @@ describe('every guided lab, solved, comes back from its export', async () => {
       const checks = async (n: string) => {
         const results: boolean[] = [];
         for (const step of lab.steps) {
+          // A trace step checks the learner's answer about a journey, not the lab's configuration.
+          if (step.trace) continue;
           const r = await checkStep(step, probe(n));
           expect(r.checks.length).toBe(step.checks.length);
           // Neighbours and learned fdb entries are made by traffic, not configuration: not compared.

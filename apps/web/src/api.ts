@@ -242,6 +242,8 @@ export const api = {
   stopCapture: (name: string, id: string) => request<CaptureInfo>('POST', `${lab(name)}/captures/${seg(id)}/stop`),
   discardCapture: (name: string, id: string) => request<void>('DELETE', `${lab(name)}/captures/${seg(id)}`),
   pcapUrl: (name: string, id: string) => `${BASE}${lab(name)}/captures/${seg(id)}/pcap`,
+  /** A trace's merged capture (pcapng), while the server still keeps it. */
+  tracePcapUrl: (name: string, id: string) => `${BASE}${lab(name)}/trace/${seg(id)}/pcapng`,
   captureEventsPath: (name: string, id: string) => `${BASE}${lab(name)}/captures/${seg(id)}/events`,
 };
 

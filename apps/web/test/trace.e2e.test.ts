@@ -142,6 +142,14 @@ describe('Trace mode, in a real browser', () => {
     expect(types.some((t) => /reply\s+icmp echo-reply/.test(t))).toBe(true);
     expect(types.some((t) => /request\s+icmp echo-request/.test(t))).toBe(true);
     expect(await panel().locator('.trace-unreliable').count()).toBe(0);
+    // The merged capture: a pcapng file (section header block first), served with the page's own credentials.
+    const href = await panel().getByRole('link', { name: 'Download pcapng' }).getAttribute('href');
+    expect(href).toMatch(new RegExp(`/labs/${LAB}/trace/[^/]+/pcapng$`));
+    const file = await page.evaluate(async (u) => {
+      const r = await fetch(u);
+      return { status: r.status, head: [...new Uint8Array(await r.arrayBuffer()).slice(0, 4)] };
+    }, href!);
+    expect(file).toEqual({ status: 200, head: [0x0a, 0x0d, 0x0d, 0x0a] });
     // The dock grew for the journey: the graph above it was fitted again.
     await expect.poll(nodesOutOfView, { timeout: 5_000 }).toEqual([]);
   });

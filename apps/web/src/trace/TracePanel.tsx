@@ -9,6 +9,7 @@ import type { Journey, JourneyEvent, ObservedLab } from '@nslab/model';
 import { useLab } from '../lab/context.ts';
 import { useLabState } from '../live/useLab.ts';
 import { ErrorNote } from '../ui/ErrorNote.tsx';
+import { api } from '../api.ts';
 import { targetSuggestions } from '../diagnose/diagnosis.ts';
 import {
   changedFields,
@@ -163,7 +164,7 @@ export function TracePanel({ lab: name }: { lab: string }): JSX.Element {
         </div>
       )}
       {t.journey ? (
-        <JourneyView key={t.journey.startedAt ?? JSON.stringify(t.journey.probe)} journey={t.journey} lab={lab} stale={t.running} />
+        <JourneyView key={t.journey.startedAt ?? JSON.stringify(t.journey.probe)} journey={t.journey} lab={lab} labName={name} stale={t.running} />
       ) : (
         !t.running && (
           <p className="trace-empty">
@@ -189,7 +190,7 @@ function Busy({ since, from, to }: { since: number; from: string; to: string }):
   );
 }
 
-function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedLab | null; stale: boolean }): JSX.Element {
+function JourneyView({ journey, lab, labName, stale }: { journey: Journey; lab: ObservedLab | null; labName: string; stale: boolean }): JSX.Element {
   const events = journey.events;
   const [s, dispatch] = useReducer(step, events.length, initialStep);
   const [speed, setSpeed] = useState(1);
@@ -273,6 +274,12 @@ function JourneyView({ journey, lab, stale }: { journey: Journey; lab: ObservedL
           · {journey.probe.protocol}
           {journey.probe.port ? ` ${journey.probe.port}` : ''} {journey.from} → {journey.target ?? journey.to} · {events.length} sightings
         </span>
+        {/* Every armed namespace's packets of this trace in one file, for Wireshark (kept for the lab's last few traces). */}
+        {journey.id && (
+          <a className="button small trace-pcap" href={api.tracePcapUrl(labName, journey.id)} download={`${labName}-trace.pcapng`} title="Every packet the trace saw, from every armed namespace, in one file for Wireshark">
+            Download pcapng
+          </a>
+        )}
       </div>
       {!journey.reliable && (
         <p className="trace-unreliable" role="alert">

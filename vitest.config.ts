@@ -21,6 +21,8 @@ export default defineConfig({
           // Real kernel, real server, real Chromium (e2e): one file at a time.
           include: ['packages/*/test/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts', 'apps/web/test/**/*.e2e.test.ts'],
           fileParallelism: false,
+          // Tests a file marks concurrent (independent labs) run three at a time on the 2-core machine.
+          maxConcurrency: 3,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -202,7 +202,8 @@ afterAll(async () => {
   expect(hostNetworkSnapshot()).toBe(before);
 });
 
-describe('nslab diagnose on the real kernel: cause, hop, fix, then the ping works', () => {
+// Each case deploys a lab of its own (t-diag-<n>): three at a time (vitest.config maxConcurrency).
+describe.concurrent('nslab diagnose on the real kernel: cause, hop, fix, then the ping works', () => {
   it('lo down when pinging your own address', () =>
     run({ yaml: PAIR, from: 'ns1', to: '10.1.5.10', cause: 'lo-down', node: 'ns1', iface: 'lo', fix: ['ip -n ns1 link set dev lo up'] }));
 

@@ -29,7 +29,9 @@ describe('guided lab catalog', () => {
   });
 
   for (const lab of catalog) {
-    it(`${lab.id}: every step fails before its solution and passes after; mistakes get their hint`, async () => {
+    // Labs are independent (each its own sandbox and name): three at a time (vitest.config maxConcurrency),
+    // most of each is waiting on the kernel, pings and traces.
+    it.concurrent(`${lab.id}: every step fails before its solution and passes after; mistakes get their hint`, async () => {
       // Format and plan are valid whatever the kernel.
       expect(planDeploy(startingTopology(lab)).length).toBeGreaterThanOrEqual(0);
       const missing = await labMissing(lab);

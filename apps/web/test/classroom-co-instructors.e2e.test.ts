@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 import { Classroom } from '../../server/src/classroom/classroom.ts';
 import { ensureBuilt, launchChromium, root, web } from './e2e.ts';
+import { ClassroomPages, shootBothSizes, signIn as signInAs, type Account } from './classroom-browser.ts';
 
 const SHOTS = join(root, '.scratch/class-instructors');
 const INES = { username: 'ines', password: 'instructor pass 1' };
@@ -22,37 +23,12 @@ let s: NslabApp;
 let browser: Browser;
 let base = '';
 let classId = 0;
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  // 400/404: the refusals this test asks for; 401: signed out at first.
-  page.on('console', (m) => m.type() === 'error' && !/status of (400|401|404)\b/.test(m.text()) && problems.push(m.text()));
-  return page;
-}
-
-async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of [[1440, 900], [1280, 720]] as const) {
-    await page.setViewportSize({ width, height });
-    await page.locator('.cr-instructors').scrollIntoViewIfNeeded();
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `${name} at ${width}x${height} scrolls sideways`).toBe(true);
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
+// 400/404: the refusals this test asks for; 401: signed out at first.
+const pages = new ClassroomPages(() => browser, /status of (400|401|404)\b/);
+const problems = pages.problems;
+const newPage = (allowed?: RegExp) => pages.open(allowed ? { allowed } : {});
+const signIn = (page: Page, who: Account) => signInAs(page, base, who);
+const shoot = (page: Page, name: string) => shootBothSizes(page, SHOTS, name, { focus: '.cr-instructors' });
 
 beforeAll(async () => {
   ensureBuilt();
@@ -70,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await pages.closeAll();
   await browser?.close();
   await s?.app.close();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -11,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { destroyLab, findSandbox, labStore } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 import { Classroom } from '../../server/src/classroom/classroom.ts';
 import { ensureBuilt, launchChromium, root, web } from './e2e.ts';
+import { ClassroomPages, shootBothSizes, signIn as signInAs, type Account } from './classroom-browser.ts';
 
 const SHOTS = join(root, '.scratch/class-feat');
 const ADMIN = { username: 'root-admin', password: 'admin pass 12345' };
@@ -30,39 +31,13 @@ let classId = 0;
 let assignmentId = 0;
 let own = '';
 let copy = '';
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-
-async function newPage(allowed = /status of (401|404)\b/): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // Signed out (401) is expected at first and once disabled; a 403 would mean the page tried
-    // something the server refuses (a terminal in a read-only lab): never.
-    if (m.type() === 'error' && !allowed.test(m.text())) problems.push(m.text());
-  });
-  return page;
-}
-
-async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of [[1440, 900], [1280, 720]] as const) {
-    await page.setViewportSize({ width, height });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `${name} at ${width}x${height} scrolls sideways`).toBe(true);
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
+// Signed out (401) is expected at first and once disabled; a 403 would mean the page tried
+// something the server refuses (a terminal in a read-only lab): never.
+const pages = new ClassroomPages(() => browser, /status of (401|404)\b/);
+const problems = pages.problems;
+const newPage = (allowed?: RegExp) => pages.open(allowed ? { allowed } : {});
+const signIn = (page: Page, who: Account) => signInAs(page, base, who);
+const shoot = (page: Page, name: string) => shootBothSizes(page, SHOTS, name, {});
 
 /** Click the confirm dialog's button. */
 async function confirmWith(page: Page, label: string): Promise<void> {
@@ -88,7 +63,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await pages.closeAll();
   await browser?.close();
   await s?.app.close();
   for (const name of [own, copy]) {

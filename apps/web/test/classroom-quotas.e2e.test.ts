@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 import { Classroom } from '../../server/src/classroom/classroom.ts';
 import { ensureBuilt, launchChromium, root, web } from './e2e.ts';
+import { ClassroomPages, shootBothSizes, signIn as signInAs, type Account } from './classroom-browser.ts';
 
 const SHOTS = join(root, '.scratch/class-quotas');
 const ADMIN = { username: 'root-admin', password: 'admin pass 12345' };
@@ -27,38 +28,12 @@ let classroom: Classroom;
 let browser: Browser;
 let base = '';
 let classId = 0;
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-
-async function newPage(allowed: RegExp): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !allowed.test(m.text())) problems.push(m.text());
-  });
-  return page;
-}
-
-async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of [[1440, 900], [1280, 720]] as const) {
-    await page.setViewportSize({ width, height });
-    await page.locator('.cr-quotas').scrollIntoViewIfNeeded();
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `${name} at ${width}x${height} scrolls sideways`).toBe(true);
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
+// Each page names the refusals it asks for; 401: signed out at first.
+const pages = new ClassroomPages(() => browser, /status of 401\b/);
+const problems = pages.problems;
+const newPage = (allowed?: RegExp) => pages.open(allowed ? { allowed } : {});
+const signIn = (page: Page, who: Account) => signInAs(page, base, who);
+const shoot = (page: Page, name: string) => shootBothSizes(page, SHOTS, name, { focus: '.cr-quotas' });
 
 const form = (page: Page) => page.getByRole('form', { name: 'Student quotas' });
 const input = (page: Page, label: string) => form(page).getByLabel(label, { exact: true });
@@ -86,7 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await pages.closeAll();
   await browser?.close();
   await s?.app.close();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { destroyLab, execInLab, findSandbox, labStore } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 import { Classroom } from '../../server/src/classroom/classroom.ts';
 import { ensureBuilt, launchChromium, root, web } from './e2e.ts';
+import { ClassroomPages, shootBothSizes, signIn as signInAs, type Account } from './classroom-browser.ts';
 
 const SHOTS = join(root, '.scratch/class-upload');
 const INSTRUCTOR = { username: 'ines', password: 'instructor pass 1' };
@@ -27,8 +28,12 @@ let browser: Browser;
 let base = '';
 let classId = 0;
 let copy = '';
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
+// 401: signed out at first; 400/409: the broken upload's answer, shown on the page on purpose.
+const pages = new ClassroomPages(() => browser, /status of (400|401)\b/);
+const problems = pages.problems;
+const newPage = (allowed?: RegExp) => pages.open(allowed ? { allowed } : {});
+const signIn = (page: Page, who: Account) => signInAs(page, base, who);
+const shoot = (page: Page, name: string) => shootBothSizes(page, SHOTS, name, { fullPage: true });
 
 /** A lab folder on disk, as an instructor would pick it. */
 function folder(name: string, files: Record<string, string>): string {
@@ -57,39 +62,6 @@ steps:
       - namespace: up3
 `;
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  // 401: signed out at first; 400/409: the broken upload's answer, shown on the page on purpose.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (400|401)\b/.test(m.text())) problems.push(m.text());
-  });
-  return page;
-}
-
-async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('Username').fill(who.username).catch(async (e) => {
-    await page.screenshot({ path: join(SHOTS, `signin-failed-${who.username}.png`) });
-    throw new Error(`${(e as Error).message}\n${(await page.locator('body').innerText()).slice(0, 500)}`);
-  });
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of [[1440, 900], [1280, 720]] as const) {
-    await page.setViewportSize({ width, height });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`), fullPage: true });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `${name} at ${width}x${height} scrolls sideways`).toBe(true);
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
-
 beforeAll(async () => {
   ensureBuilt();
   mkdirSync(SHOTS, { recursive: true });
@@ -107,7 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await pages.closeAll();
   await browser?.close();
   await s?.app.close();
   if (copy) {

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuilt, launchChromium, openPage, root, web } from './e2e.ts';
+import { execOk, routedLabYaml } from './routed-lab.ts';
 import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
 import { buildApp, type NslabApp } from '../../server/src/app.ts';
 
@@ -19,26 +20,7 @@ const AUTH = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' };
 const LAB = `tw-${process.pid.toString(36)}`;
 const SHOTS = join(root, '.scratch/trace-web');
 
-const TOPOLOGY = `
-name: ${LAB}
-nodes:
-  a:
-    interfaces:
-      eth0: { addresses: [10.1.0.10/24] }
-    routes: [{ to: default, via: 10.1.0.1 }]
-  r:
-    interfaces:
-      eth0: { addresses: [10.1.0.1/24] }
-      eth1: { addresses: [10.2.0.1/24] }
-    sysctls: { net.ipv4.ip_forward: 1 }
-  b:
-    interfaces:
-      eth0: { addresses: [10.2.0.10/24] }
-    routes: [{ to: default, via: 10.2.0.1 }]
-links:
-  - endpoints: ["a:eth0", "r:eth0"]
-  - endpoints: ["r:eth1", "b:eth0"]
-`;
+const TOPOLOGY = routedLabYaml(LAB);
 
 let s: NslabApp;
 let browser: Browser;
@@ -46,11 +28,7 @@ let page: Page;
 let base = '';
 const consoleErrors: string[] = [];
 
-async function exec(node: string, argv: string[]): Promise<void> {
-  const r = await s.app.inject({ method: 'POST', url: `/api/v1/labs/${LAB}/nodes/${node}/exec`, headers: AUTH, payload: { argv } });
-  expect(r.statusCode, r.body).toBe(200);
-  expect(r.json().code, r.body).toBe(0);
-}
+const exec = (node: string, argv: string[]) => execOk(s, AUTH, LAB, node, argv);
 
 const panel = () => page.getByRole('region', { name: 'Trace a packet' });
 const hop = () => panel().getByRole('region', { name: 'Hop' });

@@ -314,3 +314,43 @@ describe('a journey', () => {
     expect(j.drop!.evidence.map((e) => e.kind)).toEqual(['no-sighting', 'probe']);
   });
 });
+
+describe('where a frame came from', () => {
+  const H = '02:00:00:00:00:40';
+  const L = '02:00:00:00:00:41';
+  const MV0 = '02:00:00:00:00:50';
+  const MV1 = '02:00:00:00:00:51';
+  /** host: eth0 (a veth to lan) carries mv0 (host) and mv1 (moved to ns1), both macvlans in bridge mode. */
+  const macvlanLab = (): ObservedLab => ({
+    name: 'mv-unit',
+    nodes: [
+      node('host', [
+        iface('eth0', 2, H, [], { peer: { node: 'lan', interface: 'eth0', ifindex: 9 } }),
+        iface('mv0', 3, MV0, ['192.168.50.10/24'], { kind: 'macvlan', details: { parent: 'eth0', mode: 'bridge' } }),
+      ], [{ dst: '192.168.50.0/24', dev: 'mv0', protocol: 'kernel', scope: 'link' }]),
+      node('lan', [iface('eth0', 9, L, [], { peer: { node: 'host', interface: 'eth0', ifindex: 2 } })]),
+      node('ns1', [iface('mv1', 7, MV1, ['192.168.50.11/24'], { kind: 'macvlan', details: { parent: 'eth0', parentNode: 'host', mode: 'bridge' } })], [
+        { dst: '192.168.50.0/24', dev: 'mv1', protocol: 'kernel', scope: 'link' },
+      ]),
+    ],
+    links: [],
+    bridges: [],
+  });
+
+  it('a frame one macvlan hands another inside their parent came from that macvlan, not over the wire', () => {
+    const lab = macvlanLab();
+    const ping = ipv4('192.168.50.10', '192.168.50.11', 64, 0x4242, 1, echo(8, 5, 1));
+    const sightings = [
+      seen(lab, 'host', sll2(0x0800, 3, OUT, MV0, ping)),
+      seen(lab, 'host', sll2(0x0800, 2, HOST, MV0, ping)),
+      seen(lab, 'ns1', sll2(0x0800, 7, HOST, MV0, ping)),
+    ];
+    const j = buildJourney({ ...input(lab, sightings), from: 'host', to: 'ns1', target: '192.168.50.11', armed: ['host', 'ns1'] });
+    const onParent = j.events.find((e) => e.at.node === 'host' && e.at.interface === 'eth0' && e.at.direction === 'in')!;
+    expect(onParent.from).toEqual({ node: 'host', interface: 'mv0' });
+    // A frame from lan over the wire still comes from lan's end.
+    const fromLan = ipv4('192.168.50.99', '192.168.50.10', 64, 0x4243, 1, echo(8, 6, 1));
+    const k = buildJourney({ ...input(lab, [seen(lab, 'lan', sll2(0x0800, 9, OUT, L, fromLan)), seen(lab, 'host', sll2(0x0800, 2, HOST, L, fromLan))]), from: 'lan', to: 'host', target: '192.168.50.10', armed: ['lan', 'host'] });
+    expect(k.events.find((e) => e.at.node === 'host')!.from).toEqual({ node: 'lan', interface: 'eth0' });
+  });
+});

@@ -115,6 +115,25 @@ class Lab {
     const p = this.iface(n, i)?.peer;
     return p?.node && p.interface ? { node: p.node, interface: p.interface } : undefined;
   }
+  /**
+   * Where a frame seen coming in on (n, i) came from: a macvlan on that interface when the frame
+   * carries its MAC (macvlans hand frames to each other inside their parent, never over its wire),
+   * else the wire's other end.
+   */
+  cameFrom(n: string, i: string, srcMac: string | undefined): { node: string; interface: string } | undefined {
+    const mac = srcMac?.toLowerCase();
+    if (mac) {
+      for (const node of this.lab.nodes) {
+        for (const x of node.interfaces) {
+          if (x.kind !== 'macvlan' || x.mac.toLowerCase() !== mac) continue;
+          const parent = x.details?.parent;
+          const parentNode = typeof x.details?.parentNode === 'string' ? x.details.parentNode : node.name;
+          if (parent === i && parentNode === n) return { node: node.name, interface: x.name };
+        }
+      }
+    }
+    return this.peer(n, i);
+  }
 }
 
 /** The route the kernel picks: longest prefix, then lowest metric (the main table, IPv4). */
@@ -247,7 +266,7 @@ export function buildJourney(input: JourneyInput): Journey {
       changes: prev ? changes(prev, s, lab) : [],
       why: [],
     };
-    const from = s.direction === 'in' ? lab.peer(s.node, s.interface) : prev && prev.node === s.node && prev.direction === 'in' ? { node: s.node, interface: prev.interface } : undefined;
+    const from = s.direction === 'in' ? lab.cameFrom(s.node, s.interface, s.headers.ethernet?.src) : prev && prev.node === s.node && prev.direction === 'in' ? { node: s.node, interface: prev.interface } : undefined;
     if (from) e.from = from;
     e.why = why(s, prev, seen, k, lab, input);
     e.why.push(...monitorWhy(s, prev, e.changes, lab, input, cited));

@@ -156,6 +156,10 @@ describe('Trace mode, in a real browser', () => {
     await page.keyboard.press('ArrowRight');
     await hop().getByRole('button', { name: 'show r in the inspector' }).click();
     await page.getByRole('complementary', { name: 'Inspector' }).getByRole('heading', { name: 'r', exact: true }).waitFor();
+    // The route that decided is marked among r's routes.
+    const marked = page.getByRole('complementary', { name: 'Inspector' }).locator('tr.why-focus');
+    await marked.waitFor({ timeout: 5_000 });
+    expect(await marked.getAttribute('data-route')).toBe('10.2.0.0/24 dev eth1');
 
     // The reply leg, stepped to as well: translated back through r.
     await panel().locator('.trace-journey').focus();

@@ -2,7 +2,7 @@
 // fields changed at a router, the form's rules, and where a sighting sits on the graph.
 import { describe, expect, it } from 'vitest';
 import type { Headers, Ipv4Header, JourneyEvent } from '@nslab/model';
-import { changedFields, copiesAt, formProblems, headerLayers, hopAt, initialStep, placeOnGraph, step, traceBody, whyTarget, type StepState } from '../src/trace/journey-view.ts';
+import { changedFields, copiesAt, formProblems, headerLayers, hopAt, initialStep, placeOnGraph, step, traceBody, whyRow, whyTarget, type StepState } from '../src/trace/journey-view.ts';
 import { traceDockHeight } from '../src/trace/dock-room.ts';
 import { bridgeLab } from './fixtures.ts';
 
@@ -132,5 +132,19 @@ describe('on the graph', () => {
   it('the dock grows to half the column for a journey, within bounds', () => {
     expect(traceDockHeight(800)).toBe(400);
     expect(traceDockHeight(500)).toBe(275);
+  });
+});
+
+describe('the inspector row a why link marks', () => {
+  it('a route by the text the journey names it with, an fdb entry by its MAC', () => {
+    expect(whyRow({ kind: 'route', detail: '10.2.0.0/24 dev eth1' })).toBe('tr[data-route="10.2.0.0/24 dev eth1"]');
+    expect(whyRow({ kind: 'fdb', detail: 'AA:bb:cc:dd:ee:01 dev p-a master br0' })).toBe('tr[data-mac="aa:bb:cc:dd:ee:01"]');
+  });
+  it('nothing for what the inspector has no row of, and a quote in a name cannot break out of the selector', () => {
+    expect(whyRow({ kind: 'rule', detail: '-A FORWARD -j DROP' })).toBeNull();
+    expect(whyRow({ kind: 'route' })).toBeNull();
+    expect(whyRow({ kind: 'fdb', detail: 'learned' })).toBeNull();
+    const sel = whyRow({ kind: 'route', detail: 'x" ], body [a="' })!;
+    expect(sel).toBe('tr[data-route="x\\" ], body [a=\\""]');
   });
 });

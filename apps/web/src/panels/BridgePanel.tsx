@@ -92,7 +92,7 @@ export function BridgePanel({ node, bridge, iface }: { node: ObservedNode; bridg
           </thead>
           <tbody>
             {bridge.fdb.map((f) => (
-              <tr key={`${f.mac} ${f.port} ${f.vlan ?? ''}`}>
+              <tr key={`${f.mac} ${f.port} ${f.vlan ?? ''}`} data-mac={f.mac.toLowerCase()}>
                 <td className="mono">{f.mac}</td>
                 <td className="mono">{displayName(f.port)}</td>
                 <td className="mono">{macOwnerText(macOwners(lab, f.mac, node.name, f.port)) || <span className="muted" title="No interface of this lab has this MAC (gone, or from outside the lab)">—</span>}</td>

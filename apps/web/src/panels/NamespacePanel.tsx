@@ -1,7 +1,7 @@
 // A namespace (or the lab host): its interfaces, routes, neighbours and ip_forward, all editable
 // in place, plus the actions on the namespace itself.
 import { useId, useState } from 'react';
-import type { ObservedNode, ObservedRoute } from '@nslab/model';
+import { routeText, type ObservedNode, type ObservedRoute } from '@nslab/model';
 import { checkCidr, checkIp } from '../checks.ts';
 import { displayName } from '../names.ts';
 import { useAction } from '../ui/useAction.ts';
@@ -44,7 +44,8 @@ function RouteRow({ node, r }: { node: string; r: ObservedRoute }) {
   const { editor } = useLab();
   const act = useAction();
   return (
-    <tr>
+    // The route as a journey's "why" names it: Trace mode's link finds this row by it.
+    <tr data-route={routeText(r)}>
       <td className="mono">{r.dst}</td>
       <td className="mono">{r.via ?? ''}</td>
       <td className="mono">{r.dev ?? ''}</td>

@@ -26,6 +26,7 @@ import {
   stepMs,
   timeWords,
   whyTarget,
+  whyRow,
   type HeaderLayer,
   type TraceForm,
 } from './journey-view.ts';
@@ -469,7 +470,16 @@ function HopPanel({ journey, index, lab, dropShown, predict }: { journey: Journe
                     </>
                   )}
                   {target && (
-                    <button type="button" className="link" onClick={() => select(target, true)} title="Select it: the inspector shows its routes, interfaces and rules">
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => {
+                        select(target, true);
+                        const row = whyRow(w);
+                        if (row) revealInInspector(row);
+                      }}
+                      title="Select it: the inspector shows its routes, interfaces and rules, the deciding one marked"
+                    >
                       show {target.includes(':') ? `bridge ${target.split(':')[1]}` : target === 'host' ? 'the lab host' : target} in the inspector
                     </button>
                   )}
@@ -481,6 +491,25 @@ function HopPanel({ journey, index, lab, dropShown, predict }: { journey: Journe
       )}
     </section>
   );
+}
+
+/**
+ * Marks the inspector row that decided, once the inspector shows the selected node (a few frames),
+ * and scrolls it into view; the mark fades after a few seconds.
+ */
+function revealInInspector(selector: string): void {
+  let tries = 30;
+  const look = () => {
+    const row = document.querySelector<HTMLElement>(`[aria-label="Inspector"] ${selector}`);
+    if (!row) {
+      if (--tries > 0) requestAnimationFrame(look);
+      return;
+    }
+    row.scrollIntoView({ block: 'center' });
+    row.classList.add('why-focus');
+    setTimeout(() => row.classList.remove('why-focus'), 4000);
+  };
+  requestAnimationFrame(look);
 }
 
 function DropEvidence({ journey }: { journey: Journey }): JSX.Element {

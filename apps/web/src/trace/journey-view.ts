@@ -300,3 +300,23 @@ export function whyTarget(lab: ObservedLab | null, e: JourneyEvent, kind: string
   if (kind === 'wire' || kind === 'sent') return null;
   return e.at.node;
 }
+
+/**
+ * The inspector row that holds what decided (a "why" of kind route or fdb), as a selector the
+ * namespace and bridge panels answer to (data-route, data-mac); null when the inspector has no row
+ * for it (rules, conntrack entries, floods: the text says it all).
+ */
+export function whyRow(w: { kind: string; detail?: string }): string | null {
+  if (!w.detail) return null;
+  if (w.kind === 'route') return `tr[data-route="${cssString(w.detail)}"]`;
+  if (w.kind === 'fdb') {
+    const mac = /^([0-9a-f]{2}(?::[0-9a-f]{2}){5})\b/i.exec(w.detail)?.[1];
+    return mac ? `tr[data-mac="${mac.toLowerCase()}"]` : null;
+  }
+  return null;
+}
+
+/** A value inside a double-quoted CSS attribute selector. */
+function cssString(v: string): string {
+  return v.replace(/["\\]/g, (c) => `\\${c}`);
+}

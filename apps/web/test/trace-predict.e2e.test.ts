@@ -9,17 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ensureBuilt, launchChromium, openPage, root, web } from './e2e.ts';
-import { execOk, routedLabYaml } from './routed-lab.ts';
-import { destroyLab, findSandbox, listLabs } from '@nslab/driver';
-import { buildApp, type NslabApp } from '../../server/src/app.ts';
+import { ensureBuilt, root } from './e2e.ts';
+import { closeRoutedLab, execOk, openRoutedLab } from './routed-lab.ts';
+import type { NslabApp } from '../../server/src/app.ts';
 
 const TOKEN = `t-token-${Math.random().toString(36).slice(2)}`;
 const AUTH = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:7070' };
 const LAB = `tp-${process.pid.toString(36)}`;
 const SHOTS = join(root, '.scratch/trace-predict');
-
-const TOPOLOGY = routedLabYaml(LAB);
 
 let s: NslabApp;
 let browser: Browser;
@@ -73,20 +70,10 @@ async function trace(): Promise<void> {
 beforeAll(async () => {
   ensureBuilt();
   mkdirSync(SHOTS, { recursive: true });
-  for (const sb of listLabs()) if (sb.name === LAB) await destroyLab(sb.name);
-  s = await buildApp({ token: TOKEN, webRoot: join(web, 'dist') });
-  base = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  const r = await s.app.inject({ method: 'POST', url: '/api/v1/labs', headers: AUTH, payload: { name: LAB, yaml: TOPOLOGY } });
-  expect(r.statusCode, r.body).toBe(201);
-  browser = await launchChromium();
-  page = await openPage(browser, { width: 1440, height: 900 }, consoleErrors);
+  ({ s, base, browser, page } = await openRoutedLab(LAB, TOKEN, consoleErrors));
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await s?.app.close();
-  if (findSandbox(LAB)) await destroyLab(LAB);
-});
+afterAll(() => closeRoutedLab(LAB, { s, browser }));
 
 describe('Predict the next hop, in a real browser', () => {
   it('a routed ping: the envelope waits for each answer; a click on the graph is right, a wrong pick is named with the reason; a score at the end', async () => {
